@@ -1,0 +1,103 @@
+/* vmlab.h - the public API: build a simulated machine, feed it references,
+ * read its counters (prefix vm_).
+ *
+ * A machine is the hardware (physical frames, TLB, MMU walking multi-level
+ * page tables that live in simulated physical memory) plus the kernel's
+ * demand paging for traces: every page a process touches is anonymous memory
+ * that may be read, written and executed; first touch is a zero-fill minor
+ * fault, a page with a swap copy comes back with a major fault, and when no
+ * user frame is free the replacement policy picks a victim.
+ */
+#ifndef VMLAB_H
+#define VMLAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vm_machine vm_machine_t;
+
+/* Latencies behind effective_access_ns, in nanoseconds. */
+typedef struct vm_latency {
+	double tlb_ns;        /* one TLB lookup */
+	double mem_ns;        /* one memory access (data or PTE) */
+	double minor_ns;      /* servicing a minor fault */
+	double major_ns;      /* servicing a major fault (a page read from swap) */
+	double writeback_ns;  /* writing one dirty page back */
+} vm_latency_t;
+
+typedef struct vm_config {
+	unsigned page_size;   /* bytes, power of two 16..65536 */
+	unsigned va_bits;
+	unsigned pa_bits;
+	unsigned levels;      /* 0: derived from the page size */
+	uint32_t frames;      /* user frames */
+	uint32_t tlb_entries; /* 0: no TLB */
+	uint32_t tlb_ways;
+	const char *policy;   /* registry name */
+	uint64_t seed;
+	uint64_t swap_slots;  /* 0: unbounded */
+	vm_latency_t lat;
+} vm_config_t;
+
+/* Reference kinds for vm_ref (the same letters as trace kinds). */
+enum { VM_READ = 'R', VM_WRITE = 'W', VM_IFETCH = 'X', VM_MODIFY = 'M' };
+
+typedef struct vm_stats {
+	uint64_t references;      /* page references after splitting */
+	uint64_t reads, writes, ifetches;
+	uint64_t distinct_pages;  /* distinct (pid, VPN) touched */
+	uint64_t page_faults;     /* minor + major */
+	uint64_t minor_faults, major_faults;
+	uint64_t tlb_hits, tlb_misses;
+	uint64_t page_walks;      /* = tlb_misses */
+	uint64_t walk_memory_refs;/* PTEs read by walks */
+	uint64_t evictions;
+	uint64_t dirty_writebacks;
+	uint64_t swap_ins, swap_outs;
+	uint64_t page_table_pages;/* kernel frames holding page tables now */
+	uint64_t resident_pages;  /* user frames in use now */
+	uint64_t resident_pages_peak;
+	uint64_t swap_slots_used; /* slots holding a page now */
+	uint64_t processes;       /* processes created */
+} vm_stats_t;
+
+/* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived
+ * levels, 64 frames, TLB 64:4, clock, seed 1, unbounded swap. */
+void vm_config_default(vm_config_t *cfg);
+
+/* Build a machine.  next_use (may be NULL) is the future for policies that
+ * need it: next_use[seq] is the seq of the next reference to the same page.
+ * Returns 0, or a negative vm_err_t with a sentence in err. */
+int vm_create(vm_machine_t **out, const vm_config_t *cfg,
+	      const uint64_t *next_use, char *err, size_t errlen);
+void vm_destroy(vm_machine_t *m);
+
+/* One access by process pid of size bytes at va: one page reference per page
+ * touched, ascending; VM_MODIFY makes the reads and then the writes.
+ * Returns 0, or a negative vm_err_t (VM_ENOSPC: swap full; VM_ERANGE: beyond
+ * the virtual address width). */
+int vm_access(vm_machine_t *m, uint32_t pid, uint64_t va, uint32_t size, int kind);
+
+/* One reference to page vpn of process pid (kind R, W or X). */
+int vm_ref(vm_machine_t *m, uint32_t pid, uint64_t vpn, int kind);
+
+const vm_stats_t *vm_stats(const vm_machine_t *m);
+
+/* Effective access time per reference, from the counters and latencies:
+ *   ( (tlb_hits + tlb_misses) * tlb_ns
+ *   + (references + walk_memory_refs) * mem_ns
+ *   + minor_faults * minor_ns + major_faults * major_ns
+ *   + dirty_writebacks * writeback_ns ) / references          (0 if none) */
+double vm_effective_access_ns(const vm_machine_t *m);
+
+const vm_config_t *vm_config(const vm_machine_t *m);
+
+/* The policy's name and the information it needs (see policy.h). */
+const char *vm_policy_name(const vm_machine_t *m);
+const char *vm_policy_needs(const vm_machine_t *m);
+
+/* Geometry actually in use (levels derived when cfg->levels was 0). */
+unsigned vm_levels(const vm_machine_t *m);
+
+#endif

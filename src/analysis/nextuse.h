@@ -1,0 +1,23 @@
+/* nextuse.h - the future of a reference string, for OPT (prefix nextuse_).
+ *
+ * Given the page references a machine will perform, in order, computes for
+ * each one the index of the next reference to the same (pid, VPN): one
+ * backward pass with a hash table, O(1) expected per reference. */
+#ifndef VMLAB_NEXTUSE_H
+#define VMLAB_NEXTUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One page reference, as the machine performs it. */
+typedef struct vm_pageref {
+	uint64_t vpn;
+	uint32_t pid;
+	uint8_t kind;   /* 'R', 'W' or 'X' */
+} vm_pageref_t;
+
+/* Allocate *out with n entries: (*out)[i] = the smallest j > i with the same
+ * (pid, vpn) as refs[i], or NEXT_USE_NEVER.  Returns 0 or VM_ENOMEM. */
+int nextuse_build(const vm_pageref_t *refs, size_t n, uint64_t **out);
+
+#endif

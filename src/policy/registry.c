@@ -1,0 +1,37 @@
+/* registry.c - every replacement policy, listed once.  The machine finds a
+ * policy here by name and never asks which one it is running. */
+#include <string.h>
+
+#include "policy.h"
+
+extern const policy_ops_t policy_fifo;
+extern const policy_ops_t policy_random;
+extern const policy_ops_t policy_lru;
+extern const policy_ops_t policy_lfu;
+extern const policy_ops_t policy_clock;
+extern const policy_ops_t policy_eclock;
+extern const policy_ops_t policy_opt;
+
+const policy_ops_t *const policy_registry[] = {
+	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
+	&policy_clock, &policy_eclock, &policy_opt,
+};
+const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
+
+const policy_ops_t *policy_find(const char *name)
+{
+	for (size_t i = 0; i < policy_count; i++)
+		if (strcmp(policy_registry[i]->name, name) == 0)
+			return policy_registry[i];
+	return NULL;
+}
+
+const char *policy_needs_name(policy_needs_t needs)
+{
+	switch (needs) {
+	case POLICY_NEEDS_HW_BITS: return "hardware bits";
+	case POLICY_NEEDS_EVERY_REF: return "every reference";
+	case POLICY_NEEDS_FUTURE: return "future";
+	}
+	return "?";
+}
