@@ -66,6 +66,11 @@ typedef struct vm_stats {
  * levels, 64 frames, TLB 64:4, clock, seed 1, unbounded swap. */
 void vm_config_default(vm_config_t *cfg);
 
+/* Check that cfg describes a machine that can be built (geometry, frames,
+ * TLB shape, policy name), without building it.  Returns 0, or VM_EINVAL /
+ * VM_ENOENT with a sentence in err. */
+int vm_config_check(const vm_config_t *cfg, char *err, size_t errlen);
+
 /* Build a machine.  next_use (may be NULL) is the future for policies that
  * need it: next_use[seq] is the seq of the next reference to the same page.
  * Returns 0, or a negative vm_err_t with a sentence in err. */
@@ -82,14 +87,15 @@ int vm_access(vm_machine_t *m, uint32_t pid, uint64_t va, uint32_t size, int kin
 /* One reference to page vpn of process pid (kind R, W or X). */
 int vm_ref(vm_machine_t *m, uint32_t pid, uint64_t vpn, int kind);
 
-const vm_stats_t *vm_stats(const vm_machine_t *m);
+/* The counters now (brings the hardware's counters up to date). */
+const vm_stats_t *vm_stats(vm_machine_t *m);
 
 /* Effective access time per reference, from the counters and latencies:
  *   ( (tlb_hits + tlb_misses) * tlb_ns
  *   + (references + walk_memory_refs) * mem_ns
  *   + minor_faults * minor_ns + major_faults * major_ns
  *   + dirty_writebacks * writeback_ns ) / references          (0 if none) */
-double vm_effective_access_ns(const vm_machine_t *m);
+double vm_effective_access_ns(vm_machine_t *m);
 
 const vm_config_t *vm_config(const vm_machine_t *m);
 

@@ -1,0 +1,57 @@
+/* cli.h - the `vmlab` command: options shared by its subcommands (prefix cli_).
+ *
+ * Exit status of every subcommand: 0 success, 1 the simulation could not go
+ * on (swap full, out of memory), 2 bad usage or bad input (FILE:LINE). */
+#ifndef VMLAB_CLI_H
+#define VMLAB_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmlab.h"
+#include "trace/trace.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* Which option groups a subcommand accepts. */
+enum {
+	CLI_GEOMETRY = 1 << 0,   /* --page-size --va-bits --pa-bits --levels --tlb */
+	CLI_MACHINE = 1 << 1,    /* --frames --policy --seed --swap --lat-* */
+	CLI_TRACE = 1 << 2,      /* --format --json */
+	CLI_EXPLAIN = 1 << 3,    /* --access --state */
+};
+
+typedef struct cli_opts {
+	vm_config_t cfg;
+	trace_format_t format;
+	int json;
+	int access;              /* explain: 'r', 'w' or 'x' */
+	const char *state;       /* explain: state file, or NULL */
+	uint64_t swap_bytes;     /* --swap as given, 0 = unbounded */
+	const char **args;       /* positional arguments */
+	int nargs;
+} cli_opts_t;
+
+/* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups
+ * in groups; positional arguments are collected in o->args.  On a bad option
+ * prints "vmlab CMD: ..." to stderr and returns CLI_EXIT_USAGE; --help prints
+ * usage and returns -1 (the caller exits 0). */
+int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char *usage);
+
+/* Parse a C-literal unsigned number with an optional K, M or G suffix
+ * (x1024) when suffix is set.  Returns 0 or VM_EINVAL / VM_ERANGE. */
+int cli_parse_u64(const char *s, uint64_t *out, int suffix);
+
+/* Print the option help of the given groups. */
+void cli_print_options(unsigned groups);
+
+int cmd_run(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+/* Summary of a finished run: text for people, or one JSON object. */
+void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
+		 const char *format);
+void report_json(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
+		 const char *format);
+
+#endif

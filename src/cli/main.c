@@ -1,0 +1,51 @@
+/* main.c - the `vmlab` command: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy/policy.h"
+
+static int cmd_policies(int argc, char **argv)
+{
+	printf("%-8s %-16s %s\n", "policy", "needs", "what it evicts");
+	for (size_t i = 0; i < policy_count; i++)
+		printf("%-8s %-16s %s\n", policy_registry[i]->name,
+		       policy_needs_name(policy_registry[i]->needs), policy_registry[i]->summary);
+	return CLI_EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "run", cmd_run, "simulate a memory trace and summarise what the VM system did" },
+	{ "explain", cmd_explain, "translate addresses step by step (CS:APP 9.6 style)" },
+	{ "policies", cmd_policies, "list the replacement policies" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: vmlab COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n`vmlab COMMAND --help` describes each.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "vmlab: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,287 @@
+/* opts.c - the option table shared by the subcommands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy/policy.h"
+#include "util/vmerr.h"
+
+typedef struct cli_option {
+	const char *name;        /* without the leading -- */
+	unsigned group;
+	const char *arg;         /* argument name, NULL for a flag */
+	const char *help;
+	/* Apply the argument; on error write the reason into err. */
+	int (*set)(cli_opts_t *o, const char *arg, char *err, size_t errlen);
+} cli_option_t;
+
+int cli_parse_u64(const char *s, uint64_t *out, int suffix)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return VM_EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (end == s)
+		return VM_EINVAL;
+	if (errno == ERANGE)
+		return VM_ERANGE;
+	unsigned shift = 0;
+	if (suffix && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return VM_EINVAL;
+		}
+		end++;
+	}
+	if (*end)
+		return VM_EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return VM_ERANGE;
+	*out = (uint64_t)v << shift;
+	return VM_OK;
+}
+
+/* A number into an unsigned field no larger than max. */
+static int set_uint(const char *arg, uint64_t max, int suffix, uint64_t *out,
+		    char *err, size_t errlen)
+{
+	int rc = cli_parse_u64(arg, out, suffix);
+	if (rc == VM_OK && *out > max)
+		rc = VM_ERANGE;
+	if (rc == VM_EINVAL)
+		snprintf(err, errlen, "'%s' is not a number%s", arg, suffix ? " (K, M, G suffixes allowed)" : "");
+	else if (rc == VM_ERANGE)
+		snprintf(err, errlen, "%s is out of range (at most %llu)", arg, (unsigned long long)max);
+	return rc;
+}
+
+static int set_page_size(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, 1u << 30, 1, &v, err, errlen);
+	o->cfg.page_size = (unsigned)v;
+	return rc;
+}
+
+#define SET_UNSIGNED(fn, field, max)                                          \
+	static int fn(cli_opts_t *o, const char *arg, char *err, size_t errlen) \
+	{                                                                     \
+		uint64_t v;                                                   \
+		int rc = set_uint(arg, max, 0, &v, err, errlen);              \
+		o->cfg.field = (unsigned)v;                                   \
+		return rc;                                                    \
+	}
+SET_UNSIGNED(set_va_bits, va_bits, 64)
+SET_UNSIGNED(set_pa_bits, pa_bits, 64)
+SET_UNSIGNED(set_levels, levels, 64)
+SET_UNSIGNED(set_frames, frames, UINT32_MAX - 1)
+
+static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	const char *colon = strchr(arg, ':');
+	uint64_t entries, ways = 1;
+	char head[32];
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (n >= sizeof head)
+		n = sizeof head - 1;
+	memcpy(head, arg, n);
+	head[n] = 0;
+	if (cli_parse_u64(head, &entries, 0) || entries > (1u << 24) ||
+	    (colon && (cli_parse_u64(colon + 1, &ways, 0) || ways > (1u << 24)))) {
+		snprintf(err, errlen, "'%s' is not ENTRIES:WAYS (e.g. 64:4, or 0 for no TLB)", arg);
+		return VM_EINVAL;
+	}
+	if (!colon && entries != 0) {
+		snprintf(err, errlen, "'%s' needs :WAYS (e.g. %llu:4), or 0 for no TLB", arg,
+			 (unsigned long long)entries);
+		return VM_EINVAL;
+	}
+	o->cfg.tlb_entries = (uint32_t)entries;
+	o->cfg.tlb_ways = (uint32_t)ways;
+	return VM_OK;
+}
+
+static int set_policy(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (!policy_find(arg)) {
+		int at = snprintf(err, errlen, "unknown policy '%s'; known:", arg);
+		for (size_t i = 0; i < policy_count && at > 0 && (size_t)at < errlen; i++)
+			at += snprintf(err + at, errlen - (size_t)at, " %s", policy_registry[i]->name);
+		return VM_ENOENT;
+	}
+	o->cfg.policy = arg;
+	return VM_OK;
+}
+
+static int set_seed(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, UINT64_MAX, 0, &o->cfg.seed, err, errlen);
+}
+
+static int set_swap(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, UINT64_MAX, 1, &o->swap_bytes, err, errlen);
+	if (rc == VM_OK && o->swap_bytes == 0) {
+		snprintf(err, errlen, "a swap of size 0 leaves no room; omit --swap for unbounded swap");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
+/* A latency in nanoseconds: a non-negative decimal number. */
+static int set_latency(double *field, const char *arg, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || errno || !(v >= 0) || v > 1e15) {
+		snprintf(err, errlen, "'%s' is not a latency in nanoseconds", arg);
+		return VM_EINVAL;
+	}
+	*field = v;
+	return VM_OK;
+}
+
+#define SET_LATENCY(fn, field)                                                \
+	static int fn(cli_opts_t *o, const char *arg, char *err, size_t errlen) \
+	{                                                                     \
+		return set_latency(&o->cfg.lat.field, arg, err, errlen);      \
+	}
+SET_LATENCY(set_lat_tlb, tlb_ns)
+SET_LATENCY(set_lat_mem, mem_ns)
+SET_LATENCY(set_lat_minor, minor_ns)
+SET_LATENCY(set_lat_major, major_ns)
+SET_LATENCY(set_lat_writeback, writeback_ns)
+
+static int set_format(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (trace_format_parse(arg, &o->format)) {
+		snprintf(err, errlen, "unknown format '%s'; known: auto lackey text pages", arg);
+		return VM_ENOENT;
+	}
+	return VM_OK;
+}
+
+static int set_json(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->json = 1;
+	return VM_OK;
+}
+
+static int set_access(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strlen(arg) != 1 || !strchr("rwx", arg[0])) {
+		snprintf(err, errlen, "'%s' is not r, w or x", arg);
+		return VM_EINVAL;
+	}
+	o->access = arg[0];
+	return VM_OK;
+}
+
+static int set_state(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->state = arg;
+	return VM_OK;
+}
+
+static const cli_option_t cli_options[] = {
+	{ "page-size", CLI_GEOMETRY, "BYTES", "page size, a power of two from 16 to 64K (default 4096)", set_page_size },
+	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
+	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
+	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
+	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
+	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory (default 64)", set_frames },
+	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
+	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
+	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default unbounded)", set_swap },
+	{ "lat-tlb", CLI_MACHINE, "NS", "latency of a TLB lookup (default 1)", set_lat_tlb },
+	{ "lat-mem", CLI_MACHINE, "NS", "latency of a memory access (default 100)", set_lat_mem },
+	{ "lat-minor", CLI_MACHINE, "NS", "cost of a minor fault (default 1000)", set_lat_minor },
+	{ "lat-major", CLI_MACHINE, "NS", "cost of a major fault (default 5000000)", set_lat_major },
+	{ "lat-writeback", CLI_MACHINE, "NS", "cost of writing a dirty page back (default 5000000)", set_lat_writeback },
+	{ "format", CLI_TRACE, "FMT", "trace format: auto lackey text pages (default auto)", set_format },
+	{ "json", CLI_TRACE, NULL, "print one JSON object instead of the text summary", set_json },
+	{ "access", CLI_EXPLAIN, "r|w|x", "the kind of access to translate (default r)", set_access },
+	{ "state", CLI_EXPLAIN, "FILE", "page-table and TLB contents to start from", set_state },
+};
+
+void cli_print_options(unsigned groups)
+{
+	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++) {
+		const cli_option_t *op = &cli_options[i];
+		if (!(op->group & groups))
+			continue;
+		char left[40];
+		snprintf(left, sizeof left, "--%s%s%s", op->name, op->arg ? " " : "", op->arg ? op->arg : "");
+		printf("  %-22s %s\n", left, op->help);
+	}
+	printf("  %-22s %s\n", "--help", "this text");
+}
+
+/* The option called name (text up to '=' or the end) among groups, or NULL. */
+static const cli_option_t *cli_find(const char *name, size_t len, unsigned groups)
+{
+	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++) {
+		const cli_option_t *op = &cli_options[i];
+		if ((op->group & groups) && strlen(op->name) == len && !strncmp(op->name, name, len))
+			return op;
+	}
+	return NULL;
+}
+
+int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char *usage)
+{
+	const char *cmd = argv[0];
+	char err[512];
+	vm_config_default(&o->cfg);
+	o->format = TRACE_FMT_AUTO;
+	o->access = 'r';
+	o->args = calloc((size_t)argc, sizeof *o->args);
+	if (!o->args)
+		return CLI_EXIT_FAIL;
+	int only_args = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (only_args || a[0] != '-' || !strcmp(a, "-")) {
+			o->args[o->nargs++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_args = 1;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			printf("%s\n\nOptions:\n", usage);
+			cli_print_options(groups);
+			return -1;
+		}
+		const char *name = a + 2, *eq = strchr(a, '=');
+		const cli_option_t *op = a[1] == '-' ?
+			cli_find(name, eq ? (size_t)(eq - name) : strlen(name), groups) : NULL;
+		if (!op) {
+			fprintf(stderr, "vmlab %s: unknown option '%s' (try vmlab %s --help)\n", cmd, a, cmd);
+			return CLI_EXIT_USAGE;
+		}
+		const char *arg = NULL;
+		if (op->arg) {
+			arg = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!arg) {
+				fprintf(stderr, "vmlab %s: --%s needs %s\n", cmd, op->name, op->arg);
+				return CLI_EXIT_USAGE;
+			}
+		} else if (eq) {
+			fprintf(stderr, "vmlab %s: --%s takes no value\n", cmd, op->name);
+			return CLI_EXIT_USAGE;
+		}
+		if (op->set(o, arg, err, sizeof err)) {
+			fprintf(stderr, "vmlab %s: --%s: %s\n", cmd, op->name, err);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return CLI_EXIT_OK;
+}

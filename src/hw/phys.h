@@ -1,0 +1,78 @@
+/* phys.h - simulated physical memory (prefix phys_).
+ *
+ * Two ranges of frames: user frames 0 .. nuser-1, whose bytes exist only when
+ * asked for (trace mode keeps none), and the kernel pool from g->kbase_pfn up,
+ * which holds page tables as real 8-byte PTE words.  The walker reads PTEs by
+ * physical address through phys_read64. */
+#ifndef VMLAB_PHYS_H
+#define VMLAB_PHYS_H
+
+#include <assert.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pte.h"
+
+typedef struct phys_run {
+	uint64_t first;        /* kernel frame index (not PFN) */
+	uint32_t count;        /* contiguous frames */
+} phys_run_t;
+
+typedef struct phys {
+	const geom_t *g;
+	uint8_t *kmem;         /* kernel pool bytes, kcap frames */
+	uint64_t kcap;         /* frames kmem has room for */
+	uint64_t ktop;         /* frames ever handed out from the bottom */
+	uint64_t klive;        /* frames in use now */
+	phys_run_t *kfree;     /* runs given back, reused by exact size */
+	uint32_t nkfree, kfree_cap;
+	uint32_t nuser;        /* user frames */
+	uint8_t *umem;         /* user frame bytes, NULL in trace mode */
+} phys_t;
+
+/* Set up memory for nuser user frames; with_bytes gives them real contents.
+ * Returns 0 or VM_ENOMEM. */
+int phys_init(phys_t *p, const geom_t *g, uint32_t nuser, int with_bytes);
+void phys_free(phys_t *p);
+
+/* Take count contiguous zeroed kernel frames; *pfn gets the first PFN.
+ * Returns 0 or VM_ENOMEM.  The pool may move in host memory: keep PFNs,
+ * never host pointers, across calls. */
+int phys_kalloc(phys_t *p, uint32_t count, uint64_t *pfn);
+
+/* Give back count kernel frames from pfn (as allocated together).  They are
+ * filled with junk so that a stale walk shows. */
+void phys_kfree(phys_t *p, uint64_t pfn, uint32_t count);
+
+static inline int phys_is_kernel(const phys_t *p, uint64_t pa)
+{
+	return (pa >> p->g->page_shift) >= p->g->kbase_pfn;
+}
+
+/* Host pointer to the 8-byte word at kernel physical address pa. */
+static inline uint64_t *phys_kword(const phys_t *p, uint64_t pa)
+{
+	uint64_t off = pa - (p->g->kbase_pfn << p->g->page_shift);
+	assert(phys_is_kernel(p, pa) && off + 8 <= (p->ktop << p->g->page_shift));
+	assert((pa & 7) == 0);
+	return (uint64_t *)(void *)(p->kmem + off);
+}
+
+static inline uint64_t phys_read64(const phys_t *p, uint64_t pa)
+{
+	return *phys_kword(p, pa);
+}
+
+static inline void phys_write64(phys_t *p, uint64_t pa, uint64_t v)
+{
+	*phys_kword(p, pa) = v;
+}
+
+/* Host pointer to the bytes of user frame pfn (script mode only). */
+static inline uint8_t *phys_user_page(const phys_t *p, uint64_t pfn)
+{
+	assert(p->umem && pfn < p->nuser);
+	return p->umem + (pfn << p->g->page_shift);
+}
+
+#endif

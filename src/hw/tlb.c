@@ -1,0 +1,93 @@
+/* tlb.c - fill and invalidation; lookup is inline in tlb.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pte.h"
+#include "tlb.h"
+#include "../util/vmerr.h"
+
+int tlb_check_shape(uint32_t entries, uint32_t ways, char *err, unsigned errlen)
+{
+	if (entries == 0)
+		return VM_OK;
+	if (ways == 0 || ways > entries) {
+		snprintf(err, errlen, "--tlb %u:%u: a set cannot have more ways than the TLB has entries, nor 0",
+			 entries, ways);
+		return VM_EINVAL;
+	}
+	if (entries % ways) {
+		snprintf(err, errlen, "--tlb %u:%u: entries must be a multiple of ways", entries, ways);
+		return VM_EINVAL;
+	}
+	return VM_OK;
+}
+
+int tlb_init(tlb_t *t, uint32_t entries, uint32_t ways)
+{
+	memset(t, 0, sizeof *t);
+	if (entries == 0)
+		return VM_OK;
+	t->e = calloc(entries, sizeof *t->e);
+	if (!t->e)
+		return VM_ENOMEM;
+	t->ways = ways;
+	t->sets = entries / ways;
+	if (!(t->sets & (t->sets - 1)))
+		t->set_mask = t->sets - 1;
+	/* sets == 1 gives mask 0, which tlb_set_of reads as "use %": fine. */
+	return VM_OK;
+}
+
+void tlb_free(tlb_t *t)
+{
+	free(t->e);
+	memset(t, 0, sizeof *t);
+}
+
+tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn,
+		      uint64_t pte_pa, uint64_t pte)
+{
+	if (!t->sets)
+		return NULL;
+	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
+	tlb_entry_t *victim = &set[0];
+	for (uint32_t w = 0; w < t->ways; w++) {
+		if (!set[w].valid) {
+			victim = &set[w];
+			break;
+		}
+		if (set[w].last_use < victim->last_use)
+			victim = &set[w];
+	}
+	*victim = (tlb_entry_t){
+		.vpn = vpn, .pfn = pfn, .pte_pa = pte_pa, .last_use = ++t->clock,
+		.asid = asid, .valid = 1,
+		.writable = !!(pte & PTE_W), .user = !!(pte & PTE_U),
+		.exec = !(pte & PTE_NX), .dirty = !!(pte & PTE_D),
+	};
+	return victim;
+}
+
+void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn)
+{
+	if (!t->sets)
+		return;
+	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
+	for (uint32_t w = 0; w < t->ways; w++)
+		if (set[w].valid && set[w].vpn == vpn && set[w].asid == asid)
+			set[w].valid = 0;
+}
+
+void tlb_flush_asid(tlb_t *t, uint32_t asid)
+{
+	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
+		if (t->e[i].asid == asid)
+			t->e[i].valid = 0;
+}
+
+void tlb_flush_all(tlb_t *t)
+{
+	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
+		t->e[i].valid = 0;
+}

@@ -1,0 +1,47 @@
+/* explain.c - hand-made machine state and logged translations. */
+#include "explain.h"
+#include "kern.h"
+#include "util/vmerr.h"
+
+int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
+	       uint64_t pfn, uint64_t flags)
+{
+	if ((vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits)) || pfn >= vm->g.kbase_pfn)
+		return VM_ERANGE;
+	uint32_t p;
+	uint64_t pte_pa;
+	int rc = proc_get(vm, pid, &p);
+	if (!rc)
+		rc = proc_pte_alloc(vm, p, vpn << vm->g.page_shift, &pte_pa);
+	if (rc)
+		return rc;
+	phys_write64(&vm->phys, pte_pa, present ? pte_make(pfn, PTE_P | flags) : 0);
+	return VM_OK;
+}
+
+int vm_tlb_insert(vm_machine_t *vm, uint32_t asid, uint64_t vpn, uint64_t pfn,
+		  uint64_t flags)
+{
+	if ((vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits)) || pfn >= vm->g.kbase_pfn)
+		return VM_ERANGE;
+	/* The entry's PTE address matters only for a write hit setting D; an
+	 * entry made by hand claims D known set so that nothing is written. */
+	tlb_fill(&vm->tlb, asid, vpn, pfn, 0, PTE_D | flags);
+	return VM_OK;
+}
+
+mmu_status_t vm_translate_logged(vm_machine_t *vm, uint32_t pid, uint64_t va,
+				 mmu_access_t acc, mmu_result_t *r, mmu_log_t *log)
+{
+	uint32_t p;
+	if (proc_get(vm, pid, &p)) { /* out of host memory: nothing to walk */
+		*r = (mmu_result_t){ .status = MMU_FAULT_NOT_PRESENT,
+				     .reason = MMU_REASON_NOT_PRESENT, .fault_level = 1 };
+		return r->status;
+	}
+	return mmu_translate_logged(&vm->mmu, vm->procs[p].asid, vm->procs[p].root_pfn,
+				    va, acc, r, log);
+}
+
+const geom_t *vm_geom(const vm_machine_t *vm) { return &vm->g; }
+const tlb_t *vm_tlb(const vm_machine_t *vm) { return &vm->tlb; }

@@ -1,0 +1,70 @@
+/* idset.c - numbers handed out lowest first (frames, swap slots). */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern.h"
+#include "util/vmerr.h"
+
+int idset_init(idset_t *s, uint64_t limit)
+{
+	memset(s, 0, sizeof *s);
+	s->limit = limit;
+	return VM_OK;
+}
+
+void idset_free(idset_t *s)
+{
+	free(s->bits);
+	memset(s, 0, sizeof *s);
+}
+
+/* Make room for word w (doubling). */
+static int idset_grow(idset_t *s, uint64_t w)
+{
+	if (w < s->nwords)
+		return VM_OK;
+	uint64_t n = s->nwords ? s->nwords : 4;
+	while (n <= w)
+		n *= 2;
+	uint64_t *bits = realloc(s->bits, n * sizeof *bits);
+	if (!bits)
+		return VM_ENOMEM;
+	memset(bits + s->nwords, 0, (n - s->nwords) * sizeof *bits);
+	s->bits = bits;
+	s->nwords = n;
+	return VM_OK;
+}
+
+int idset_take(idset_t *s, uint64_t *id)
+{
+	if (s->used >= s->limit)
+		return VM_ENOSPC;
+	uint64_t w = s->hint;
+	for (;; w++) {
+		int rc = idset_grow(s, w);
+		if (rc)
+			return rc;
+		if (~s->bits[w])
+			break;
+	}
+	uint64_t bit = (uint64_t)__builtin_ctzll(~s->bits[w]);
+	uint64_t n = w * 64 + bit;
+	if (n >= s->limit) /* free numbers exist only below the limit: none left */
+		return VM_ENOSPC;
+	s->bits[w] |= 1ull << bit;
+	s->hint = w;
+	s->used++;
+	*id = n;
+	return VM_OK;
+}
+
+void idset_put(idset_t *s, uint64_t id)
+{
+	uint64_t w = id / 64;
+	assert(w < s->nwords && (s->bits[w] >> (id % 64) & 1));
+	s->bits[w] &= ~(1ull << (id % 64));
+	if (w < s->hint)
+		s->hint = w;
+	s->used--;
+}

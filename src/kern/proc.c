@@ -1,0 +1,101 @@
+/* proc.c - processes and the kernel's own walk of their page tables. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern.h"
+#include "util/vmerr.h"
+
+static uint32_t pid_hash(uint32_t pid, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)pid * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+/* Double the pid index and re-insert every process. */
+static int pid_index_grow(vm_machine_t *vm)
+{
+	uint32_t cap = vm->pid_index_cap ? vm->pid_index_cap * 2 : 16;
+	uint32_t *idx = malloc(cap * sizeof *idx);
+	if (!idx)
+		return VM_ENOMEM;
+	memset(idx, 0xff, cap * sizeof *idx);
+	for (uint32_t i = 0; i < vm->nprocs; i++) {
+		uint32_t h = pid_hash(vm->procs[i].pid, cap);
+		while (idx[h] != PROC_NONE)
+			h = (h + 1) & (cap - 1);
+		idx[h] = i;
+	}
+	free(vm->pid_index);
+	vm->pid_index = idx;
+	vm->pid_index_cap = cap;
+	return VM_OK;
+}
+
+/* Create process pid with an empty root table; *out gets its index. */
+static int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
+{
+	if ((vm->nprocs + 1) * 2 > vm->pid_index_cap && pid_index_grow(vm))
+		return VM_ENOMEM;
+	if (vm->nprocs == vm->procs_cap) {
+		uint32_t cap = vm->procs_cap ? vm->procs_cap * 2 : 8;
+		proc_t *procs = realloc(vm->procs, cap * sizeof *procs);
+		if (!procs)
+			return VM_ENOMEM;
+		vm->procs = procs;
+		vm->procs_cap = cap;
+	}
+	uint64_t root;
+	int rc = phys_kalloc(&vm->phys, vm->g.level_frames[vm->g.levels - 1], &root);
+	if (rc)
+		return rc;
+	uint32_t i = vm->nprocs++;
+	vm->procs[i] = (proc_t){ .pid = pid, .asid = i, .root_pfn = root };
+	uint32_t h = pid_hash(pid, vm->pid_index_cap);
+	while (vm->pid_index[h] != PROC_NONE)
+		h = (h + 1) & (vm->pid_index_cap - 1);
+	vm->pid_index[h] = i;
+	vm->st.processes++;
+	*out = i;
+	return VM_OK;
+}
+
+int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out)
+{
+	if (vm->last_proc < vm->nprocs && vm->procs[vm->last_proc].pid == pid) {
+		*out = vm->last_proc;
+		return VM_OK;
+	}
+	if (vm->pid_index_cap) {
+		uint32_t h = pid_hash(pid, vm->pid_index_cap);
+		for (; vm->pid_index[h] != PROC_NONE; h = (h + 1) & (vm->pid_index_cap - 1)) {
+			if (vm->procs[vm->pid_index[h]].pid == pid) {
+				*out = vm->last_proc = vm->pid_index[h];
+				return VM_OK;
+			}
+		}
+	}
+	int rc = proc_create(vm, pid, out);
+	if (rc == VM_OK)
+		vm->last_proc = *out;
+	return rc;
+}
+
+int proc_pte_alloc(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa)
+{
+	const geom_t *g = &vm->g;
+	uint64_t pfn = vm->procs[p].root_pfn;
+	for (unsigned level = g->levels - 1; level > 0; level--) {
+		uint64_t pa = geom_frame_pa(g, pfn) + geom_index(g, va, level) * PTE_SIZE;
+		uint64_t pte = phys_read64(&vm->phys, pa);
+		if (!(pte & PTE_P)) {
+			uint64_t table;
+			int rc = phys_kalloc(&vm->phys, g->level_frames[level - 1], &table);
+			if (rc)
+				return rc;
+			pte = pte_make(table, PTE_P | PTE_W | PTE_U);
+			phys_write64(&vm->phys, pa, pte);
+		}
+		pfn = pte_pfn(pte);
+	}
+	*pte_pa = geom_frame_pa(g, pfn) + geom_index(g, va, 0) * PTE_SIZE;
+	return VM_OK;
+}

@@ -1,0 +1,248 @@
+/* vm.c - a machine as a whole: building it and running references. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern.h"
+#include "util/vmerr.h"
+
+void vm_config_default(vm_config_t *cfg)
+{
+	*cfg = (vm_config_t){
+		.page_size = 4096, .va_bits = 48, .pa_bits = 52, .levels = 0,
+		.frames = 64, .tlb_entries = 64, .tlb_ways = 4,
+		.policy = "clock", .seed = 1, .swap_slots = 0,
+		.lat = { .tlb_ns = 1, .mem_ns = 100, .minor_ns = 1000,
+			 .major_ns = 5000000, .writeback_ns = 5000000 },
+	};
+}
+
+/* Refuse configurations that cannot be built; err says why. */
+static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, size_t errlen)
+{
+	int rc = tlb_check_shape(cfg->tlb_entries, cfg->tlb_ways, err, (unsigned)errlen);
+	if (rc)
+		return rc;
+	if (cfg->frames == 0) {
+		snprintf(err, errlen, "--frames must be at least 1");
+		return VM_EINVAL;
+	}
+	if (cfg->frames >= UINT32_MAX || cfg->frames > g->kbase_pfn) {
+		snprintf(err, errlen, "--frames %u is more than a %u-bit physical address can name (%llu frames of %llu bytes)",
+			 cfg->frames, g->pa_bits, (unsigned long long)g->kbase_pfn,
+			 (unsigned long long)geom_page_size(g));
+		return VM_EINVAL;
+	}
+	return VM_OK;
+}
+
+int vm_config_check(const vm_config_t *cfg, char *err, size_t errlen)
+{
+	geom_t g;
+	int rc = geom_init(&g, cfg->page_size, cfg->va_bits, cfg->pa_bits, cfg->levels,
+			   err, (unsigned)errlen);
+	if (!rc)
+		rc = vm_check_config(cfg, &g, err, errlen);
+	if (!rc && !policy_find(cfg->policy)) {
+		snprintf(err, errlen, "unknown policy '%s'", cfg->policy);
+		rc = VM_ENOENT;
+	}
+	return rc;
+}
+
+/* Create the policy with its per-frame bytes. */
+static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
+{
+	vm->pol = policy_find(vm->cfg.policy);
+	if (!vm->pol) {
+		snprintf(err, errlen, "unknown policy '%s'", vm->cfg.policy);
+		return VM_ENOENT;
+	}
+	if (vm->pol->needs == POLICY_NEEDS_FUTURE && !vm->next_use) {
+		snprintf(err, errlen, "policy '%s' needs the future references, which this input does not give",
+			 vm->pol->name);
+		return VM_ENOTSUP;
+	}
+	if (vm->pol->frame_priv_size) {
+		vm->frame_priv = calloc(vm->cfg.frames, vm->pol->frame_priv_size);
+		if (!vm->frame_priv)
+			return VM_ENOMEM;
+	}
+	policy_env_t env = { .nframes = vm->cfg.frames, .seed = vm->cfg.seed,
+			     .frame_priv = vm->frame_priv, .next_use = vm->next_use, .vm = vm };
+	vm->pol_state = vm->pol->create(&env);
+	if (!vm->pol_state) {
+		snprintf(err, errlen, "policy '%s' could not start (out of memory)", vm->pol->name);
+		return VM_ENOMEM;
+	}
+	return VM_OK;
+}
+
+int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_use,
+	      char *err, size_t errlen)
+{
+	*out = NULL;
+	vm_machine_t *vm = calloc(1, sizeof *vm);
+	if (!vm)
+		return VM_ENOMEM;
+	vm->cfg = *cfg;
+	vm->next_use = next_use;
+	int rc = geom_init(&vm->g, cfg->page_size, cfg->va_bits, cfg->pa_bits, cfg->levels,
+			   err, (unsigned)errlen);
+	if (!rc)
+		rc = vm_check_config(cfg, &vm->g, err, errlen);
+	if (rc) {
+		free(vm);
+		return rc;
+	}
+	rc = VM_ENOMEM;
+	snprintf(err, errlen, "out of memory");
+	vm->frames = malloc(cfg->frames * sizeof *vm->frames);
+	if (!vm->frames || phys_init(&vm->phys, &vm->g, cfg->frames, 0) ||
+	    tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_ways))
+		goto err;
+	for (uint32_t f = 0; f < cfg->frames; f++)
+		vm->frames[f] = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE };
+	idset_init(&vm->free_frames, cfg->frames);
+	idset_init(&vm->swap, cfg->swap_slots ? cfg->swap_slots : UINT64_MAX);
+	vm->rmap_free = RMAP_NONE;
+	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb };
+	rc = vm_policy_init(vm, err, errlen);
+	if (rc)
+		goto err;
+	err[0] = 0;
+	*out = vm;
+	return VM_OK;
+err:
+	vm_destroy(vm);
+	return rc;
+}
+
+void vm_destroy(vm_machine_t *vm)
+{
+	if (!vm)
+		return;
+	if (vm->pol_state)
+		vm->pol->destroy(vm->pol_state);
+	free(vm->frame_priv);
+	free(vm->frames);
+	free(vm->rmaps);
+	free(vm->procs);
+	free(vm->pid_index);
+	idset_free(&vm->free_frames);
+	idset_free(&vm->swap);
+	tlb_free(&vm->tlb);
+	phys_free(&vm->phys);
+	free(vm);
+}
+
+/* One page reference at va by process p: translate, fault and retry until it
+ * completes, then tell the policy. */
+static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc)
+{
+	uint64_t seq = vm->st.references++;
+	const proc_t *proc = &vm->procs[p];
+	mmu_result_t r;
+	while (mmu_translate(&vm->mmu, proc->asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
+		int rc = fault_handle(vm, p, va, &r, seq);
+		if (rc)
+			return rc;
+		proc = &vm->procs[p];
+	}
+	if (vm->pol->on_access)
+		vm->pol->on_access(vm->pol_state, (frame_id_t)r.pfn, seq);
+	return VM_OK;
+}
+
+/* Map a reference kind to an MMU access and count it. */
+static int vm_kind(int kind, mmu_access_t *acc)
+{
+	switch (kind) {
+	case VM_READ: *acc = MMU_READ; return VM_OK;
+	case VM_WRITE: *acc = MMU_WRITE; return VM_OK;
+	case VM_IFETCH: *acc = MMU_EXEC; return VM_OK;
+	}
+	return VM_EINVAL;
+}
+
+static void vm_count_kind(vm_machine_t *vm, mmu_access_t acc)
+{
+	if (acc == MMU_READ)
+		vm->st.reads++;
+	else if (acc == MMU_WRITE)
+		vm->st.writes++;
+	else
+		vm->st.ifetches++;
+}
+
+/* References of one kind to every page first..last. */
+static int vm_ref_range(vm_machine_t *vm, uint32_t p, uint64_t first, uint64_t last,
+			mmu_access_t acc)
+{
+	for (uint64_t vpn = first;; vpn++) {
+		vm_count_kind(vm, acc);
+		int rc = vm_ref_va(vm, p, vpn << vm->g.page_shift, acc);
+		if (rc || vpn == last)
+			return rc;
+	}
+}
+
+int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
+{
+	if (size == 0)
+		return VM_EINVAL;
+	uint64_t end = va + (size - 1);
+	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
+		return VM_ERANGE;
+	uint32_t p;
+	int rc = proc_get(vm, pid, &p);
+	if (rc)
+		return rc;
+	uint64_t first = va >> vm->g.page_shift, last = end >> vm->g.page_shift;
+	mmu_access_t acc;
+	if (kind == VM_MODIFY) {
+		rc = vm_ref_range(vm, p, first, last, MMU_READ);
+		return rc ? rc : vm_ref_range(vm, p, first, last, MMU_WRITE);
+	}
+	if (vm_kind(kind, &acc))
+		return VM_EINVAL;
+	return vm_ref_range(vm, p, first, last, acc);
+}
+
+int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
+{
+	if (vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits))
+		return VM_ERANGE;
+	return vm_access(vm, pid, vpn << vm->g.page_shift, 1, kind);
+}
+
+const vm_stats_t *vm_stats(vm_machine_t *vm)
+{
+	vm->st.tlb_hits = vm->mmu.count.tlb_hits;
+	vm->st.tlb_misses = vm->mmu.count.tlb_misses;
+	vm->st.page_walks = vm->mmu.count.tlb_misses;
+	vm->st.walk_memory_refs = vm->mmu.count.walk_memory_refs;
+	vm->st.page_table_pages = vm->phys.klive;
+	vm->st.swap_slots_used = vm->swap.used;
+	return &vm->st;
+}
+
+double vm_effective_access_ns(vm_machine_t *vm)
+{
+	const vm_stats_t *s = vm_stats(vm);
+	const vm_latency_t *l = &vm->cfg.lat;
+	if (!s->references)
+		return 0;
+	double total = (double)(s->tlb_hits + s->tlb_misses) * l->tlb_ns +
+		       (double)(s->references + s->walk_memory_refs) * l->mem_ns +
+		       (double)s->minor_faults * l->minor_ns +
+		       (double)s->major_faults * l->major_ns +
+		       (double)s->dirty_writebacks * l->writeback_ns;
+	return total / (double)s->references;
+}
+
+const vm_config_t *vm_config(const vm_machine_t *vm) { return &vm->cfg; }
+const char *vm_policy_name(const vm_machine_t *vm) { return vm->pol->name; }
+const char *vm_policy_needs(const vm_machine_t *vm) { return policy_needs_name(vm->pol->needs); }
+unsigned vm_levels(const vm_machine_t *vm) { return vm->g.levels; }
