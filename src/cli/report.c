@@ -37,7 +37,7 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 {
 	const vm_stats_t *s = vm_stats(vm);
 	const vm_config_t *c = vm_config(vm);
-	char a[32], b[32], d[32], tlb[64];
+	char a[32], b[32], d[32], e[32], tlb[64];
 	describe_tlb(tlb, sizeof tlb, c);
 	printf("vmlab run: %s (%s)\n", trace_name, format);
 	printf("machine: %u frames of %u B, %u-level page table (%u-bit VA, %u-bit PA), %s, policy %s (%s)\n\n",
@@ -45,9 +45,11 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	       vm_policy_name(vm), vm_policy_needs(vm));
 	printf("  references       %15s   reads %s, writes %s, ifetches %s\n",
 	       group3(a, sizeof a, s->references), group3(b, sizeof b, s->reads),
-	       group3(d, sizeof d, s->writes), group3(tlb, sizeof tlb, s->ifetches));
-	printf("  distinct pages   %15s   %s processes\n", group3(a, sizeof a, s->distinct_pages),
-	       group3(b, sizeof b, s->processes));
+	       group3(d, sizeof d, s->writes), group3(e, sizeof e, s->ifetches));
+	printf("  distinct pages   %15s   %s B touched by %s process%s\n",
+	       group3(a, sizeof a, s->distinct_pages),
+	       group3(b, sizeof b, s->distinct_pages * c->page_size),
+	       group3(d, sizeof d, s->processes), s->processes == 1 ? "" : "es");
 	printf("  page faults      %15s   minor %s, major %s  (%.4f%% of references)\n",
 	       group3(a, sizeof a, s->page_faults), group3(b, sizeof b, s->minor_faults),
 	       group3(d, sizeof d, s->major_faults), pct(s->page_faults, s->references));
@@ -59,7 +61,7 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	       s->page_walks ? (double)s->walk_memory_refs / (double)s->page_walks : 0.0);
 	printf("  evictions        %15s   %s dirty write-backs\n", group3(a, sizeof a, s->evictions),
 	       group3(b, sizeof b, s->dirty_writebacks));
-	printf("  swap             %15s   ins, %s outs, %s slots in use\n",
+	printf("  swap-ins         %15s   swap-outs %s, %s swap slots in use\n",
 	       group3(a, sizeof a, s->swap_ins), group3(b, sizeof b, s->swap_outs),
 	       group3(d, sizeof d, s->swap_slots_used));
 	printf("  page-table pages %15s   %s B of tables\n", group3(a, sizeof a, s->page_table_pages),
