@@ -72,7 +72,8 @@ void vm_config_default(vm_config_t *cfg);
 int vm_config_check(const vm_config_t *cfg, char *err, size_t errlen);
 
 /* Build a machine.  next_use (may be NULL) is the future for policies that
- * need it: next_use[seq] is the seq of the next reference to the same page.
+ * need it: next_use[seq] is the seq of the next reference to the same page,
+ * and it must cover every reference the machine will be given.
  * Returns 0, or a negative vm_err_t with a sentence in err. */
 int vm_create(vm_machine_t **out, const vm_config_t *cfg,
 	      const uint64_t *next_use, char *err, size_t errlen);

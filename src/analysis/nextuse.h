@@ -16,7 +16,7 @@ typedef struct vm_pageref {
 	uint8_t kind;   /* 'R', 'W' or 'X' */
 } vm_pageref_t;
 
-/* Allocate *out with n entries: (*out)[i] = the smallest j > i with the same
+/* Allocate *out with n entries (one when n is 0, so *out is never NULL): (*out)[i] = the smallest j > i with the same
  * (pid, vpn) as refs[i], or NEXT_USE_NEVER.  Returns 0 or VM_ENOMEM. */
 int nextuse_build(const vm_pageref_t *refs, size_t n, uint64_t **out);
 

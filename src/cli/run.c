@@ -132,13 +132,10 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 	int status = CLI_EXIT_OK;
 	if (pol && pol->needs == POLICY_NEEDS_FUTURE) {
 		status = run_buffer(tr, log2_of(o->cfg.page_size), &rv);
-		if (status == CLI_EXIT_OK && rv.n && nextuse_build(rv.v, rv.n, &next_use)) {
+		if (status == CLI_EXIT_OK && nextuse_build(rv.v, rv.n, &next_use)) {
 			fprintf(stderr, "vmlab run: out of memory building the next-use index\n");
 			status = CLI_EXIT_FAIL;
 		}
-		static const uint64_t none = NEXT_USE_NEVER;
-		if (status == CLI_EXIT_OK && !next_use)
-			next_use = (uint64_t *)&none; /* an empty trace: OPT has nothing to know */
 	}
 	if (status == CLI_EXIT_OK) {
 		int rc = vm_create(vm, &o->cfg, next_use, err, sizeof err);
@@ -151,8 +148,7 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 		}
 	}
 	free(rv.v);
-	if (next_use && rv.n)
-		free(next_use);
+	free(next_use);
 	return status;
 }
 
