@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct vm_machine vm_machine_t;
 
@@ -36,8 +37,17 @@ typedef struct vm_config {
 	uint32_t tlb_ways;
 	const char *policy;   /* registry name */
 	uint64_t seed;
-	uint64_t swap_slots;  /* 0: unbounded */
+	uint64_t swap_slots;  /* 0: unbounded (trace mode only) */
 	vm_latency_t lat;
+	/* Script mode (the kernel side, vmlab_sys.h): */
+	int bytes;            /* frames hold real contents; swap is a real file */
+	const char *swap_file;/* swap file path; NULL: a temporary file */
+	uint32_t wmark_min, wmark_low, wmark_high; /* free-frame watermarks */
+	unsigned readahead;   /* extra pages read on swap-in and file faults */
+	int check;            /* run the invariant checker after every call */
+	FILE *events;         /* if set, one line per fault and eviction */
+	uint64_t timeline_every; /* if set, a vmstat-like line every N references */
+	FILE *timeline;       /* ... written here */
 } vm_config_t;
 
 /* Reference kinds for vm_ref (the same letters as trace kinds). */

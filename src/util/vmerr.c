@@ -13,6 +13,9 @@ const char *vm_strerror(int err)
 	case VM_EPERM: return "not permitted";
 	case VM_ESRCH: return "no such process";
 	case VM_ENOTSUP: return "not supported";
+	case VM_EEXIST: return "already exists";
+	case VM_EFAULT: return "segmentation fault";
+	case VM_EKILLED: return "killed by the out-of-memory killer";
 	}
 	return "unknown error";
 }

@@ -17,6 +17,9 @@ typedef enum vm_err {
 	VM_EPERM = -7,    /* path refused (outside the allowed folder) */
 	VM_ESRCH = -8,    /* no such process (or it has died) */
 	VM_ENOTSUP = -9,  /* the combination asked for is not supported */
+	VM_EEXIST = -10,  /* already exists (a process number in use) */
+	VM_EFAULT = -11,  /* the access killed the process with SIGSEGV */
+	VM_EKILLED = -12, /* the process was killed by the OOM killer */
 } vm_err_t;
 
 /* Short English text for an error code; never NULL. */

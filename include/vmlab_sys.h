@@ -1,0 +1,128 @@
+/* vmlab_sys.h - the kernel side of a machine: processes with address spaces
+ * of regions, system calls, byte-exact memory (prefix vm_).
+ *
+ * A machine built with cfg.bytes = 1 ("script mode") keeps real contents in
+ * its frames, swaps to a real file, maps real files, and runs a page daemon
+ * between watermarks.  Processes are named by a number chosen by the caller
+ * (the script's P).  Addresses and lengths are bytes; a region is a whole
+ * number of pages (addresses must be page aligned, lengths are rounded up).
+ *
+ * Every call returns 0 (or a count) or a negative vm_err_t:
+ *   VM_ESRCH   no such process, or it is no longer alive
+ *   VM_EINVAL  bad arguments (unaligned address, zero length, ...)
+ *   VM_EEXIST  spawn/fork of a process number already used
+ *   VM_ENOMEM  no address range free for mmap(0), or host memory
+ *   VM_EIO     a host file could not be read or written
+ *   VM_EFAULT  the access killed the process with SIGSEGV (see vm_proc_info)
+ *   VM_EKILLED the process was killed by the OOM killer during the call
+ */
+#ifndef VMLAB_SYS_H
+#define VMLAB_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmlab.h"
+
+/* Region protection bits. */
+enum { VM_PROT_NONE = 0, VM_PROT_R = 1, VM_PROT_W = 2, VM_PROT_X = 4 };
+
+/* mmap flags. */
+enum {
+	VM_MAP_PRIVATE = 0,
+	VM_MAP_SHARED = 1,
+};
+
+/* What a region is for (shown by maps). */
+typedef enum vm_region_kind {
+	VM_KIND_MAPPING = 0,
+	VM_KIND_TEXT,
+	VM_KIND_DATA,
+	VM_KIND_HEAP,
+	VM_KIND_STACK,
+} vm_region_kind_t;
+
+/* Where the heap of every process begins (brk's base). */
+#define VM_HEAP_BASE 0x10000000ull
+/* mmap(0, ...) places mappings below this address, top down, first fit. */
+#define VM_MMAP_TOP 0x7f0000000000ull
+
+typedef enum vm_proc_state {
+	VM_PROC_NONE = 0,     /* never created */
+	VM_PROC_ALIVE,
+	VM_PROC_EXITED,       /* by exit */
+	VM_PROC_SEGV,         /* killed by SIGSEGV */
+	VM_PROC_OOM,          /* killed by the out-of-memory killer */
+} vm_proc_state_t;
+
+typedef struct vm_proc_info {
+	vm_proc_state_t state;
+	uint64_t fault_addr;  /* SIGSEGV: the address */
+	const char *reason;   /* SIGSEGV: "no region", "write to a read-only region", ... */
+	uint64_t resident;    /* pages in frames */
+	uint64_t swapped;     /* pages in swap */
+	uint64_t brk;         /* current program break */
+} vm_proc_info_t;
+
+/* Counters of the kernel side, beyond vm_stats_t. */
+typedef struct vm_sys_stats {
+	uint64_t cow_faults;       /* write faults on copy-on-write pages */
+	uint64_t cow_copies;       /* pages copied by them */
+	uint64_t segfaults;        /* processes killed by SIGSEGV */
+	uint64_t file_reads;       /* pages read from mapped files */
+	uint64_t file_writebacks;  /* pages written back to mapped files */
+	uint64_t oom_kills;
+	uint64_t daemon_reclaims;  /* pages reclaimed by the page daemon */
+	uint64_t direct_reclaims;  /* pages reclaimed by a faulting process */
+	uint64_t free_frames;      /* now */
+} vm_sys_stats_t;
+
+/* Create process pid with an empty address space. */
+int vm_spawn(vm_machine_t *vm, uint32_t pid);
+
+/* child becomes a copy-on-write copy of parent. */
+int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child);
+
+/* Release everything pid holds; dirty shared file pages are written back. */
+int vm_exit(vm_machine_t *vm, uint32_t pid);
+
+/* Map len bytes at addr (0: the kernel chooses, deterministically; non-zero:
+ * fixed, replacing what was there).  path NULL: anonymous; else a host file
+ * path (already resolved and allowed by the caller) mapped from offset (a
+ * multiple of the page size).  *out gets the address. */
+int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot,
+	    unsigned flags, const char *path, uint64_t offset, vm_region_kind_t kind,
+	    uint64_t *out);
+int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
+int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot);
+/* Set the program break to addr (>= VM_HEAP_BASE); the heap region grows or
+ * shrinks to cover [VM_HEAP_BASE, addr) rounded up to pages; memory is given
+ * only when touched. */
+int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr);
+/* Write dirty pages of shared file mappings in the range back to their file. */
+int vm_msync(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
+
+/* Process pid writes / reads len bytes at addr: one reference per page
+ * touched, faults handled as the MMU raises them.  VM_EFAULT if the process
+ * was killed by SIGSEGV (bytes before the bad page are done). */
+int vm_write(vm_machine_t *vm, uint32_t pid, uint64_t addr, const void *data, size_t len);
+int vm_read(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *out, size_t len);
+/* One access of kind 'R', 'W' or 'X' every stride bytes of [addr, addr+len)
+ * (stride 0: one a page).  A 'W' touch writes nothing new: it dirties. */
+int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int kind,
+	     uint64_t stride);
+
+void vm_proc_info(vm_machine_t *vm, uint32_t pid, vm_proc_info_t *out);
+const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm);
+
+/* Print pid's regions as /proc/PID/maps does, with resident and swapped page
+ * counts per region. */
+int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out);
+
+/* Check every invariant (refcounts = reverse-map entries, present PTEs map
+ * allocated frames, no frame both free and mapped, swap slot counts).
+ * Returns 0, or VM_EINVAL with the first broken one described in err. */
+int vm_check(vm_machine_t *vm, char *err, size_t errlen);
+
+#endif
