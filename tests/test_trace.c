@@ -292,6 +292,16 @@ Test(trace, lackey_error_bad_hex)
 		     "3: bad hex address \"04g0\"");
 }
 
+Test(trace, error_quotes_at_most_32_bytes_of_a_token)
+{
+	expect_error("R 0123456789abcdef0123456789abcdefg\n", TRACE_FMT_TEXT,
+		     VM_EINVAL, "1: bad hex address "
+		     "\"0123456789abcdef0123456789abcdef...\"");
+	expect_error("R 0123456789abcdef0123456789abcdeg\n", TRACE_FMT_TEXT,
+		     VM_EINVAL, "1: bad hex address "
+		     "\"0123456789abcdef0123456789abcdeg\"");
+}
+
 Test(trace, lackey_error_0x_prefix)
 {
 	expect_error(" S 0x10,8\n", TRACE_FMT_LACKEY, VM_EINVAL,
@@ -353,6 +363,8 @@ Test(trace, lackey_error_trailing_characters)
 		     "1: trailing characters \"junk\"");
 	expect_error(" L 04222cc0,8,3\n", TRACE_FMT_LACKEY, VM_EINVAL,
 		     "1: bad size \"8,3\"");
+	expect_error(" L 04222cc0,8 #x\n", TRACE_FMT_LACKEY, VM_EINVAL,
+		     "1: trailing characters \"#x\"");
 }
 
 Test(trace, lackey_error_nul_byte)
@@ -571,7 +583,7 @@ Test(trace, pages_error_line_of_token)
 {
 	expect_error("1,2\n3 # x, y\n\n 4, x5\n", TRACE_FMT_PAGES, VM_EINVAL,
 		     "4: bad page number \"x5\"");
-	expect_error("1 2r\n", TRACE_FMT_PAGES, VM_EINVAL,
+	expect_error("1 2r,3\n", TRACE_FMT_PAGES, VM_EINVAL,
 		     "1: bad page number \"2r\"");
 	expect_error("1 2ww\n", TRACE_FMT_PAGES, VM_EINVAL,
 		     "1: bad page number \"2ww\"");

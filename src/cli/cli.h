@@ -19,6 +19,9 @@ enum {
 	CLI_MACHINE = 1 << 1,    /* --frames --policy --seed --swap --lat-* */
 	CLI_TRACE = 1 << 2,      /* --format --json */
 	CLI_EXPLAIN = 1 << 3,    /* --access --state */
+	CLI_SCRIPT = 1 << 4,     /* --swap-file --watermarks --readahead --timeline --events
+				    --check (a script may also `set` these) */
+	CLI_SCRIPT_ARGS = 1 << 5,/* script, command line only: --json --root --allow-any-path */
 };
 
 typedef struct cli_opts {
@@ -30,6 +33,15 @@ typedef struct cli_opts {
 	uint64_t swap_bytes;     /* --swap as given, 0 = unbounded */
 	const char **args;       /* positional arguments */
 	int nargs;
+	/* script (CLI_SCRIPT, CLI_SCRIPT_ARGS); --swap-file, --readahead,
+	 * --timeline and --check go straight into cfg */
+	uint64_t given;          /* bit i: option i of the table came from the command line */
+	int has_watermarks;      /* --watermarks given (else the default 1%,2%,4%) */
+	uint32_t wmark[3];       /* MIN, LOW, HIGH: frames, or percents of frames */
+	unsigned char wmark_pct[3];
+	int events;              /* --events */
+	const char *root;        /* --root DIR, or NULL: the script's folder */
+	int allow_any_path;
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups
@@ -42,11 +54,20 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
  * (x1024) when suffix is set.  Returns 0 or VM_EINVAL / VM_ERANGE. */
 int cli_parse_u64(const char *s, uint64_t *out, int suffix);
 
+/* Apply option name (without the dashes) to value, as `set NAME VALUE` in a
+ * script does, among the options of groups.  A flag takes on|off|1|0.  An
+ * option the command line gave is left alone (the command line wins) and 1
+ * is returned; 0 when applied; else a negative vm_err_t with the reason in
+ * err (VM_ENOENT: no such option among groups). */
+int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned groups,
+		   char *err, size_t errlen);
+
 /* Print the option help of the given groups. */
 void cli_print_options(unsigned groups);
 
 int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_script(int argc, char **argv);
 
 
 /* Summary of a finished run: text for people, or one JSON object. */

@@ -21,6 +21,7 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "simulate a memory trace and summarise what the VM system did" },
 	{ "explain", cmd_explain, "translate addresses step by step (CS:APP 9.6 style)" },
+	{ "script", cmd_script, "run a scenario script on the kernel side (fork, mmap, swap, ...)" },
 	{ "policies", cmd_policies, "list the replacement policies" },
 };
 

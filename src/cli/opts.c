@@ -189,6 +189,96 @@ static int set_state(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return VM_OK;
 }
 
+/* on|off|1|0|yes|no for a flag that `set` gives a value; NULL (the command
+ * line) is on. */
+static int set_flag(int *field, const char *arg, char *err, size_t errlen)
+{
+	if (!arg || !strcmp(arg, "on") || !strcmp(arg, "1") || !strcmp(arg, "yes"))
+		*field = 1;
+	else if (!strcmp(arg, "off") || !strcmp(arg, "0") || !strcmp(arg, "no"))
+		*field = 0;
+	else {
+		snprintf(err, errlen, "'%s' is not on or off", arg);
+		return VM_EINVAL;
+	}
+	return VM_OK;
+}
+
+static int set_swap_file(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg) {
+		snprintf(err, errlen, "an empty path");
+		return VM_EINVAL;
+	}
+	o->cfg.swap_file = arg;
+	return VM_OK;
+}
+
+/* MIN,LOW,HIGH: each a frame count or a percentage of the frames (5%); the
+ * frames may still change, so they are turned into counts later. */
+static int set_watermarks(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+	for (int i = 0; i < 3; i++) {
+		char part[32], *end;
+		size_t n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof part || (i < 2 && p[n] != ',') || (i == 2 && p[n]))
+			goto bad;
+		memcpy(part, p, n);
+		part[n] = 0;
+		int pct = part[n - 1] == '%';
+		if (pct)
+			part[n - 1] = 0;
+		errno = 0;
+		unsigned long v = part[0] >= '0' && part[0] <= '9' ? strtoul(part, &end, 10) : 0;
+		if (part[0] < '0' || part[0] > '9' || *end || errno || v > (pct ? 100 : UINT32_MAX - 1))
+			goto bad;
+		o->wmark[i] = (uint32_t)v;
+		o->wmark_pct[i] = (unsigned char)pct;
+		p += n + (i < 2);
+	}
+	o->has_watermarks = 1;
+	return VM_OK;
+bad:
+	snprintf(err, errlen, "'%s' is not MIN,LOW,HIGH (each a frame count or a percentage like 5%%)", arg);
+	return VM_EINVAL;
+}
+
+static int set_readahead(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, 1u << 20, 0, &v, err, errlen);
+	o->cfg.readahead = (unsigned)v;
+	return rc;
+}
+
+static int set_timeline(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, UINT64_MAX, 0, &o->cfg.timeline_every, err, errlen);
+}
+
+static int set_events(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_flag(&o->events, arg, err, errlen);
+}
+
+static int set_check(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_flag(&o->cfg.check, arg, err, errlen);
+}
+
+static int set_root(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->root = arg;
+	return VM_OK;
+}
+
+static int set_allow_any_path(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->allow_any_path = 1;
+	return VM_OK;
+}
+
 static const cli_option_t cli_options[] = {
 	{ "page-size", CLI_GEOMETRY, "BYTES", "page size, a power of two from 16 to 64K (default 4096)", set_page_size },
 	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
@@ -208,7 +298,19 @@ static const cli_option_t cli_options[] = {
 	{ "json", CLI_TRACE, NULL, "print one JSON object instead of the text summary", set_json },
 	{ "access", CLI_EXPLAIN, "r|w|x", "the kind of access to translate (default r)", set_access },
 	{ "state", CLI_EXPLAIN, "FILE", "page-table and TLB contents to start from", set_state },
+	{ "swap-file", CLI_SCRIPT, "PATH", "swap to this file (default: a temporary file, removed at exit)", set_swap_file },
+	{ "watermarks", CLI_SCRIPT, "MIN,LOW,HIGH", "free-frame watermarks of the page daemon, frames or % of frames (default 1%,2%,4%; 0,0,0: replace only when no frame is free)", set_watermarks },
+	{ "readahead", CLI_SCRIPT, "N", "extra pages read on a swap-in or file fault (default 0)", set_readahead },
+	{ "timeline", CLI_SCRIPT, "N", "a vmstat-like line every N references (default 0: none)", set_timeline },
+	{ "events", CLI_SCRIPT, NULL, "one line per fault and eviction", set_events },
+	{ "check", CLI_SCRIPT, NULL, "check the kernel's invariants after every operation (slow)", set_check },
+	{ "json", CLI_SCRIPT_ARGS, NULL, "print one JSON object on stdout; what the script prints goes to stderr", set_json },
+	{ "root", CLI_SCRIPT_ARGS, "DIR", "the folder script paths are relative to (default: the script's folder)", set_root },
+	{ "allow-any-path", CLI_SCRIPT_ARGS, NULL, "let script paths be absolute or leave that folder", set_allow_any_path },
 };
+
+/* The bits of cli_opts_t.given are indices into cli_options. */
+_Static_assert(sizeof cli_options / sizeof cli_options[0] <= 64, "cli_opts_t.given has 64 bits");
 
 void cli_print_options(unsigned groups)
 {
@@ -282,6 +384,32 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 			fprintf(stderr, "vmlab %s: --%s: %s\n", cmd, op->name, err);
 			return CLI_EXIT_USAGE;
 		}
+		o->given |= 1ull << (op - cli_options);
 	}
 	return CLI_EXIT_OK;
+}
+
+/* "unknown setting NAME; known: ..." listing the options of groups. */
+static int cli_unknown_setting(const char *name, unsigned groups, char *err, size_t errlen)
+{
+	if (cli_find(name, strlen(name), CLI_SCRIPT_ARGS)) {
+		snprintf(err, errlen, "'%s' cannot be set by a script, only given on the command line", name);
+		return VM_EPERM;
+	}
+	int at = snprintf(err, errlen, "unknown setting '%s'; known:", name);
+	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0] && at > 0 && (size_t)at < errlen; i++)
+		if (cli_options[i].group & groups)
+			at += snprintf(err + at, errlen - (size_t)at, " %s", cli_options[i].name);
+	return VM_ENOENT;
+}
+
+int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned groups,
+		   char *err, size_t errlen)
+{
+	const cli_option_t *op = cli_find(name, strlen(name), groups);
+	if (!op)
+		return cli_unknown_setting(name, groups, err, errlen);
+	if (o->given & (1ull << (op - cli_options)))
+		return 1;
+	return op->set(o, value, err, errlen);
 }

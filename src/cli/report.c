@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vmlab_sys.h"
 
 /* n with thousands separators into buf. */
 static const char *group3(char *buf, size_t len, uint64_t n)
@@ -68,6 +69,18 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	       group3(b, sizeof b, s->page_table_pages * c->page_size));
 	printf("  resident peak    %15s   pages of %u frames\n", group3(a, sizeof a, s->resident_pages_peak),
 	       c->frames);
+	if (c->bytes) {
+		const vm_sys_stats_t *k = vm_sys_stats(vm);
+		printf("  copy-on-write    %15s   faults, %s pages copied\n",
+		       group3(a, sizeof a, k->cow_faults), group3(b, sizeof b, k->cow_copies));
+		printf("  file pages       %15s   read, %s written back\n",
+		       group3(a, sizeof a, k->file_reads), group3(b, sizeof b, k->file_writebacks));
+		printf("  reclaim          %15s   by the page daemon, %s direct; %s free frames now\n",
+		       group3(a, sizeof a, k->daemon_reclaims), group3(b, sizeof b, k->direct_reclaims),
+		       group3(d, sizeof d, k->free_frames));
+		printf("  killed           %15s   by SIGSEGV, %s by the OOM killer\n",
+		       group3(a, sizeof a, k->segfaults), group3(b, sizeof b, k->oom_kills));
+	}
 	printf("  effective access %15.1f   ns per reference (latencies: TLB %g, memory %g, minor %g, major %g, write-back %g ns)\n",
 	       vm_effective_access_ns(vm), c->lat.tlb_ns, c->lat.mem_ns, c->lat.minor_ns,
 	       c->lat.major_ns, c->lat.writeback_ns);
@@ -161,5 +174,20 @@ void report_json(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	json_u64("resident_pages", s->resident_pages);
 	json_u64("resident_pages_peak", s->resident_pages_peak);
 	json_num("effective_access_ns", vm_effective_access_ns(vm));
+	if (c->bytes) {
+		const vm_sys_stats_t *k = vm_sys_stats(vm);
+		json_u64("cow_faults", k->cow_faults);
+		json_u64("cow_copies", k->cow_copies);
+		json_u64("segfaults", k->segfaults);
+		json_u64("file_reads", k->file_reads);
+		json_u64("file_writebacks", k->file_writebacks);
+		json_u64("oom_kills", k->oom_kills);
+		json_u64("daemon_reclaims", k->daemon_reclaims);
+		json_u64("direct_reclaims", k->direct_reclaims);
+		json_u64("free_frames", k->free_frames);
+		json_u64("wmark_min", c->wmark_min);
+		json_u64("wmark_low", c->wmark_low);
+		json_u64("wmark_high", c->wmark_high);
+	}
 	printf("\n}\n");
 }

@@ -1,5 +1,6 @@
-/* fault.c - the page-fault handler and eviction (trace mode: every page is
- * anonymous and may be read, written and executed). */
+/* fault.c - the trace-mode fault handler, eviction of every kind of page,
+ * and reclaim: direct reclaim, the page daemon between watermarks, and the
+ * out-of-memory killer. */
 #include <assert.h>
 
 #include "kern.h"
@@ -8,10 +9,29 @@
 /* The PTE flags of a page mapped in trace mode: present, writable, user. */
 #define FAULT_ANON_FLAGS (PTE_P | PTE_W | PTE_U | PTE_SEEN)
 
-int fault_evict(vm_machine_t *vm, uint32_t f)
+/* Replace every PTE mapping f by `gone`, dropping their TLB entries.  A swap
+ * entry takes one slot reference per PTE. */
+static void evict_unmap(vm_machine_t *vm, uint32_t f, uint64_t gone)
 {
 	frame_t *fr = &vm->frames[f];
-	assert(fr->used);
+	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
+		const rmap_t *r = &vm->rmaps[i];
+		phys_write64(&vm->phys, r->pte_pa, gone);
+		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
+		vm->procs[r->proc].resident--;
+		if (gone & PTE_SWAP) {
+			vm->procs[r->proc].swapped++;
+			if (vm->cfg.bytes)
+				swap_get(vm, pte_pfn(gone));
+		}
+	}
+	frame_rmap_clear(vm, f);
+}
+
+/* Trace mode: slots are bookkeeping; a dirty page takes one and keeps it. */
+static int evict_trace(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
 	if (vm_frame_dirty(vm, f)) {
 		if (fr->swap_slot == SLOT_NONE) {
 			int rc = idset_take(&vm->swap, &fr->swap_slot);
@@ -21,38 +41,173 @@ int fault_evict(vm_machine_t *vm, uint32_t f)
 		vm->st.swap_outs++;
 		vm->st.dirty_writebacks++;
 	}
-	uint64_t gone = fr->swap_slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(fr->swap_slot);
-	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
-		const rmap_t *r = &vm->rmaps[i];
-		phys_write64(&vm->phys, r->pte_pa, gone);
-		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
-		vm->procs[r->proc].resident--;
+	evict_unmap(vm, f, fr->swap_slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(fr->swap_slot));
+	fr->swap_slot = SLOT_NONE;
+	return VM_OK;
+}
+
+/* Script mode, a private anonymous page: a dirty one goes to its swap slot
+ * (taken now if it has none); sharers' PTEs all get the swap entry.  A clean
+ * page with no slot was never written since its zero fill: dropped. */
+static int evict_anon(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	int dirty = vm_frame_dirty(vm, f);
+	if (dirty && fr->swap_slot == SLOT_NONE) {
+		int rc = swap_alloc(vm, &fr->swap_slot); /* the swap cache's reference */
+		if (rc)
+			return rc;
+		vm->swap_cache[fr->swap_slot] = f;
 	}
-	frame_rmap_clear(vm, f);
+	if (dirty) {
+		int rc = swap_write(vm, fr->swap_slot, phys_user_page(&vm->phys, f));
+		if (rc)
+			return rc;
+		vm->st.swap_outs++;
+		vm->st.dirty_writebacks++;
+	}
+	uint64_t slot = fr->swap_slot;
+	evict_unmap(vm, f, slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(slot));
+	if (slot != SLOT_NONE) {
+		vm->swap_cache[slot] = FRAME_NIL;
+		swap_put(vm, slot);
+	}
+	fr->swap_slot = SLOT_NONE;
+	fr->dirty = 0;
+	return VM_OK;
+}
+
+/* Script mode, a page-cache page: written back to its file (or, for shared
+ * anonymous memory, to its object's swap slot) if dirty, then dropped. */
+static int evict_cached(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	if (vm_frame_dirty(vm, f)) {
+		int rc = obj_write_page(vm, f);
+		if (rc)
+			return rc;
+	}
+	evict_unmap(vm, f, PTE_SEEN);
+	pcache_del(vm, f);
+	fr->swap_slot = SLOT_NONE;
+	fr->dirty = 0;
+	return VM_OK;
+}
+
+int fault_evict(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	assert(fr->used);
+	uint64_t vpn = fr->rmap != RMAP_NONE ? vm->rmaps[fr->rmap].vpn : 0;
+	int dirty = vm_frame_dirty(vm, f);
+	int rc = !vm->cfg.bytes ? evict_trace(vm, f) :
+		 fr->obj == OBJ_NONE ? evict_anon(vm, f) : evict_cached(vm, f);
+	if (rc)
+		return rc;
+	vm_event(vm, "evict frame %u vpn 0x%llx %s\n", f, (unsigned long long)vpn,
+		 dirty ? "dirty: written back" : "clean: dropped");
 	vm->pol->on_evict(vm->pol_state, f);
 	fr->used = 0;
-	fr->swap_slot = SLOT_NONE;
 	idset_put(&vm->free_frames, f);
 	vm->st.evictions++;
 	vm->st.resident_pages--;
 	return VM_OK;
 }
 
-/* A free frame: the lowest free one, or the policy's victim once evicted. */
-static int fault_get_frame(vm_machine_t *vm, uint32_t *f)
+/* A frame that can be evicted without taking a new swap slot (clean, a page
+ * with a swap copy, or a file page), lowest first; FRAME_NIL if none. */
+static uint32_t reclaim_fallback(vm_machine_t *vm)
 {
-	uint64_t id;
-	if (idset_take(&vm->free_frames, &id) != VM_OK) {
-		frame_id_t victim = vm->pol->pick_victim(vm->pol_state);
-		assert(victim < vm->cfg.frames && vm->frames[victim].used);
-		int rc = fault_evict(vm, victim);
+	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
+		const frame_t *fr = &vm->frames[f];
+		if (!fr->used)
+			continue;
+		if (fr->obj != OBJ_NONE ? vm->objs[fr->obj].fd >= 0 || !vm_frame_dirty(vm, f) ||
+					       fr->swap_slot != SLOT_NONE
+					: fr->swap_slot != SLOT_NONE || !vm_frame_dirty(vm, f))
+			return f;
+	}
+	return FRAME_NIL;
+}
+
+/* The process the OOM killer ends: most resident plus swapped pages, ties to
+ * the oldest; PROC_NONE if no process is alive. */
+static uint32_t oom_pick(vm_machine_t *vm)
+{
+	uint32_t best = PROC_NONE;
+	for (uint32_t p = 0; p < vm->nprocs; p++) {
+		const proc_t *pr = &vm->procs[p];
+		if (pr->state != VM_PROC_ALIVE)
+			continue;
+		if (best == PROC_NONE ||
+		    pr->resident + pr->swapped > vm->procs[best].resident + vm->procs[best].swapped)
+			best = p;
+	}
+	return best;
+}
+
+/* Free one frame: the policy's victim, or when swap is full a page that
+ * needs none, or (allow_oom) whatever the OOM killer's victim held.
+ * Returns 0, or VM_ENOSPC when nothing could be freed. */
+static int reclaim_one(vm_machine_t *vm, int allow_oom)
+{
+	if (vm->st.resident_pages == 0)
+		return VM_ENOSPC;
+	frame_id_t victim = vm->pol->pick_victim(vm->pol_state);
+	assert(victim < vm->cfg.frames && vm->frames[victim].used);
+	int rc = fault_evict(vm, victim);
+	if (rc != VM_ENOSPC || !vm->cfg.bytes)
+		return rc;
+	uint32_t f = reclaim_fallback(vm);
+	if (f != FRAME_NIL)
+		return fault_evict(vm, f);
+	uint32_t p = allow_oom ? oom_pick(vm) : PROC_NONE;
+	if (p == PROC_NONE)
+		return VM_ENOSPC;
+	vm_event(vm, "oom-kill pid %u (%llu resident, %llu swapped)\n", vm->procs[p].pid,
+		 (unsigned long long)vm->procs[p].resident, (unsigned long long)vm->procs[p].swapped);
+	vm->sys.oom_kills++;
+	return sys_kill(vm, p, VM_PROC_OOM);
+}
+
+int fault_get_frame(vm_machine_t *vm, uint32_t *f)
+{
+	/* Below the min watermark (or with nothing free) the faulting process
+	 * reclaims itself; trace mode has min 0: only when nothing is free. */
+	while (vm->free_frames.limit - vm->free_frames.used <= vm->cfg.wmark_min ||
+	       vm->free_frames.used == vm->free_frames.limit) {
+		if (vm->free_frames.used < vm->free_frames.limit && vm->st.resident_pages == 0)
+			break;
+		int rc = reclaim_one(vm, 1);
 		if (rc)
 			return rc;
-		rc = idset_take(&vm->free_frames, &id);
-		assert(rc == VM_OK);
+		if (vm->cfg.bytes)
+			vm->sys.direct_reclaims++;
 	}
+	uint64_t id;
+	int rc = idset_take(&vm->free_frames, &id);
+	assert(rc == VM_OK);
+	(void)rc;
 	*f = (uint32_t)id;
+	vm->frames[*f].used = 1;
+	if (++vm->st.resident_pages > vm->st.resident_pages_peak)
+		vm->st.resident_pages_peak = vm->st.resident_pages;
 	return VM_OK;
+}
+
+/* The page daemon: once free frames fall below the low watermark, reclaim
+ * until they are back at high.  Never kills: it stops when nothing more can
+ * be evicted. */
+void fault_page_daemon(vm_machine_t *vm)
+{
+	uint64_t free_now = vm->free_frames.limit - vm->free_frames.used;
+	if (free_now >= vm->cfg.wmark_low || vm->in_reclaim)
+		return;
+	vm->in_reclaim = 1;
+	while (vm->free_frames.limit - vm->free_frames.used < vm->cfg.wmark_high &&
+	       reclaim_one(vm, 0) == VM_OK)
+		vm->sys.daemon_reclaims++;
+	vm->in_reclaim = 0;
 }
 
 int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *r,
@@ -64,16 +219,16 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 	int rc = proc_pte_alloc(vm, p, va, &pte_pa);
 	if (rc)
 		return rc;
-	pte = phys_read64(&vm->phys, pte_pa);
-	assert(!(pte & PTE_P));
-
 	uint32_t f;
 	rc = fault_get_frame(vm, &f);
 	if (rc)
 		return rc;
+	pte = phys_read64(&vm->phys, pte_pa); /* after reclaim, which may have changed it */
+	assert(!(pte & PTE_P));
 	frame_t *fr = &vm->frames[f];
 	if (pte & PTE_SWAP) {
 		fr->swap_slot = pte_pfn(pte);   /* the copy stays while the page is clean */
+		vm->procs[p].swapped--;
 		vm->st.major_faults++;
 		vm->st.swap_ins++;
 	} else {
@@ -85,15 +240,14 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 	vm->st.page_faults++;
 	rc = frame_rmap_add(vm, f, p, va >> vm->g.page_shift, pte_pa);
 	if (rc) {
+		fr->used = 0;
+		vm->st.resident_pages--;
 		idset_put(&vm->free_frames, f);
 		return rc;
 	}
-	fr->used = 1;
 	/* A and D stay clear: the retried access sets them, as hardware would. */
 	phys_write64(&vm->phys, pte_pa, pte_make(f, FAULT_ANON_FLAGS));
 	vm->procs[p].resident++;
-	if (++vm->st.resident_pages > vm->st.resident_pages_peak)
-		vm->st.resident_pages_peak = vm->st.resident_pages;
 	vm->pol->on_fill(vm->pol_state, f, seq);
 	return VM_OK;
 }

@@ -1,6 +1,7 @@
 /* frame.c - the reverse map, and the hardware-bit helpers policies use. */
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kern.h"
 #include "util/vmerr.h"
@@ -24,7 +25,36 @@ int frame_rmap_add(vm_machine_t *vm, uint32_t f, uint32_t p, uint64_t vpn, uint6
 	vm->rmaps[i] = (rmap_t){ .pte_pa = pte_pa, .vpn = vpn, .proc = p,
 				 .next = vm->frames[f].rmap };
 	vm->frames[f].rmap = i;
+	vm->frames[f].refs++;
 	return VM_OK;
+}
+
+void frame_rmap_del(vm_machine_t *vm, uint32_t f, uint64_t pte_pa)
+{
+	uint32_t *link = &vm->frames[f].rmap;
+	while (vm->rmaps[*link].pte_pa != pte_pa) {
+		link = &vm->rmaps[*link].next;
+		assert(*link != RMAP_NONE);
+	}
+	uint32_t i = *link;
+	*link = vm->rmaps[i].next;
+	vm->rmaps[i].next = vm->rmap_free;
+	vm->rmap_free = i;
+	assert(vm->frames[f].refs > 0);
+	vm->frames[f].refs--;
+}
+
+void frame_release(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	assert(fr->used && fr->refs == 0 && fr->rmap == RMAP_NONE && fr->obj == OBJ_NONE);
+	vm->pol->on_evict(vm->pol_state, f);
+	if (vm->phys.umem) /* junk, so that a stale use of the frame shows */
+		memset(phys_user_page(&vm->phys, f), 0x6b, geom_page_size(&vm->g));
+	*fr = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE, .obj = OBJ_NONE,
+			 .hnext = FRAME_NIL };
+	idset_put(&vm->free_frames, f);
+	vm->st.resident_pages--;
 }
 
 void frame_rmap_clear(vm_machine_t *vm, uint32_t f)
@@ -37,6 +67,7 @@ void frame_rmap_clear(vm_machine_t *vm, uint32_t f)
 		i = next;
 	}
 	vm->frames[f].rmap = RMAP_NONE;
+	vm->frames[f].refs = 0;
 }
 
 bool vm_frame_young(vm_machine_t *vm, frame_id_t f)
@@ -67,6 +98,8 @@ bool vm_frame_test_and_clear_young(vm_machine_t *vm, frame_id_t f)
 bool vm_frame_dirty(vm_machine_t *vm, frame_id_t f)
 {
 	assert(f < vm->cfg.frames && vm->frames[f].used);
+	if (vm->frames[f].dirty)
+		return true;
 	for (uint32_t i = vm->frames[f].rmap; i != RMAP_NONE; i = vm->rmaps[i].next)
 		if (phys_read64(&vm->phys, vm->rmaps[i].pte_pa) & PTE_D)
 			return true;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vmlab.h"
+#include "vmlab_sys.h"
 #include "hw/mmu.h"
 #include "hw/phys.h"
 #include "hw/pte.h"
@@ -19,12 +20,42 @@
 #define RMAP_NONE UINT32_MAX
 #define SLOT_NONE UINT64_MAX
 #define PROC_NONE UINT32_MAX
+#define OBJ_NONE UINT32_MAX
+#define FRAME_NIL UINT32_MAX
+
+/* A region of an address space (a VMA). */
+typedef struct vma {
+	uint64_t start, end;   /* page aligned, end exclusive */
+	uint64_t pgoff;        /* page of obj mapped at start */
+	uint32_t obj;          /* backing object, OBJ_NONE for private anonymous */
+	uint8_t prot;          /* VM_PROT_* */
+	uint8_t shared;        /* writes reach obj (and other sharers) */
+	uint8_t kind;          /* vm_region_kind_t */
+} vma_t;
+
+/* A backing object: a real file, or shared anonymous memory. */
+typedef struct vobj {
+	char *path;            /* host path; NULL for shared anonymous memory */
+	int fd;                /* host file, -1 for anonymous */
+	uint64_t dev, ino;     /* identity, so two mappings share one page cache */
+	uint64_t size;         /* file size in bytes at open (anonymous: pages*size) */
+	uint64_t *slots;       /* anonymous: swap slot of each page, SLOT_NONE */
+	uint64_t nslots;
+	uint32_t refs;         /* regions mapping it */
+} vobj_t;
 
 typedef struct proc {
 	uint32_t pid;          /* as the workload names it */
 	uint32_t asid;         /* address-space id tagging TLB entries */
 	uint64_t root_pfn;     /* kernel frame of the L1 table (the "CR3") */
 	uint64_t resident;     /* pages of this process in frames now */
+	uint64_t swapped;      /* PTEs of this process holding a swap entry */
+	vm_proc_state_t state;
+	uint64_t brk;          /* program break */
+	uint64_t fault_addr;   /* SIGSEGV address */
+	const char *fault_reason;
+	vma_t *vmas;           /* sorted by start, disjoint */
+	uint32_t nvmas, vmas_cap;
 } proc_t;
 
 /* One PTE that maps a frame. */
@@ -37,8 +68,13 @@ typedef struct rmap {
 
 typedef struct frame {
 	uint64_t swap_slot;    /* slot holding a copy of the page, or SLOT_NONE */
-	uint32_t rmap;         /* first mapping, RMAP_NONE when free */
-	uint32_t used;         /* allocated to a page */
+	uint64_t pgoff;        /* page of obj, for page-cache pages */
+	uint32_t rmap;         /* first mapping, RMAP_NONE when none */
+	uint32_t refs;         /* mappings (= reverse-map entries) */
+	uint32_t obj;          /* page-cache page of this object, or OBJ_NONE (anonymous) */
+	uint32_t hnext;        /* next frame in the page-cache hash chain */
+	uint8_t used;          /* allocated to a page */
+	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
 } frame_t;
 
 /* A set of numbers 0..n-1 handed out lowest first. */
@@ -70,6 +106,20 @@ struct vm_machine {
 	uint32_t nrmaps, rmaps_cap, rmap_free;
 
 	idset_t swap;          /* slots in use */
+	uint32_t *swap_count;  /* script mode: references to each slot (PTEs,
+				  swap cache, objects) */
+	uint32_t *swap_cache;  /* script mode: frame caching each slot, or FRAME_NIL */
+	uint64_t swap_cap;     /* entries of the two arrays */
+	int swap_fd;           /* script mode: the swap file */
+
+	vobj_t *objs;
+	uint32_t nobjs, objs_cap;
+	uint32_t *pcache;      /* page-cache hash buckets of frame numbers */
+	uint32_t pcache_mask;
+
+	vm_sys_stats_t sys;
+	uint8_t *scratch;      /* script mode: one page, for copy-on-write */
+	uint32_t in_reclaim;   /* the page daemon is running (no recursion) */
 
 	const policy_ops_t *pol;
 	void *pol_state;
@@ -93,17 +143,105 @@ int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out);
 int proc_pte_alloc(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa);
 
 /* frame.c */
+/* Give frame f back: the policy forgets it, it becomes free. */
+void frame_release(vm_machine_t *vm, uint32_t f);
+/* Forget the mapping of f by the PTE at pte_pa. */
+void frame_rmap_del(vm_machine_t *vm, uint32_t f, uint64_t pte_pa);
 /* Record that the PTE at pte_pa (process p, page vpn) maps frame f. */
 int frame_rmap_add(vm_machine_t *vm, uint32_t f, uint32_t p, uint64_t vpn, uint64_t pte_pa);
 /* Forget every mapping of f (the PTEs themselves are the caller's). */
 void frame_rmap_clear(vm_machine_t *vm, uint32_t f);
+
+/* Find the leaf PTE of va without creating tables: 0 and *pte_pa, or the
+ * CS:APP number of the level whose entry is missing (the walk can skip the
+ * span that entry covers). */
+unsigned proc_pte_find(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa);
+/* Bytes of VA one entry at CS:APP level `level` covers. */
+uint64_t proc_level_span(const vm_machine_t *vm, unsigned level);
+/* Call fn for every leaf PTE that exists in [start, end) of p, skipping the
+ * spans of missing tables; stops at the first non-zero return, returned. */
+typedef int (*proc_pte_fn)(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg);
+int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, proc_pte_fn fn,
+		  void *arg);
+/* Free every page table of p (its mappings must be gone). */
+void proc_free_tables(vm_machine_t *vm, uint32_t p);
+/* Create process pid (PROC_NONE-free number); *out gets its index. */
+int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out);
+/* The index of pid without creating it, or PROC_NONE. */
+uint32_t proc_lookup(vm_machine_t *vm, uint32_t pid);
 
 /* fault.c */
 /* Handle a fault the MMU raised for process p at va; afterwards the access can
  * be retried.  Returns 0 or a negative vm_err_t (VM_ENOSPC, VM_ENOMEM). */
 int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *r,
 		 uint64_t seq);
-/* Write back (if dirty) and unmap the page in frame f; f becomes free. */
+/* Write back (if dirty) and unmap the page in frame f; f becomes free.
+ * VM_ENOSPC if it needs a swap slot and none is free. */
 int fault_evict(vm_machine_t *vm, uint32_t f);
+/* A free frame: the lowest free one, or the policy's victim once evicted
+ * (script mode: direct reclaim below the min watermark, the OOM killer when
+ * nothing can be evicted). */
+int fault_get_frame(vm_machine_t *vm, uint32_t *f);
+/* The page daemon: below the low watermark, reclaim up to the high one. */
+void fault_page_daemon(vm_machine_t *vm);
+
+/* sysfault.c: the script-mode fault handler (regions, COW, files, swap). */
+int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+		    const mmu_result_t *r);
+/* PTE flags for a page of region v (COW pages stay read-only). */
+uint64_t sysfault_pte_flags(const vma_t *v, int cow);
+
+/* swap.c: slots with reference counts and the swap cache (script mode). */
+int swap_init(vm_machine_t *vm);
+void swap_fini(vm_machine_t *vm);
+int swap_alloc(vm_machine_t *vm, uint64_t *slot);      /* count 1 */
+void swap_get(vm_machine_t *vm, uint64_t slot);        /* count + 1 */
+void swap_put(vm_machine_t *vm, uint64_t slot);        /* count - 1, freed at 0 */
+int swap_write(vm_machine_t *vm, uint64_t slot, const void *page);
+int swap_read(vm_machine_t *vm, uint64_t slot, void *page);
+
+/* obj.c: backing objects and the page cache. */
+int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out);
+int obj_new_anon(vm_machine_t *vm, uint64_t pages, uint32_t *out);
+void obj_get(vm_machine_t *vm, uint32_t o);
+/* Drop a region's reference; the last one writes back and frees its pages. */
+int obj_put(vm_machine_t *vm, uint32_t o);
+uint32_t pcache_find(vm_machine_t *vm, uint32_t o, uint64_t pgoff);
+void pcache_add(vm_machine_t *vm, uint32_t f, uint32_t o, uint64_t pgoff);
+void pcache_del(vm_machine_t *vm, uint32_t f);
+/* Read page pgoff of o into frame f (file: from the file, zeros past its
+ * end; anonymous: from its swap slot or zeros).  Counts file_reads /
+ * swap_ins.  Returns 0 or VM_EIO. */
+int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f);
+/* Write frame f back to its object (file bytes within the file's size, or
+ * the swap slot of anonymous memory).  Counts the write-back. */
+int obj_write_page(vm_machine_t *vm, uint32_t f);
+
+/* vma.c: regions of a process. */
+/* Index of the region holding va, or -1. */
+int vma_find(const proc_t *pr, uint64_t va);
+int vma_insert(proc_t *pr, const vma_t *v);
+/* Make a region boundary at addr if a region spans it (the new half takes a
+ * reference to the region's object). */
+int vma_split(vm_machine_t *vm, proc_t *pr, uint64_t addr);
+void vma_remove_at(proc_t *pr, uint32_t i);
+/* Join neighbours that continue each other exactly. */
+void vma_merge(proc_t *pr);
+
+/* sys.c */
+/* Unmap every page of [start, end) of p (regions untouched). */
+int sys_zap_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end);
+/* End process p in state st, releasing everything. */
+int sys_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st);
+
+/* check.c */
+int check_all(vm_machine_t *vm, char *err, size_t errlen);
+
+/* The end of every system call: the invariant checker when cfg.check is
+ * set (a broken invariant is a kernel bug: it stops the program); returns rc. */
+int vm_after(vm_machine_t *vm, int rc);
+
+/* Event log (--events); a no-op unless cfg.events is set. */
+void vm_event(vm_machine_t *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -31,7 +31,7 @@ static int pid_index_grow(vm_machine_t *vm)
 }
 
 /* Create process pid with an empty root table; *out gets its index. */
-static int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
+int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 {
 	if ((vm->nprocs + 1) * 2 > vm->pid_index_cap && pid_index_grow(vm))
 		return VM_ENOMEM;
@@ -48,7 +48,8 @@ static int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 	if (rc)
 		return rc;
 	uint32_t i = vm->nprocs++;
-	vm->procs[i] = (proc_t){ .pid = pid, .asid = i, .root_pfn = root };
+	vm->procs[i] = (proc_t){ .pid = pid, .asid = i, .root_pfn = root,
+				 .state = VM_PROC_ALIVE, .brk = VM_HEAP_BASE };
 	uint32_t h = pid_hash(pid, vm->pid_index_cap);
 	while (vm->pid_index[h] != PROC_NONE)
 		h = (h + 1) & (vm->pid_index_cap - 1);
@@ -99,3 +100,79 @@ int proc_pte_alloc(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa)
 	*pte_pa = geom_frame_pa(g, pfn) + geom_index(g, va, 0) * PTE_SIZE;
 	return VM_OK;
 }
+
+uint32_t proc_lookup(vm_machine_t *vm, uint32_t pid)
+{
+	if (!vm->pid_index_cap)
+		return PROC_NONE;
+	uint32_t h = pid_hash(pid, vm->pid_index_cap);
+	for (; vm->pid_index[h] != PROC_NONE; h = (h + 1) & (vm->pid_index_cap - 1))
+		if (vm->procs[vm->pid_index[h]].pid == pid)
+			return vm->pid_index[h];
+	return PROC_NONE;
+}
+
+uint64_t proc_level_span(const vm_machine_t *vm, unsigned level)
+{
+	return 1ull << vm->g.level_shift[vm->g.levels - level]; /* code level 0 = leaf */
+}
+
+unsigned proc_pte_find(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa)
+{
+	const geom_t *g = &vm->g;
+	uint64_t pfn = vm->procs[p].root_pfn;
+	for (unsigned level = g->levels - 1; level > 0; level--) {
+		uint64_t pte = phys_read64(&vm->phys, geom_frame_pa(g, pfn) + geom_index(g, va, level) * PTE_SIZE);
+		if (!(pte & PTE_P))
+			return g->levels - level;
+		pfn = pte_pfn(pte);
+	}
+	*pte_pa = geom_frame_pa(g, pfn) + geom_index(g, va, 0) * PTE_SIZE;
+	return 0;
+}
+
+/* Free the table at pfn (code level `level`) and every table below it. */
+static void proc_free_table(vm_machine_t *vm, uint64_t pfn, unsigned level)
+{
+	const geom_t *g = &vm->g;
+	if (level > 0) {
+		for (uint64_t i = 0; i < (1ull << g->level_bits[level]); i++) {
+			uint64_t pte = phys_read64(&vm->phys, geom_frame_pa(g, pfn) + i * PTE_SIZE);
+			if (pte & PTE_P)
+				proc_free_table(vm, pte_pfn(pte), level - 1);
+		}
+	}
+	phys_kfree(&vm->phys, pfn, g->level_frames[level]);
+}
+
+void proc_free_tables(vm_machine_t *vm, uint32_t p)
+{
+	proc_free_table(vm, vm->procs[p].root_pfn, vm->g.levels - 1);
+	vm->procs[p].root_pfn = 0;
+}
+
+int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end,
+		    int (*fn)(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg),
+		    void *arg)
+{
+	uint64_t page = geom_page_size(&vm->g);
+	for (uint64_t va = start; va < end;) {
+		uint64_t pte_pa;
+		unsigned missing = proc_pte_find(vm, p, va, &pte_pa);
+		if (missing) { /* nothing mapped in the span that entry covers */
+			uint64_t next = (va | (proc_level_span(vm, missing) - 1)) + 1;
+			if (next <= va)
+				break;
+			va = next;
+			continue;
+		}
+		int rc = fn(vm, p, va, pte_pa, arg);
+		if (rc)
+			return rc;
+		if (va + page < va)
+			break;
+		va += page;
+	}
+	return VM_OK;
+}
+

@@ -1,5 +1,7 @@
 /* vm.c - a machine as a whole: building it and running references. */
 #include <assert.h>
+#include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,27 @@ void vm_config_default(vm_config_t *cfg)
 	};
 }
 
+static int vm_live(vm_machine_t *vm, uint32_t pid, uint32_t *p);
+
+/* Page-cache buckets: a power of two at least the number of frames. */
+static int vm_pcache_init(vm_machine_t *vm)
+{
+	if (!vm->cfg.bytes)
+		return VM_OK;
+	vm->scratch = malloc(geom_page_size(&vm->g));
+	if (!vm->scratch)
+		return VM_ENOMEM;
+	uint32_t n = 1;
+	while (n < vm->cfg.frames && n < (1u << 30))
+		n *= 2;
+	vm->pcache = malloc(n * sizeof *vm->pcache);
+	if (!vm->pcache)
+		return VM_ENOMEM;
+	memset(vm->pcache, 0xff, n * sizeof *vm->pcache);
+	vm->pcache_mask = n - 1;
+	return VM_OK;
+}
+
 /* Refuse configurations that cannot be built; err says why. */
 static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, size_t errlen)
 {
@@ -26,6 +49,12 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 		return rc;
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
+		return VM_EINVAL;
+	}
+	if (cfg->wmark_min > cfg->wmark_low || cfg->wmark_low > cfg->wmark_high ||
+	    (cfg->wmark_high && cfg->wmark_high >= cfg->frames)) {
+		snprintf(err, errlen, "watermarks %u,%u,%u: need min <= low <= high < frames (%u)",
+			 cfg->wmark_min, cfg->wmark_low, cfg->wmark_high, cfg->frames);
 		return VM_EINVAL;
 	}
 	if (cfg->frames >= UINT32_MAX || cfg->frames > g->kbase_pfn) {
@@ -88,6 +117,7 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 		return VM_ENOMEM;
 	vm->cfg = *cfg;
 	vm->next_use = next_use;
+	vm->swap_fd = -1;
 	int rc = geom_init(&vm->g, cfg->page_size, cfg->va_bits, cfg->pa_bits, cfg->levels,
 			   err, (unsigned)errlen);
 	if (!rc)
@@ -99,11 +129,18 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	rc = VM_ENOMEM;
 	snprintf(err, errlen, "out of memory");
 	vm->frames = malloc(cfg->frames * sizeof *vm->frames);
-	if (!vm->frames || phys_init(&vm->phys, &vm->g, cfg->frames, 0) ||
-	    tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_ways))
+	if (!vm->frames || phys_init(&vm->phys, &vm->g, cfg->frames, cfg->bytes) ||
+	    tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_ways) || vm_pcache_init(vm))
 		goto err;
 	for (uint32_t f = 0; f < cfg->frames; f++)
-		vm->frames[f] = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE };
+		vm->frames[f] = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE,
+					   .obj = OBJ_NONE, .hnext = FRAME_NIL };
+	if (swap_init(vm)) {
+		snprintf(err, errlen, "cannot create the swap file %s",
+			 cfg->swap_file ? cfg->swap_file : "(temporary)");
+		rc = VM_EIO;
+		goto err;
+	}
 	idset_init(&vm->free_frames, cfg->frames);
 	idset_init(&vm->swap, cfg->swap_slots ? cfg->swap_slots : UINT64_MAX);
 	vm->rmap_free = RMAP_NONE;
@@ -125,6 +162,18 @@ void vm_destroy(vm_machine_t *vm)
 		return;
 	if (vm->pol_state)
 		vm->pol->destroy(vm->pol_state);
+	for (uint32_t o = 0; o < vm->nobjs; o++) {
+		free(vm->objs[o].path);
+		free(vm->objs[o].slots);
+		if (vm->objs[o].fd >= 0)
+			close(vm->objs[o].fd);
+	}
+	free(vm->objs);
+	free(vm->pcache);
+	free(vm->scratch);
+	for (uint32_t p = 0; p < vm->nprocs; p++)
+		free(vm->procs[p].vmas);
+	swap_fini(vm);
 	free(vm->frame_priv);
 	free(vm->frames);
 	free(vm->rmaps);
@@ -137,21 +186,44 @@ void vm_destroy(vm_machine_t *vm)
 	free(vm);
 }
 
+/* A vmstat-like line every cfg.timeline_every references. */
+static void vm_timeline(vm_machine_t *vm)
+{
+	const vm_stats_t *s = vm_stats(vm);
+	if (s->references == vm->cfg.timeline_every)
+		fprintf(vm->cfg.timeline, "%12s %8s %8s %10s %10s %10s %10s\n", "references", "free",
+			"resident", "faults", "major", "swap_in", "swap_out");
+	fprintf(vm->cfg.timeline, "%12llu %8llu %8llu %10llu %10llu %10llu %10llu\n",
+		(unsigned long long)s->references,
+		(unsigned long long)(vm->free_frames.limit - vm->free_frames.used),
+		(unsigned long long)s->resident_pages, (unsigned long long)s->page_faults,
+		(unsigned long long)s->major_faults, (unsigned long long)s->swap_ins,
+		(unsigned long long)s->swap_outs);
+}
+
 /* One page reference at va by process p: translate, fault and retry until it
- * completes, then tell the policy. */
-static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc)
+ * completes, then tell the policy.  *pfn (if not NULL) gets the frame. */
+static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+		     uint64_t *pfn)
 {
 	uint64_t seq = vm->st.references++;
 	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
 	while (mmu_translate(&vm->mmu, proc->asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
-		int rc = fault_handle(vm, p, va, &r, seq);
+		int rc = vm->cfg.bytes ? sysfault_handle(vm, p, va, acc, &r)
+				       : fault_handle(vm, p, va, &r, seq);
 		if (rc)
 			return rc;
 		proc = &vm->procs[p];
+		if (proc->state != VM_PROC_ALIVE)
+			return VM_EKILLED;
 	}
 	if (vm->pol->on_access)
 		vm->pol->on_access(vm->pol_state, (frame_id_t)r.pfn, seq);
+	if (pfn)
+		*pfn = r.pfn;
+	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
+		vm_timeline(vm);
 	return VM_OK;
 }
 
@@ -182,7 +254,7 @@ static int vm_ref_range(vm_machine_t *vm, uint32_t p, uint64_t first, uint64_t l
 {
 	for (uint64_t vpn = first;; vpn++) {
 		vm_count_kind(vm, acc);
-		int rc = vm_ref_va(vm, p, vpn << vm->g.page_shift, acc);
+		int rc = vm_ref_va(vm, p, vpn << vm->g.page_shift, acc, NULL);
 		if (rc || vpn == last)
 			return rc;
 	}
@@ -196,7 +268,7 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
 		return VM_ERANGE;
 	uint32_t p;
-	int rc = proc_get(vm, pid, &p);
+	int rc = vm->cfg.bytes ? vm_live(vm, pid, &p) : proc_get(vm, pid, &p);
 	if (rc)
 		return rc;
 	uint64_t first = va >> vm->g.page_shift, last = end >> vm->g.page_shift;
@@ -215,6 +287,115 @@ int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
 	if (vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits))
 		return VM_ERANGE;
 	return vm_access(vm, pid, vpn << vm->g.page_shift, 1, kind);
+}
+
+/* The live process pid of script mode, or VM_ESRCH. */
+static int vm_live(vm_machine_t *vm, uint32_t pid, uint32_t *p)
+{
+	*p = proc_lookup(vm, pid);
+	return *p != PROC_NONE && vm->procs[*p].state == VM_PROC_ALIVE ? VM_OK : VM_ESRCH;
+}
+
+/* One reference by p to the page holding va; a reference outside the
+ * virtual address space is a SIGSEGV.  The caller runs the page daemon once
+ * it is done with the frame (the daemon could evict it). */
+static int vm_sys_ref(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
+{
+	vm_count_kind(vm, acc);
+	int rc;
+	if (vm->g.va_bits < 64 && (va >> vm->g.va_bits)) {
+		vm->st.references++;
+		vm->procs[p].fault_addr = va;
+		vm->procs[p].fault_reason = "address beyond the virtual address space";
+		vm->sys.segfaults++;
+		sys_kill(vm, p, VM_PROC_SEGV);
+		rc = VM_EFAULT;
+	} else {
+		rc = vm_ref_va(vm, p, va, acc, pfn);
+	}
+	return rc;
+}
+
+/* Copy len bytes between buf and p's memory at addr, page by page (write
+ * when to_mem).  Each page is one reference. */
+static int vm_copy(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *buf, size_t len, int to_mem)
+{
+	uint32_t p;
+	int rc = vm_live(vm, pid, &p);
+	uint64_t page = geom_page_size(&vm->g);
+	for (size_t done = 0; !rc && done < len;) {
+		uint64_t va = addr + done, pfn;
+		if (va < addr) /* wrapped around the address space */
+			va = UINT64_MAX;
+		size_t n = page - (va & (page - 1));
+		if (n > len - done)
+			n = len - done;
+		rc = vm_sys_ref(vm, p, va, to_mem ? MMU_WRITE : MMU_READ, &pfn);
+		if (rc)
+			break;
+		uint8_t *mem = phys_user_page(&vm->phys, pfn) + (va & (page - 1));
+		if (to_mem)
+			memcpy(mem, (const uint8_t *)buf + done, n);
+		else
+			memcpy((uint8_t *)buf + done, mem, n);
+		done += n;
+		fault_page_daemon(vm);
+	}
+	if (rc == VM_ENOSPC)
+		rc = VM_ENOMEM;
+	return vm_after(vm, rc);
+}
+
+int vm_write(vm_machine_t *vm, uint32_t pid, uint64_t addr, const void *data, size_t len)
+{
+	return vm_copy(vm, pid, addr, (void *)(uintptr_t)data, len, 1);
+}
+
+int vm_read(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *out, size_t len)
+{
+	return vm_copy(vm, pid, addr, out, len, 0);
+}
+
+int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int kind,
+	     uint64_t stride)
+{
+	uint32_t p;
+	mmu_access_t acc;
+	int rc = vm_live(vm, pid, &p);
+	if (rc)
+		return rc;
+	if (vm_kind(kind, &acc))
+		return VM_EINVAL;
+	if (stride == 0)
+		stride = geom_page_size(&vm->g);
+	for (uint64_t off = 0; !rc && off < len; off += stride) {
+		rc = vm_sys_ref(vm, p, addr + off, acc, NULL);
+		if (!rc)
+			fault_page_daemon(vm);
+		if (off + stride < off)
+			break;
+	}
+	return vm_after(vm, rc);
+}
+
+void vm_event(vm_machine_t *vm, const char *fmt, ...)
+{
+	if (!vm->cfg.events)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(vm->cfg.events, fmt, ap);
+	va_end(ap);
+}
+
+int vm_after(vm_machine_t *vm, int rc)
+{
+	char err[512];
+	if (vm->cfg.check && check_all(vm, err, sizeof err)) {
+		fprintf(stderr, "vmlab: invariant broken: %s\n", err);
+		abort();
+	}
+	return rc;
 }
 
 const vm_stats_t *vm_stats(vm_machine_t *vm)

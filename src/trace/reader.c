@@ -96,14 +96,16 @@ static bool ends_field(int c)
 	return is_space(c) || c == '\n' || c == '#';
 }
 
-/* Copy the token at s (up to white space, '#', '\n' and, if comma_ends, ',')
- * into dst for an error message: at most TOKEN_SHOW bytes, unprintable bytes
- * as '?'. */
+/* Copy the token at s, up to white space, '\n' or a byte in stops, into dst
+ * (TOKEN_SHOW + 4 bytes) for an error message: at most TOKEN_SHOW bytes then
+ * "...", unprintable bytes as '?'. */
 static const char *show_token(char *dst, size_t len, const char *s,
-			      bool comma_ends)
+			      const char *stops)
 {
+	assert(len >= TOKEN_SHOW + 4);
 	size_t i = 0;
-	while (i + 4 < len && !ends_field(s[i]) && !(comma_ends && s[i] == ',')) {
+	for (; !is_space(s[i]) && s[i] != '\n' &&
+	       !(s[i] != '\0' && strchr(stops, s[i])); i++) {
 		if (i == TOKEN_SHOW) {
 			memcpy(dst + i, "...", 3);
 			i += 3;
@@ -111,7 +113,6 @@ static const char *show_token(char *dst, size_t len, const char *s,
 		}
 		unsigned char c = (unsigned char)s[i];
 		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-		i++;
 	}
 	dst[i] = '\0';
 	return dst;
@@ -180,11 +181,11 @@ static int parse_size(trace_reader_t *r, uint64_t line, const char **pp,
 	size_t n = parse_dec(pp, &v, &ovf);
 	if (n == 0 || !ends_field(**pp))
 		return fail(r, VM_EINVAL, line, "bad size \"%s\"",
-			    show_token(tok, sizeof tok, s, false));
+			    show_token(tok, sizeof tok, s, "#"));
 	if (ovf || v > SIZE_MAX_ACCESS)
 		return fail(r, VM_ERANGE, line,
 			    "size %s is too large (at most %" PRIu64 ")",
-			    show_token(tok, sizeof tok, s, false), SIZE_MAX_ACCESS);
+			    show_token(tok, sizeof tok, s, "#"), SIZE_MAX_ACCESS);
 	if (v == 0)
 		return fail(r, VM_EINVAL, line, "size must be at least 1");
 	*size = (uint32_t)v;
@@ -277,7 +278,7 @@ static guess_t classify(const char *s, const char *e, bool complete)
 		t++;
 	if (t == e || *t == '#')
 		return complete ? GUESS_SKIP : GUESS_MORE;
-	if (strchr("RWXrwx", *t)) {
+	if (*t != '\0' && strchr("RWXrwx", *t)) {
 		if (t + 1 == e)
 			return complete ? GUESS_UNKNOWN : GUESS_MORE;
 		return t[1] == ' ' || t[1] == '\t' ? GUESS_TEXT : GUESS_UNKNOWN;
@@ -442,11 +443,11 @@ static int lackey_line(trace_reader_t *r, const char *s, uint64_t line,
 		return fail(r, VM_EINVAL, line, "missing address");
 	if (n == 0 || !(ends_field(*p) || *p == ','))
 		return fail(r, VM_EINVAL, line, "bad hex address \"%s\"",
-			    show_token(tok, sizeof tok, s + 3, true));
+			    show_token(tok, sizeof tok, s + 3, ","));
 	if (ovf)
 		return fail(r, VM_ERANGE, line,
 			    "address \"%s\" does not fit in 64 bits",
-			    show_token(tok, sizeof tok, s + 3, true));
+			    show_token(tok, sizeof tok, s + 3, ","));
 	if (*p != ',')
 		return fail(r, VM_EINVAL, line, "missing ',SIZE'");
 	p++;
@@ -460,7 +461,7 @@ static int lackey_line(trace_reader_t *r, const char *s, uint64_t line,
 		p++;
 	if (p != nl)
 		return fail(r, VM_EINVAL, line, "trailing characters \"%s\"",
-			    show_token(tok, sizeof tok, p, false));
+			    show_token(tok, sizeof tok, p, ""));
 	rc = check_range(r, line, va, size);
 	if (rc < 0)
 		return rc;
@@ -544,11 +545,11 @@ static int text_line(trace_reader_t *r, const char *s, uint64_t line,
 	bool ovf;
 	if (parse_hex(&p, &va, &ovf) == 0 || !ends_field(*p))
 		return fail(r, VM_EINVAL, line, "bad hex address \"%s\"",
-			    show_token(tok, sizeof tok, t, false));
+			    show_token(tok, sizeof tok, t, "#"));
 	if (ovf)
 		return fail(r, VM_ERANGE, line,
 			    "address \"%s\" does not fit in 64 bits",
-			    show_token(tok, sizeof tok, t, false));
+			    show_token(tok, sizeof tok, t, "#"));
 
 	uint32_t size = 1;
 	uint64_t pid = 0;
@@ -564,16 +565,16 @@ static int text_line(trace_reader_t *r, const char *s, uint64_t line,
 		size_t n = parse_dec(&p, &pid, &ovf);
 		if (n == 0 || !ends_field(*p))
 			return fail(r, VM_EINVAL, line, "bad pid \"%s\"",
-				    show_token(tok, sizeof tok, t, false));
+				    show_token(tok, sizeof tok, t, "#"));
 		if (ovf || pid > UINT32_MAX)
 			return fail(r, VM_ERANGE, line,
 				    "pid %s does not fit in 32 bits",
-				    show_token(tok, sizeof tok, t, false));
+				    show_token(tok, sizeof tok, t, "#"));
 		p = skip_space(p);
 	}
 	if (*p != '\n' && *p != '#')
 		return fail(r, VM_EINVAL, line, "trailing characters \"%s\"",
-			    show_token(tok, sizeof tok, p, false));
+			    show_token(tok, sizeof tok, p, "#"));
 	int rc = check_range(r, line, va, size);
 	if (rc < 0)
 		return rc;
@@ -629,11 +630,11 @@ static int page_token(trace_reader_t *r, const char *s, const char *e,
 	}
 	if (n == 0 || p != e)
 		return fail(r, VM_EINVAL, r->line, "bad page number \"%s\"",
-			    show_token(tok, sizeof tok, s, false));
+			    show_token(tok, sizeof tok, s, ",#"));
 	if (ovf)
 		return fail(r, VM_ERANGE, r->line,
 			    "page number \"%s\" does not fit in 64 bits",
-			    show_token(tok, sizeof tok, s, false));
+			    show_token(tok, sizeof tok, s, ",#"));
 	if (page > UINT64_MAX >> r->page_shift)
 		return fail(r, VM_ERANGE, r->line, "page %" PRIu64 " does not "
 			    "fit in a %u-bit virtual address", page, r->va_bits);
@@ -692,7 +693,7 @@ static size_t read_pages(trace_reader_t *r, trace_access_t *out, size_t cap)
 		if (r->end - r->pos == r->cap) {
 			char tok[TOKEN_SHOW + 4];
 			fail(r, VM_EINVAL, r->line, "bad page number \"%s\"",
-			     show_token(tok, sizeof tok, r->buf + r->pos, false));
+			     show_token(tok, sizeof tok, r->buf + r->pos, ",#"));
 			return n;
 		}
 		if (refill(r) < 0)

@@ -1,0 +1,142 @@
+/* check.c - the invariant checker (--check): one pass over the frames and
+ * one over the PTEs of every live process's regions. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kern.h"
+#include "util/vmerr.h"
+
+/* Describe the first broken invariant into err; always VM_EINVAL. */
+static int broken(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return VM_EINVAL;
+}
+
+static int idset_has(const idset_t *s, uint64_t id)
+{
+	return id / 64 < s->nwords && (s->bits[id / 64] >> (id % 64) & 1);
+}
+
+/* Frames: refcount = reverse-map entries, each mapping PTE present and
+ * pointing back, free frames unmapped, page-cache and swap-cache links. */
+static int check_frames(vm_machine_t *vm, char *err, size_t errlen)
+{
+	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
+		const frame_t *fr = &vm->frames[f];
+		if (!!fr->used != idset_has(&vm->free_frames, f))
+			return broken(err, errlen, "frame %u: used=%u but the free set says %s", f,
+				      fr->used, idset_has(&vm->free_frames, f) ? "taken" : "free");
+		if (!fr->used) {
+			if (fr->rmap != RMAP_NONE || fr->refs || fr->obj != OBJ_NONE)
+				return broken(err, errlen, "frame %u is free but mapped or cached", f);
+			continue;
+		}
+		uint32_t n = 0;
+		for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next, n++) {
+			const rmap_t *r = &vm->rmaps[i];
+			uint64_t pte = phys_read64(&vm->phys, r->pte_pa);
+			if (!(pte & PTE_P) || pte_pfn(pte) != f)
+				return broken(err, errlen, "frame %u: reverse map names PTE 0x%llx = 0x%llx", f,
+					      (unsigned long long)r->pte_pa, (unsigned long long)pte);
+			if (vm->procs[r->proc].state != VM_PROC_ALIVE)
+				return broken(err, errlen, "frame %u mapped by dead pid %u", f, vm->procs[r->proc].pid);
+		}
+		if (n != fr->refs)
+			return broken(err, errlen, "frame %u: refcount %u but %u reverse-map entries", f, fr->refs, n);
+		if (fr->obj != OBJ_NONE && pcache_find(vm, fr->obj, fr->pgoff) != f)
+			return broken(err, errlen, "frame %u: not found in the page cache", f);
+		if (vm->cfg.bytes && fr->obj == OBJ_NONE && fr->swap_slot != SLOT_NONE &&
+		    vm->swap_cache[fr->swap_slot] != f)
+			return broken(err, errlen, "frame %u: swap cache of slot %llu names another frame", f,
+				      (unsigned long long)fr->swap_slot);
+	}
+	return VM_OK;
+}
+
+typedef struct tally {
+	uint32_t *slots;   /* references counted per slot */
+	uint64_t resident, swapped;
+	char *err;
+	size_t errlen;
+} tally_t;
+
+/* One PTE: a present one maps a used frame whose reverse map names it. */
+static int check_pte(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
+{
+	tally_t *t = arg;
+	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	if (pte & PTE_P) {
+		uint64_t f = pte_pfn(pte);
+		if (f >= vm->cfg.frames || !vm->frames[f].used)
+			return broken(t->err, t->errlen, "pid %u va 0x%llx maps frame %llu, which is free",
+				      vm->procs[p].pid, (unsigned long long)va, (unsigned long long)f);
+		uint32_t i = vm->frames[f].rmap;
+		while (i != RMAP_NONE && vm->rmaps[i].pte_pa != pte_pa)
+			i = vm->rmaps[i].next;
+		if (i == RMAP_NONE)
+			return broken(t->err, t->errlen, "pid %u va 0x%llx: frame %llu has no reverse-map entry for it",
+				      vm->procs[p].pid, (unsigned long long)va, (unsigned long long)f);
+		t->resident++;
+	} else if (pte & PTE_SWAP) {
+		uint64_t slot = pte_pfn(pte);
+		if (slot >= vm->swap_cap)
+			return broken(t->err, t->errlen, "pid %u va 0x%llx: swap slot %llu out of range",
+				      vm->procs[p].pid, (unsigned long long)va, (unsigned long long)slot);
+		t->slots[slot]++;
+		t->swapped++;
+	}
+	return VM_OK;
+}
+
+/* Swap slot counts: PTEs + swap cache + anonymous objects; zero iff free. */
+static int check_slots(vm_machine_t *vm, tally_t *t)
+{
+	for (uint64_t s = 0; s < vm->swap_cap; s++)
+		if (vm->swap_cache[s] != FRAME_NIL)
+			t->slots[s]++;
+	for (uint32_t o = 0; o < vm->nobjs; o++)
+		for (uint64_t i = 0; vm->objs[o].refs && i < vm->objs[o].nslots; i++)
+			if (vm->objs[o].slots[i] != SLOT_NONE)
+				t->slots[vm->objs[o].slots[i]]++;
+	for (uint64_t s = 0; s < vm->swap_cap; s++) {
+		if (t->slots[s] != vm->swap_count[s])
+			return broken(t->err, t->errlen, "swap slot %llu: count %u but %u references",
+				      (unsigned long long)s, vm->swap_count[s], t->slots[s]);
+		if (!!t->slots[s] != idset_has(&vm->swap, s))
+			return broken(t->err, t->errlen, "swap slot %llu: in use %d but count %u",
+				      (unsigned long long)s, idset_has(&vm->swap, s), t->slots[s]);
+	}
+	return VM_OK;
+}
+
+int check_all(vm_machine_t *vm, char *err, size_t errlen)
+{
+	int rc = check_frames(vm, err, errlen);
+	if (rc || !vm->cfg.bytes)
+		return rc;
+	tally_t t = { .slots = calloc(vm->swap_cap ? vm->swap_cap : 1, sizeof *t.slots),
+		      .err = err, .errlen = errlen };
+	if (!t.slots)
+		return VM_ENOMEM;
+	for (uint32_t p = 0; p < vm->nprocs && !rc; p++) {
+		const proc_t *pr = &vm->procs[p];
+		if (pr->state != VM_PROC_ALIVE)
+			continue;
+		t.resident = t.swapped = 0;
+		for (uint32_t i = 0; i < pr->nvmas && !rc; i++)
+			rc = proc_each_pte(vm, p, pr->vmas[i].start, pr->vmas[i].end, check_pte, &t);
+		if (!rc && (t.resident != pr->resident || t.swapped != pr->swapped))
+			rc = broken(err, errlen, "pid %u: counts resident %llu swapped %llu, PTEs say %llu and %llu",
+				    pr->pid, (unsigned long long)pr->resident, (unsigned long long)pr->swapped,
+				    (unsigned long long)t.resident, (unsigned long long)t.swapped);
+	}
+	if (!rc)
+		rc = check_slots(vm, &t);
+	free(t.slots);
+	return rc;
+}

@@ -1,0 +1,114 @@
+/* swap.c - the swap device of script mode: a real file, slot s at byte
+ * s * page_size, with a reference count per slot (PTEs holding the swap
+ * entry, the swap cache, anonymous objects) and the swap cache (the frame
+ * that holds a copy of the slot, so that sharers find it). */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kern.h"
+#include "util/vmerr.h"
+
+/* Open the swap file: the given path, or an unlinked temporary file. */
+static int swap_open(vm_machine_t *vm)
+{
+	if (vm->cfg.swap_file) {
+		vm->swap_fd = open(vm->cfg.swap_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		return vm->swap_fd < 0 ? VM_EIO : VM_OK;
+	}
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/vmlab-swap-XXXXXX", dir && *dir ? dir : "/tmp");
+	vm->swap_fd = mkstemp(path);
+	if (vm->swap_fd < 0)
+		return VM_EIO;
+	unlink(path); /* removed when the machine closes it, even on a crash */
+	return VM_OK;
+}
+
+int swap_init(vm_machine_t *vm)
+{
+	vm->swap_fd = -1;
+	return vm->cfg.bytes ? swap_open(vm) : VM_OK;
+}
+
+void swap_fini(vm_machine_t *vm)
+{
+	if (vm->swap_fd >= 0)
+		close(vm->swap_fd);
+	free(vm->swap_count);
+	free(vm->swap_cache);
+}
+
+/* Make the per-slot arrays cover slot. */
+static int swap_grow(vm_machine_t *vm, uint64_t slot)
+{
+	if (slot < vm->swap_cap)
+		return VM_OK;
+	uint64_t cap = vm->swap_cap ? vm->swap_cap : 64;
+	while (cap <= slot)
+		cap *= 2;
+	uint32_t *count = realloc(vm->swap_count, cap * sizeof *count);
+	if (!count)
+		return VM_ENOMEM;
+	vm->swap_count = count;
+	uint32_t *cache = realloc(vm->swap_cache, cap * sizeof *cache);
+	if (!cache)
+		return VM_ENOMEM;
+	vm->swap_cache = cache;
+	for (uint64_t s = vm->swap_cap; s < cap; s++) {
+		count[s] = 0;
+		cache[s] = FRAME_NIL;
+	}
+	vm->swap_cap = cap;
+	return VM_OK;
+}
+
+int swap_alloc(vm_machine_t *vm, uint64_t *slot)
+{
+	int rc = idset_take(&vm->swap, slot);
+	if (rc)
+		return rc;
+	rc = swap_grow(vm, *slot);
+	if (rc) {
+		idset_put(&vm->swap, *slot);
+		return rc;
+	}
+	assert(vm->swap_count[*slot] == 0 && vm->swap_cache[*slot] == FRAME_NIL);
+	vm->swap_count[*slot] = 1;
+	return VM_OK;
+}
+
+void swap_get(vm_machine_t *vm, uint64_t slot)
+{
+	assert(slot < vm->swap_cap && vm->swap_count[slot] > 0);
+	vm->swap_count[slot]++;
+}
+
+void swap_put(vm_machine_t *vm, uint64_t slot)
+{
+	assert(slot < vm->swap_cap && vm->swap_count[slot] > 0);
+	if (--vm->swap_count[slot] == 0) {
+		assert(vm->swap_cache[slot] == FRAME_NIL);
+		idset_put(&vm->swap, slot);
+	}
+}
+
+int swap_write(vm_machine_t *vm, uint64_t slot, const void *page)
+{
+	size_t len = geom_page_size(&vm->g);
+	off_t at = (off_t)(slot * len);
+	ssize_t n = pwrite(vm->swap_fd, page, len, at);
+	return n == (ssize_t)len ? VM_OK : VM_EIO;
+}
+
+int swap_read(vm_machine_t *vm, uint64_t slot, void *page)
+{
+	size_t len = geom_page_size(&vm->g);
+	ssize_t n = pread(vm->swap_fd, page, len, (off_t)(slot * len));
+	return n == (ssize_t)len ? VM_OK : VM_EIO;
+}

@@ -1,0 +1,263 @@
+/* sysfault.c - the page-fault handler of script mode, classifying a fault as
+ * the seeds do:
+ *
+ *   no region                                  -> SIGSEGV
+ *   region does not allow the access           -> SIGSEGV
+ *   present, read-only, private writable region -> copy-on-write
+ *   not present, swap entry                    -> swap-in (major; minor when
+ *                                                 the swap cache has it)
+ *   not present, file or shared anonymous      -> page cache (minor) or read
+ *                                                 from the object (major)
+ *   not present, private anonymous             -> zero-fill (minor)
+ *
+ * The handler only makes the access possible; the MMU retries it.  A fault
+ * that needs a frame may reclaim, which can change any PTE but the faulting
+ * one; a COW source may be evicted meanwhile, so COW re-reads the PTE after
+ * allocating and lets the retry sort it out. */
+#include <assert.h>
+#include <string.h>
+
+#include "kern.h"
+#include "util/vmerr.h"
+
+uint64_t sysfault_pte_flags(const vma_t *v, int cow)
+{
+	uint64_t flags = PTE_P | PTE_SEEN;
+	if (v->prot != VM_PROT_NONE)
+		flags |= PTE_U; /* PROT_NONE pages stay mapped but user-inaccessible */
+	if (!(v->prot & VM_PROT_X))
+		flags |= PTE_NX;
+	if (cow)
+		flags |= PTE_COW;
+	else if (v->prot & VM_PROT_W)
+		flags |= PTE_W;
+	return flags;
+}
+
+/* Kill p with SIGSEGV at va. */
+static int segv(vm_machine_t *vm, uint32_t p, uint64_t va, const char *reason)
+{
+	vm->procs[p].fault_addr = va;
+	vm->procs[p].fault_reason = reason;
+	vm->sys.segfaults++;
+	vm_event(vm, "segv pid %u va 0x%llx: %s\n", vm->procs[p].pid, (unsigned long long)va, reason);
+	sys_kill(vm, p, VM_PROC_SEGV);
+	return VM_EFAULT;
+}
+
+/* Map frame f at va for p through the PTE at pte_pa. */
+static int map_frame(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, uint32_t f,
+		     uint64_t flags)
+{
+	int rc = frame_rmap_add(vm, f, p, va >> vm->g.page_shift, pte_pa);
+	if (rc)
+		return rc;
+	phys_write64(&vm->phys, pte_pa, pte_make(f, flags));
+	vm->procs[p].resident++;
+	return VM_OK;
+}
+
+/* A new frame for p; VM_EKILLED if reclaim's OOM killer chose p itself. */
+static int get_frame(vm_machine_t *vm, uint32_t p, uint32_t *f)
+{
+	int rc = fault_get_frame(vm, f);
+	if (rc)
+		return rc == VM_ENOSPC ? VM_ENOMEM : rc;
+	if (vm->procs[p].state != VM_PROC_ALIVE) {
+		vm->frames[*f].used = 0;
+		vm->st.resident_pages--;
+		idset_put(&vm->free_frames, *f);
+		return VM_EKILLED;
+	}
+	return VM_OK;
+}
+
+/* Count a fault and tell the policy about a newly filled frame. */
+static void count_fault(vm_machine_t *vm, int major, uint32_t filled)
+{
+	vm->st.page_faults++;
+	if (major)
+		vm->st.major_faults++;
+	else
+		vm->st.minor_faults++;
+	if (filled != FRAME_NIL)
+		vm->pol->on_fill(vm->pol_state, filled, vm->st.references - 1);
+}
+
+static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
+			uint64_t pte_pa)
+{
+	uint32_t f;
+	int rc = get_frame(vm, p, &f);
+	if (rc)
+		return rc;
+	memset(phys_user_page(&vm->phys, f), 0, geom_page_size(&vm->g));
+	rc = map_frame(vm, p, va, pte_pa, f, sysfault_pte_flags(v, 0));
+	if (rc)
+		return rc;
+	vm_event(vm, "fault pid %u va 0x%llx minor: zero-fill\n", vm->procs[p].pid, (unsigned long long)va);
+	count_fault(vm, 0, f);
+	return VM_OK;
+}
+
+static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
+		      uint64_t pte_pa, uint64_t slot)
+{
+	uint32_t f = vm->swap_cache[slot], filled = FRAME_NIL;
+	int major = f == FRAME_NIL;
+	if (major) {
+		int rc = get_frame(vm, p, &f);
+		if (rc)
+			return rc;
+		rc = swap_read(vm, slot, phys_user_page(&vm->phys, f));
+		if (rc)
+			return rc;
+		vm->frames[f].swap_slot = slot;
+		vm->swap_cache[slot] = f;
+		swap_get(vm, slot); /* the swap cache's reference */
+		vm->st.swap_ins++;
+		filled = f;
+	}
+	const frame_t *fr = &vm->frames[f];
+	/* Writable at once only if nobody else can see this page or its slot. */
+	int sole = fr->refs == 0 && vm->swap_count[slot] == 2;
+	int rc = map_frame(vm, p, va, pte_pa, f, sysfault_pte_flags(v, !v->shared && !sole));
+	if (rc)
+		return rc;
+	vm->procs[p].swapped--;
+	swap_put(vm, slot); /* this PTE's reference became a mapping */
+	vm_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
+		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
+	count_fault(vm, major, filled);
+	return VM_OK;
+}
+
+static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, uint64_t pte_pa)
+{
+	uint64_t pgoff = v->pgoff + ((va - v->start) >> vm->g.page_shift);
+	uint32_t f = pcache_find(vm, v->obj, pgoff), filled = FRAME_NIL;
+	int major = 0;
+	if (f == FRAME_NIL) {
+		int rc = get_frame(vm, p, &f);
+		if (rc)
+			return rc;
+		uint64_t reads = vm->sys.file_reads + vm->st.swap_ins;
+		pcache_add(vm, f, v->obj, pgoff);
+		rc = obj_read_page(vm, v->obj, pgoff, f);
+		if (rc)
+			return rc;
+		major = vm->sys.file_reads + vm->st.swap_ins != reads;
+		filled = f;
+	}
+	int rc = map_frame(vm, p, va, pte_pa, f, sysfault_pte_flags(v, !v->shared));
+	if (rc)
+		return rc;
+	vm_event(vm, "fault pid %u va 0x%llx %s: %s page %llu\n", vm->procs[p].pid,
+		 (unsigned long long)va, major ? "major" : "minor",
+		 filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
+		 (unsigned long long)pgoff);
+	count_fault(vm, major, filled);
+	return VM_OK;
+}
+
+/* Free anonymous frame f once its last mapping is gone. */
+static void drop_if_unused(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	if (fr->refs || fr->obj != OBJ_NONE)
+		return;
+	if (fr->swap_slot != SLOT_NONE) {
+		vm->swap_cache[fr->swap_slot] = FRAME_NIL;
+		swap_put(vm, fr->swap_slot);
+		fr->swap_slot = SLOT_NONE;
+	}
+	fr->dirty = 0;
+	frame_release(vm, f);
+}
+
+static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, uint64_t pte)
+{
+	uint32_t f = (uint32_t)pte_pfn(pte);
+	frame_t *fr = &vm->frames[f];
+	uint32_t asid = vm->procs[p].asid;
+	uint64_t vpn = va >> vm->g.page_shift;
+	if (fr->obj == OBJ_NONE && fr->refs == 1 &&
+	    (fr->swap_slot == SLOT_NONE || vm->swap_count[fr->swap_slot] == 1)) {
+		/* The last user of an anonymous page: write in place.  Its swap
+		 * copy is about to be stale, so let it go. */
+		if (fr->swap_slot != SLOT_NONE) {
+			vm->swap_cache[fr->swap_slot] = FRAME_NIL;
+			swap_put(vm, fr->swap_slot);
+			fr->swap_slot = SLOT_NONE;
+		}
+		phys_write64(&vm->phys, pte_pa, (pte & ~PTE_COW) | PTE_W);
+		tlb_flush_page(&vm->tlb, asid, vpn);
+		vm->sys.cow_faults++;
+		vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
+			 vm->procs[p].pid, (unsigned long long)va);
+		count_fault(vm, 0, FRAME_NIL);
+		return VM_OK;
+	}
+	/* Copy the source aside first: finding a frame may evict it, and
+	 * retrying then would only swap it back in to be evicted again. */
+	memcpy(vm->scratch, phys_user_page(&vm->phys, f), geom_page_size(&vm->g));
+	uint32_t nf;
+	int rc = get_frame(vm, p, &nf);
+	if (rc)
+		return rc;
+	memcpy(phys_user_page(&vm->phys, nf), vm->scratch, geom_page_size(&vm->g));
+	uint64_t now = phys_read64(&vm->phys, pte_pa);
+	if ((now & PTE_P) && pte_pfn(now) == f) { /* (reclaim may have cleared A) */
+		frame_rmap_del(vm, f, pte_pa);
+		if (now & PTE_D)
+			fr->dirty = 1;
+		vm->procs[p].resident--;
+		drop_if_unused(vm, f);
+	} else if (now & PTE_SWAP) { /* reclaim swapped the source out meanwhile */
+		swap_put(vm, pte_pfn(now));
+		vm->procs[p].swapped--;
+	}
+	const vma_t *v = &vm->procs[p].vmas[vma_find(&vm->procs[p], va)];
+	rc = map_frame(vm, p, va, pte_pa, nf, sysfault_pte_flags(v, 0));
+	if (rc)
+		return rc;
+	tlb_flush_page(&vm->tlb, asid, vpn);
+	vm->sys.cow_faults++;
+	vm->sys.cow_copies++;
+	vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
+		 (unsigned long long)va);
+	count_fault(vm, 0, nf);
+	return VM_OK;
+}
+
+int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+		    const mmu_result_t *r)
+{
+	proc_t *pr = &vm->procs[p];
+	int i = vma_find(pr, va);
+	if (i < 0)
+		return segv(vm, p, va, "no region");
+	vma_t v = pr->vmas[i];
+	if (acc == MMU_WRITE && !(v.prot & VM_PROT_W))
+		return segv(vm, p, va, "write to a region without w");
+	if (acc == MMU_EXEC && !(v.prot & VM_PROT_X))
+		return segv(vm, p, va, "execute in a region without x");
+	if (acc == MMU_READ && !(v.prot & VM_PROT_R))
+		return segv(vm, p, va, "read of a region without r");
+	uint64_t pte_pa;
+	int rc = proc_pte_alloc(vm, p, va, &pte_pa);
+	if (rc)
+		return rc;
+	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	if (pte & PTE_P) {
+		assert(r->status == MMU_FAULT_PROTECTION && acc == MMU_WRITE && (pte & PTE_COW));
+		return do_cow(vm, p, va, pte_pa, pte);
+	}
+	if (!(pte & PTE_SEEN))
+		vm->st.distinct_pages++;
+	if (pte & PTE_SWAP)
+		return do_swap_in(vm, p, &v, va, pte_pa, pte_pfn(pte));
+	if (v.obj != OBJ_NONE)
+		return do_cached(vm, p, &v, va, pte_pa);
+	return do_zero_fill(vm, p, &v, va, pte_pa);
+}

@@ -1,0 +1,349 @@
+/* exec.c - running a parsed script on a machine, one command at a time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "script/script.h"
+#include "util/vmerr.h"
+
+/* A run in progress. */
+typedef struct script_exec {
+	vm_machine_t *vm;
+	const script_t *s;
+	const script_env_t *env;
+	vm_proc_state_t *seen;      /* last state reported, per s->pids[] */
+	char *err;
+	size_t errlen;
+} script_exec_t;
+
+/* "FILE:LINE: what" into the error; returns rc. */
+static int exec_fail(script_exec_t *x, const script_cmd_t *c, int rc, const char *fmt, ...)
+{
+	int at = snprintf(x->err, x->errlen, "%s:%u: ", x->s->name, c->line);
+	if (at >= 0 && (size_t)at < x->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(x->err + at, x->errlen - (size_t)at, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* How a process stands, in words ("alive", "killed by SIGSEGV at 0x...") */
+static const char *exec_state_words(const vm_proc_info_t *pi, char *buf, size_t len)
+{
+	switch (pi->state) {
+	case VM_PROC_NONE: return "never created";
+	case VM_PROC_ALIVE: return "alive";
+	case VM_PROC_EXITED: return "exited";
+	case VM_PROC_OOM: return "killed by the out-of-memory killer";
+	case VM_PROC_SEGV:
+		snprintf(buf, len, "killed by SIGSEGV at 0x%llx (%s)",
+			 (unsigned long long)pi->fault_addr, pi->reason ? pi->reason : "?");
+		return buf;
+	}
+	return "in an unknown state";
+}
+
+/* What an error code means for this command, with a hint where the code
+ * alone would mislead (VM_ENOMEM is rarely the host's memory here). */
+static const char *exec_why(const script_cmd_t *c, int rc)
+{
+	int ranged = c->op == SCRIPT_MMAP || c->op == SCRIPT_MUNMAP || c->op == SCRIPT_MPROTECT ||
+		     c->op == SCRIPT_MSYNC;
+	if (rc == VM_EINVAL && ranged)
+		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; OFFSET a multiple of the page size)";
+	if (rc == VM_EINVAL && c->op == SCRIPT_BRK)
+		return "invalid input (the break is at least 0x10000000 and inside the virtual address space)";
+	if (rc == VM_ENOENT && c->op == SCRIPT_MMAP)
+		return "not found (no such regular file)";
+	if (rc != VM_ENOMEM)
+		return vm_strerror(rc);
+	switch (c->op) {
+	case SCRIPT_MMAP: return c->addr ? "out of memory" : "out of memory (no free address range that large)";
+	case SCRIPT_BRK: return "out of memory (the heap would run into a mapping)";
+	case SCRIPT_MPROTECT: return "out of memory (part of the range is not mapped)";
+	case SCRIPT_READ: case SCRIPT_WRITE: case SCRIPT_TOUCH:
+		return "out of memory (no frame could be freed: swap is full and no process to kill)";
+	default: return vm_strerror(rc);
+	}
+}
+
+/* The kernel said no: say which command and why (exit 1). */
+static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
+{
+	vm_proc_info_t pi;
+	char buf[160];
+	if (rc == VM_ESRCH) {
+		vm_proc_info(x->vm, c->pid, &pi);
+		return exec_fail(x, c, rc, "%s: process %u is not alive (%s)", c->text, c->pid,
+				 exec_state_words(&pi, buf, sizeof buf));
+	}
+	if (rc == VM_EEXIST)
+		return exec_fail(x, c, rc, "%s: process %u already exists", c->text,
+				 c->op == SCRIPT_FORK ? c->pid2 : c->pid);
+	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(c, rc));
+}
+
+/* A process dying in a call is what the script shows, not an error. */
+static int exec_died(int rc)
+{
+	return rc == VM_EFAULT || rc == VM_EKILLED;
+}
+
+/* Print data as "text" when every byte is printable, else 0xHEX; at most
+ * limit bytes, then "...". */
+static void exec_render(FILE *out, const unsigned char *d, size_t n, size_t limit)
+{
+	size_t shown = n < limit ? n : limit, i = 0;
+	while (i < shown && d[i] >= 0x20 && d[i] < 0x7f)
+		i++;
+	if (i == shown) {
+		fputc('"', out);
+		for (i = 0; i < shown; i++) {
+			if (d[i] == '"' || d[i] == '\\')
+				fputc('\\', out);
+			fputc(d[i], out);
+		}
+		fputc('"', out);
+	} else {
+		fputs("0x", out);
+		for (i = 0; i < shown; i++)
+			fprintf(out, "%02x", d[i]);
+	}
+	if (shown < n)
+		fprintf(out, "... (%zu bytes)", n);
+}
+
+/* exec_render into a string buffer (for error messages). */
+static char *exec_render_str(const unsigned char *d, size_t n, size_t limit)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	exec_render(f, d, n, limit);
+	fclose(f);
+	return buf;
+}
+
+/* Say on the script's output which processes died since the last look:
+ * the one a call killed, and others the OOM killer chose. */
+static void exec_notices(script_exec_t *x)
+{
+	for (size_t i = 0; i < x->s->npids; i++) {
+		vm_proc_info_t pi;
+		vm_proc_info(x->vm, x->s->pids[i], &pi);
+		if (pi.state == x->seen[i])
+			continue;
+		x->seen[i] = pi.state;
+		if (pi.state == VM_PROC_SEGV)
+			fprintf(x->env->out, "P %u: SIGSEGV at 0x%llx (%s)\n", x->s->pids[i],
+				(unsigned long long)pi.fault_addr, pi.reason ? pi.reason : "?");
+		else if (pi.state == VM_PROC_OOM)
+			fprintf(x->env->out, "P %u: killed by the out-of-memory killer\n", x->s->pids[i]);
+	}
+}
+
+static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
+{
+	uint64_t got = 0;
+	int rc = vm_mmap(x->vm, c->pid, c->addr, c->len, c->prot, c->flags, c->path, c->offset,
+			 c->kind, &got);
+	if (rc && !exec_died(rc))
+		return exec_refused(x, c, rc);
+	if (!rc && !c->addr)
+		fprintf(x->env->out, "mmap %u: 0x%llx\n", c->pid, (unsigned long long)got);
+	return VM_OK;
+}
+
+/* file PATH SIZE: create or truncate a real file to SIZE zero bytes. */
+static int exec_file(script_exec_t *x, const script_cmd_t *c)
+{
+	int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)c->len)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return exec_fail(x, c, VM_EIO, "cannot create %s: %s", c->path, strerror(e));
+	}
+	close(fd);
+	return VM_OK;
+}
+
+static int exec_read(script_exec_t *x, const script_cmd_t *c)
+{
+	unsigned char *buf = malloc(c->len);
+	if (!buf)
+		return exec_fail(x, c, VM_ENOMEM, "out of memory");
+	int rc = vm_read(x->vm, c->pid, c->addr, buf, c->len);
+	if (rc && !(exec_died(rc) && !c->has_data)) {
+		if (exec_died(rc)) {
+			vm_proc_info_t pi;
+			char words[160], *want = exec_render_str(c->data, c->ndata, 64);
+			vm_proc_info(x->vm, c->pid, &pi);
+			rc = exec_fail(x, c, rc, "expected %s at 0x%llx, found process %u %s",
+				       want ? want : "?", (unsigned long long)c->addr, c->pid,
+				       exec_state_words(&pi, words, sizeof words));
+			free(want);
+		} else {
+			rc = exec_refused(x, c, rc);
+		}
+	} else if (!rc && c->has_data && memcmp(buf, c->data, c->len)) {
+		size_t at = 0;
+		while (buf[at] == c->data[at])
+			at++;
+		char *want = exec_render_str(c->data, c->ndata, 64), *got = exec_render_str(buf, c->len, 64);
+		rc = exec_fail(x, c, VM_EINVAL, "expected %s at 0x%llx, found %s (first difference at byte %zu)",
+			       want ? want : "?", (unsigned long long)c->addr, got ? got : "?", at);
+		free(want);
+		free(got);
+	} else if (!rc && !c->has_data) {
+		fprintf(x->env->out, "read %u 0x%llx: ", c->pid, (unsigned long long)c->addr);
+		exec_render(x->env->out, buf, c->len, SIZE_MAX);
+		fputc('\n', x->env->out);
+	} else {
+		rc = VM_OK;
+	}
+	free(buf);
+	return rc;
+}
+
+/* The words for an expected state, as a script writes them. */
+static const char *exec_want_words(vm_proc_state_t st)
+{
+	switch (st) {
+	case VM_PROC_ALIVE: return "alive";
+	case VM_PROC_EXITED: return "exited";
+	case VM_PROC_SEGV: return "killed by SIGSEGV (segv)";
+	case VM_PROC_OOM: return "killed by the out-of-memory killer (oom)";
+	default: return "never created";
+	}
+}
+
+static int exec_expect_proc(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_proc_info_t pi;
+	char buf[160];
+	vm_proc_info(x->vm, c->pid, &pi);
+	if (pi.state == c->state)
+		return VM_OK;
+	return exec_fail(x, c, VM_EINVAL, "expected process %u %s, found it %s", c->pid,
+			 exec_want_words(c->state), exec_state_words(&pi, buf, sizeof buf));
+}
+
+static int exec_expect_pages(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_proc_info_t pi;
+	vm_proc_info(x->vm, c->pid, &pi);
+	uint64_t got = c->access == 'r' ? pi.resident : pi.swapped;
+	const char *what = c->access == 'r' ? "resident" : "swapped";
+	if (got == c->value)
+		return VM_OK;
+	return exec_fail(x, c, VM_EINVAL, "expected process %u to have %llu %s pages, found %llu",
+			 c->pid, (unsigned long long)c->value, what, (unsigned long long)got);
+}
+
+static int exec_expect_stat(script_exec_t *x, const script_cmd_t *c)
+{
+	uint64_t got = 0;
+	script_stat(x->vm, x->env, c->name, &got);
+	if (got == c->value)
+		return VM_OK;
+	return exec_fail(x, c, VM_EINVAL, "expected %s %llu, found %llu", c->name,
+			 (unsigned long long)c->value, (unsigned long long)got);
+}
+
+/* A system call that returns only 0 or an error. */
+static int exec_call(script_exec_t *x, const script_cmd_t *c, int rc)
+{
+	return rc && !exec_died(rc) ? exec_refused(x, c, rc) : VM_OK;
+}
+
+static int exec_check(script_exec_t *x, const script_cmd_t *c, const char *when)
+{
+	char msg[512];
+	if (vm_check(x->vm, msg, sizeof msg))
+		return exec_fail(x, c, VM_EINVAL, "invariant broken %s: %s", when, msg);
+	return VM_OK;
+}
+
+/* Run one command (not set, repeat or end). */
+static int exec_one(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_machine_t *vm = x->vm;
+	switch (c->op) {
+	case SCRIPT_SPAWN: return exec_call(x, c, vm_spawn(vm, c->pid));
+	case SCRIPT_FORK: return exec_call(x, c, vm_fork(vm, c->pid, c->pid2));
+	case SCRIPT_EXIT: return exec_call(x, c, vm_exit(vm, c->pid));
+	case SCRIPT_MMAP: return exec_mmap(x, c);
+	case SCRIPT_MUNMAP: return exec_call(x, c, vm_munmap(vm, c->pid, c->addr, c->len));
+	case SCRIPT_MPROTECT: return exec_call(x, c, vm_mprotect(vm, c->pid, c->addr, c->len, c->prot));
+	case SCRIPT_BRK: return exec_call(x, c, vm_brk(vm, c->pid, c->addr));
+	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, c->pid, c->addr, c->len));
+	case SCRIPT_FILE: return exec_file(x, c);
+	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, c->pid, c->addr, c->data, c->ndata));
+	case SCRIPT_READ: return exec_read(x, c);
+	case SCRIPT_TOUCH:
+		return exec_call(x, c, vm_touch(vm, c->pid, c->addr, c->len, c->access, c->stride));
+	case SCRIPT_EXPECT_PROC: return exec_expect_proc(x, c);
+	case SCRIPT_EXPECT_PAGES: return exec_expect_pages(x, c);
+	case SCRIPT_EXPECT_STAT: return exec_expect_stat(x, c);
+	case SCRIPT_MAPS: return exec_call(x, c, vm_maps(vm, c->pid, x->env->out));
+	case SCRIPT_STATS:
+		if (x->env->stats)
+			x->env->stats(vm, x->env->stats_arg);
+		return VM_OK;
+	case SCRIPT_CHECK: return exec_check(x, c, "at this line");
+	case SCRIPT_ECHO:
+		fprintf(x->env->out, "%s\n", (const char *)c->data);
+		return VM_OK;
+	default:
+		return VM_OK;
+	}
+}
+
+int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, char *err,
+	       size_t errlen)
+{
+	script_exec_t x = { .vm = vm, .s = s, .env = env, .err = err, .errlen = errlen };
+	uint64_t left[SCRIPT_MAX_DEPTH]; /* iterations left of each open repeat */
+	int depth = 0, rc = VM_OK;
+	x.seen = calloc(s->npids ? s->npids : 1, sizeof *x.seen);
+	if (!x.seen) {
+		snprintf(err, errlen, "%s: out of memory", s->name);
+		return VM_ENOMEM;
+	}
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		const script_cmd_t *c = &s->cmds[i];
+		if (c->op == SCRIPT_SET)
+			continue;
+		if (c->op == SCRIPT_REPEAT) {
+			if (c->value == 0)
+				i = c->jump;
+			else
+				left[depth++] = c->value;
+			continue;
+		}
+		if (c->op == SCRIPT_END) {
+			if (--left[depth - 1])
+				i = c->jump;
+			else
+				depth--;
+			continue;
+		}
+		rc = exec_one(&x, c);
+		exec_notices(&x);
+		if (!rc && env->check)
+			rc = exec_check(&x, c, "after this command");
+	}
+	fflush(env->out);
+	free(x.seen);
+	return rc;
+}

@@ -1,0 +1,121 @@
+/* script.h - the scenario language of `vmlab script` (prefix script_).
+ *
+ * A script is parsed whole first (script_parse), so a malformed line at the
+ * end never leaves half-run effects, then run on a machine built with
+ * cfg.bytes = 1 (script_run).  The language is described in docs/script.md.
+ *
+ * Errors are "FILE:LINE: what" sentences:
+ *   script_parse  VM_EINVAL malformed line, VM_EPERM path outside the
+ *                 script's folder, VM_ENOENT path that cannot be resolved,
+ *                 VM_ENOMEM host memory                  (the command: exit 2)
+ *   script_run    a failed expectation, a process that is not alive, a
+ *                 system call the kernel refused               (exit 1)
+ * A process killed by SIGSEGV or the OOM killer is not an error: a line
+ * says so and the script goes on. */
+#ifndef VMLAB_SCRIPT_H
+#define VMLAB_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmlab.h"
+#include "vmlab_sys.h"
+
+/* repeat blocks nest at most this deep */
+#define SCRIPT_MAX_DEPTH 16
+
+typedef enum script_op {
+	SCRIPT_SET,        /* name, value (machine options, before the rest) */
+	SCRIPT_SPAWN,      /* pid */
+	SCRIPT_MMAP,       /* pid addr len prot flags [path offset] kind */
+	SCRIPT_MUNMAP,     /* pid addr len */
+	SCRIPT_MPROTECT,   /* pid addr len prot */
+	SCRIPT_BRK,        /* pid addr */
+	SCRIPT_FORK,       /* pid -> pid2 */
+	SCRIPT_EXIT,       /* pid */
+	SCRIPT_FILE,       /* path len */
+	SCRIPT_WRITE,      /* pid addr data */
+	SCRIPT_READ,       /* pid addr len [data: expected] */
+	SCRIPT_TOUCH,      /* pid addr len access stride */
+	SCRIPT_MSYNC,      /* pid addr len */
+	SCRIPT_EXPECT_PROC,/* pid state */
+	SCRIPT_EXPECT_PAGES,/* pid (resident or swapped: access 'r' / 's') value */
+	SCRIPT_EXPECT_STAT,/* name value */
+	SCRIPT_MAPS,       /* pid */
+	SCRIPT_STATS,
+	SCRIPT_CHECK,      /* the invariant checker, now */
+	SCRIPT_ECHO,       /* data: the text */
+	SCRIPT_REPEAT,     /* value: count; jump: index of its end */
+	SCRIPT_END,        /* jump: index of its repeat */
+} script_op_t;
+
+/* One command, with everything it needs already parsed. */
+typedef struct script_cmd {
+	script_op_t op;
+	unsigned line;
+	char *text;                /* the line as written, trimmed */
+	uint32_t pid, pid2;
+	uint64_t addr, len, offset, stride, value;
+	unsigned prot, flags;
+	int access;                /* touch: 'R' 'W' 'X' */
+	vm_proc_state_t state;     /* expect P STATE */
+	vm_region_kind_t kind;
+	char *path;                /* resolved host path, or NULL (anonymous) */
+	unsigned char *data;       /* write, read expect, echo */
+	size_t ndata;
+	int has_data;
+	char *name, *setval;       /* set NAME VALUE, expect stat NAME */
+	size_t jump;
+} script_cmd_t;
+
+typedef struct script {
+	char *name;                /* as given, for FILE:LINE */
+	script_cmd_t *cmds;
+	size_t n, cap;
+	uint32_t *pids;            /* every process number named, first mention first */
+	size_t npids;
+} script_t;
+
+/* Where paths of the script are taken from (path.h). */
+typedef struct script_paths {
+	const char *root;
+	int allow_any;
+} script_paths_t;
+
+/* Parse the whole text of a script called name.  On error s is left empty
+ * (script_free is still safe) and err holds "name:LINE: what". */
+int script_parse(script_t *s, const char *name, const char *text, const script_paths_t *paths,
+		 char *err, size_t errlen);
+void script_free(script_t *s);
+
+/* What a run writes where. */
+typedef struct script_env {
+	FILE *out;                 /* what the script prints (mmap 0, read, maps) */
+	int check;                 /* vm_check after every command */
+	/* The `stats` command: print the counters now; arg is stats_arg. */
+	void (*stats)(vm_machine_t *vm, void *arg);
+	void *stats_arg;
+	uint64_t swap_bytes;       /* for `expect stat swap_bytes` */
+} script_env_t;
+
+/* Run the commands of s (set lines are skipped: the caller applied them).
+ * Returns 0 when every command did what it should, or a negative vm_err_t
+ * with "FILE:LINE: what was expected and what was found" in err. */
+int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, char *err,
+	       size_t errlen);
+
+/* The value of summary counter name (a key of the JSON summary) now.
+ * Returns 0, or VM_ENOENT for an unknown name (vm may be NULL to only ask
+ * whether the name is known). */
+int script_stat(vm_machine_t *vm, const script_env_t *env, const char *name, uint64_t *out);
+
+/* Every counter name script_stat knows, space separated, into buf (cut
+ * short at a name that does not fit).  Returns the length written. */
+size_t script_stat_names(char *buf, size_t len);
+
+/* Parse a C-literal unsigned number (0x1f, 31, 037), with a K, M or G
+ * suffix (x1024) when suffix is set.  Returns 0 or VM_EINVAL / VM_ERANGE. */
+int script_parse_u64(const char *s, uint64_t *out, int suffix);
+
+#endif
