@@ -108,6 +108,20 @@ Test(script_examples, every_example_passes_as_written)
 	}
 }
 
+Test(script_kernel, readahead_counts_file_and_swap_pages_read)
+{
+	/* the scripts hold their hand-worked counts as expect stat lines */
+	cmd_out_t r;
+	run(&r, "%s script tests/data/script-readahead.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run(&r, "%s script tests/data/script-readahead-swap.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* without read-ahead the first touch reads one page only */
+	run(&r, "%s script --readahead 0 tests/data/script-readahead.vms", vmlab());
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "script-readahead.vms:10:"), "%s", r.err);
+}
+
 Test(script_examples, file_mapping_leaves_the_shared_write_in_the_real_file)
 {
 	/* a copy in a folder of its own: the test of every example runs the

@@ -40,7 +40,10 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	const vm_config_t *c = vm_config(vm);
 	char a[32], b[32], d[32], e[32], tlb[64];
 	describe_tlb(tlb, sizeof tlb, c);
-	printf("vmlab run: %s (%s)\n", trace_name, format);
+	if (strcmp(format, "script") == 0) /* a script has no trace format */
+		printf("vmlab script: %s\n", trace_name);
+	else
+		printf("vmlab run: %s (%s)\n", trace_name, format);
 	printf("machine: %u frames of %u B, %u-level page table (%u-bit VA, %u-bit PA), %s, policy %s (%s)\n\n",
 	       c->frames, c->page_size, vm_levels(vm), c->va_bits, c->pa_bits, tlb,
 	       vm_policy_name(vm), vm_policy_needs(vm));

@@ -195,6 +195,16 @@ int fault_get_frame(vm_machine_t *vm, uint32_t *f)
 	return VM_OK;
 }
 
+void fault_put_frame(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	assert(fr->used && fr->refs == 0 && fr->obj == OBJ_NONE);
+	*fr = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE, .obj = OBJ_NONE,
+			 .hnext = FRAME_NIL };
+	vm->st.resident_pages--;
+	idset_put(&vm->free_frames, f);
+}
+
 /* The page daemon: once free frames fall below the low watermark, reclaim
  * until they are back at high.  Never kills: it stops when nothing more can
  * be evicted. */
@@ -240,9 +250,7 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 	vm->st.page_faults++;
 	rc = frame_rmap_add(vm, f, p, va >> vm->g.page_shift, pte_pa);
 	if (rc) {
-		fr->used = 0;
-		vm->st.resident_pages--;
-		idset_put(&vm->free_frames, f);
+		fault_put_frame(vm, f);
 		return rc;
 	}
 	/* A and D stay clear: the retried access sets them, as hardware would. */

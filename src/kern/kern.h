@@ -182,6 +182,8 @@ int fault_evict(vm_machine_t *vm, uint32_t f);
  * (script mode: direct reclaim below the min watermark, the OOM killer when
  * nothing can be evicted). */
 int fault_get_frame(vm_machine_t *vm, uint32_t *f);
+/* Undo fault_get_frame for a frame the policy was not told about yet. */
+void fault_put_frame(vm_machine_t *vm, uint32_t f);
 /* The page daemon: below the low watermark, reclaim up to the high one. */
 void fault_page_daemon(vm_machine_t *vm);
 

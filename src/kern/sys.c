@@ -138,6 +138,7 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 	uint64_t pte = phys_read64(&vm->phys, pte_pa);
 	if (!(pte & (PTE_P | PTE_SWAP | PTE_SEEN)))
 		return VM_OK;
+	vm->st.distinct_pages++; /* (child, page) is a pair of its own */
 	uint64_t child_pa;
 	int rc = proc_pte_alloc(vm, fa->child, va, &child_pa);
 	if (rc)

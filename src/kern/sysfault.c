@@ -64,9 +64,7 @@ static int get_frame(vm_machine_t *vm, uint32_t p, uint32_t *f)
 	if (rc)
 		return rc == VM_ENOSPC ? VM_ENOMEM : rc;
 	if (vm->procs[p].state != VM_PROC_ALIVE) {
-		vm->frames[*f].used = 0;
-		vm->st.resident_pages--;
-		idset_put(&vm->free_frames, *f);
+		fault_put_frame(vm, *f);
 		return VM_EKILLED;
 	}
 	return VM_OK;
@@ -82,6 +80,71 @@ static void count_fault(vm_machine_t *vm, int major, uint32_t filled)
 		vm->st.minor_faults++;
 	if (filled != FRAME_NIL)
 		vm->pol->on_fill(vm->pol_state, filled, vm->st.references - 1);
+}
+
+/* Whether read-ahead may take a frame: only from frames free above the low
+ * watermark, so it never forces reclaim (which could take the page just
+ * faulted in). */
+static int readahead_room(vm_machine_t *vm)
+{
+	uint64_t free_now = vm->free_frames.limit - vm->free_frames.used;
+	return free_now > vm->cfg.wmark_low && free_now > vm->cfg.wmark_min && free_now > 0;
+}
+
+/* After a major fault on an object page at va, read up to cfg.readahead of
+ * the region's following pages into the page cache (not mapped). */
+static void readahead_obj(vm_machine_t *vm, const vma_t *v, uint64_t va)
+{
+	uint64_t page = geom_page_size(&vm->g);
+	for (unsigned k = 1; k <= vm->cfg.readahead && readahead_room(vm); k++) {
+		uint64_t nva = va + k * page;
+		if (nva >= v->end || nva < va)
+			break;
+		uint64_t pgoff = v->pgoff + ((nva - v->start) >> vm->g.page_shift);
+		const vobj_t *ob = &vm->objs[v->obj];
+		if (ob->fd >= 0 ? (pgoff << vm->g.page_shift) >= ob->size
+				: pgoff >= ob->nslots || ob->slots[pgoff] == SLOT_NONE)
+			break; /* nothing stored there to read */
+		uint32_t f;
+		if (pcache_find(vm, v->obj, pgoff) != FRAME_NIL || fault_get_frame(vm, &f))
+			continue;
+		pcache_add(vm, f, v->obj, pgoff);
+		if (obj_read_page(vm, v->obj, pgoff, f)) { /* the fault itself will report it */
+			pcache_del(vm, f);
+			fault_put_frame(vm, f);
+			break;
+		}
+		vm->pol->on_fill(vm->pol_state, f, vm->st.references - 1);
+	}
+}
+
+/* After a swap-in at va, read up to cfg.readahead of the region's following
+ * pages that are in swap into the swap cache (not mapped). */
+static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
+{
+	uint64_t page = geom_page_size(&vm->g);
+	for (unsigned k = 1; k <= vm->cfg.readahead && readahead_room(vm); k++) {
+		uint64_t nva = va + k * page, pte_pa;
+		if (nva >= v->end || nva < va)
+			break;
+		if (proc_pte_find(vm, p, nva, &pte_pa))
+			continue;
+		uint64_t pte = phys_read64(&vm->phys, pte_pa);
+		uint32_t f;
+		if (!(pte & PTE_SWAP) || vm->swap_cache[pte_pfn(pte)] != FRAME_NIL ||
+		    fault_get_frame(vm, &f))
+			continue;
+		uint64_t slot = pte_pfn(pte);
+		if (swap_read(vm, slot, phys_user_page(&vm->phys, f)) != VM_OK) {
+			fault_put_frame(vm, f);
+			break;
+		}
+		vm->frames[f].swap_slot = slot;
+		vm->swap_cache[slot] = f;
+		swap_get(vm, slot);
+		vm->st.swap_ins++;
+		vm->pol->on_fill(vm->pol_state, f, vm->st.references - 1);
+	}
 }
 
 static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
@@ -110,8 +173,10 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		if (rc)
 			return rc;
 		rc = swap_read(vm, slot, phys_user_page(&vm->phys, f));
-		if (rc)
+		if (rc) {
+			fault_put_frame(vm, f);
 			return rc;
+		}
 		vm->frames[f].swap_slot = slot;
 		vm->swap_cache[slot] = f;
 		swap_get(vm, slot); /* the swap cache's reference */
@@ -129,6 +194,8 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 	vm_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
 		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
 	count_fault(vm, major, filled);
+	if (major)
+		readahead_swap(vm, p, v, va);
 	return VM_OK;
 }
 
@@ -144,8 +211,11 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 		uint64_t reads = vm->sys.file_reads + vm->st.swap_ins;
 		pcache_add(vm, f, v->obj, pgoff);
 		rc = obj_read_page(vm, v->obj, pgoff, f);
-		if (rc)
+		if (rc) {
+			pcache_del(vm, f);
+			fault_put_frame(vm, f);
 			return rc;
+		}
 		major = vm->sys.file_reads + vm->st.swap_ins != reads;
 		filled = f;
 	}
@@ -157,6 +227,8 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 		 filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
 		 (unsigned long long)pgoff);
 	count_fault(vm, major, filled);
+	if (major)
+		readahead_obj(vm, v, va);
 	return VM_OK;
 }
 
