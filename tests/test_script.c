@@ -122,6 +122,20 @@ Test(script_kernel, readahead_counts_file_and_swap_pages_read)
 	cr_assert(strstr(r.err, "script-readahead.vms:10:"), "%s", r.err);
 }
 
+Test(script_kernel, page_daemon_restores_high_and_direct_reclaim_below_min)
+{
+	/* hand-worked counts are the expect stat lines of the two scripts */
+	cmd_out_t r;
+	run(&r, "%s script tests/data/script-watermarks.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run(&r, "%s script tests/data/script-direct-reclaim.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* the same first script with the daemon off evicts nothing yet */
+	run(&r, "%s script --watermarks 0,0,0 tests/data/script-watermarks.vms", vmlab());
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "script-watermarks.vms:12:"), "%s", r.err);
+}
+
 Test(script_examples, file_mapping_leaves_the_shared_write_in_the_real_file)
 {
 	/* a copy in a folder of its own: the test of every example runs the
