@@ -72,7 +72,8 @@ int vma_split(vm_machine_t *vm, proc_t *pr, uint64_t addr)
 	if (i < 0 || pr->vmas[i].start == addr)
 		return VM_OK;
 	vma_t right = pr->vmas[i];
-	right.pgoff += (addr - right.start) >> vm->g.page_shift;
+	if (right.obj != OBJ_NONE) /* private anonymous memory has no offset */
+		right.pgoff += (addr - right.start) >> vm->g.page_shift;
 	right.start = addr;
 	int rc = vma_insert_after(pr, (uint32_t)i, &right);
 	if (rc)
