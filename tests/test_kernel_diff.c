@@ -1000,3 +1000,34 @@ Test(kernel_directed, write_after_mprotect_read_only_is_a_segv_at_the_address)
 	checked(vm);
 	vm_destroy(vm);
 }
+
+/* (5) A private page that was read-only when the process forked is still
+ * shared copy-on-write: making it writable in one process (either one) and
+ * writing copies it, and the other keeps the old bytes.  (An earlier kernel
+ * shared such pages without copy-on-write, so the write leaked across.) */
+Test(kernel_directed, page_read_only_at_fork_is_copied_after_mprotect_rw)
+{
+	for (uint32_t writer = 1; writer <= 2; writer++) {
+		vm_machine_t *vm = small_machine();
+		ok(vm_spawn(vm, 1), "spawn");
+		map_rw(vm, 1, A0, 2);
+		write_page(vm, 1, A0, 0x31);
+		ok(vm_mprotect(vm, 1, A0, 2 * PS, VM_PROT_R), "mprotect r");
+		/* page 1 was never touched: read it, so a zero page is mapped too */
+		expect_page(vm, 1, A0 + PS, 0);
+		ok(vm_fork(vm, 1, 2), "fork");
+		ok(vm_mprotect(vm, writer, A0, 2 * PS, VM_PROT_R | VM_PROT_W), "mprotect rw");
+		checked(vm);
+		write_page(vm, writer, A0, 0x32);
+		write_page(vm, writer, A0 + PS, 0x33);
+		checked(vm);
+		uint32_t other = 3 - writer;
+		expect_page(vm, writer, A0, 0x32);
+		expect_page(vm, writer, A0 + PS, 0x33);
+		expect_page(vm, other, A0, 0x31);
+		expect_page(vm, other, A0 + PS, 0);
+		cr_assert_eq(vm_sys_stats(vm)->cow_copies, 2, "writer %u: %" PRIu64 " copies", writer,
+			     vm_sys_stats(vm)->cow_copies);
+		vm_destroy(vm);
+	}
+}

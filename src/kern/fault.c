@@ -66,13 +66,8 @@ static int evict_anon(vm_machine_t *vm, uint32_t f)
 		vm->st.swap_outs++;
 		vm->st.dirty_writebacks++;
 	}
-	uint64_t slot = fr->swap_slot;
-	evict_unmap(vm, f, slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(slot));
-	if (slot != SLOT_NONE) {
-		vm->swap_cache[slot] = FRAME_NIL;
-		swap_put(vm, slot);
-	}
-	fr->swap_slot = SLOT_NONE;
+	evict_unmap(vm, f, fr->swap_slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(fr->swap_slot));
+	swap_uncache(vm, f); /* the PTEs hold the slot now */
 	fr->dirty = 0;
 	return VM_OK;
 }

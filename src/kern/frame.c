@@ -105,3 +105,13 @@ bool vm_frame_dirty(vm_machine_t *vm, frame_id_t f)
 			return true;
 	return false;
 }
+
+void frame_put_anon(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	if (fr->refs || fr->obj != OBJ_NONE)
+		return;
+	swap_uncache(vm, f);
+	fr->dirty = 0;
+	frame_release(vm, f);
+}

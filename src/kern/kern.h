@@ -145,6 +145,9 @@ int proc_pte_alloc(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa);
 /* frame.c */
 /* Give frame f back: the policy forgets it, it becomes free. */
 void frame_release(vm_machine_t *vm, uint32_t f);
+/* Free anonymous frame f if its last mapping is gone (page-cache pages stay
+ * cached). */
+void frame_put_anon(vm_machine_t *vm, uint32_t f);
 /* Forget the mapping of f by the PTE at pte_pa. */
 void frame_rmap_del(vm_machine_t *vm, uint32_t f, uint64_t pte_pa);
 /* Record that the PTE at pte_pa (process p, page vpn) maps frame f. */
@@ -199,6 +202,8 @@ void swap_fini(vm_machine_t *vm);
 int swap_alloc(vm_machine_t *vm, uint64_t *slot);      /* count 1 */
 void swap_get(vm_machine_t *vm, uint64_t slot);        /* count + 1 */
 void swap_put(vm_machine_t *vm, uint64_t slot);        /* count - 1, freed at 0 */
+/* Frame f stops caching its swap slot (its copy is stale or unwanted). */
+void swap_uncache(vm_machine_t *vm, uint32_t f);
 int swap_write(vm_machine_t *vm, uint64_t slot, const void *page);
 int swap_read(vm_machine_t *vm, uint64_t slot, void *page);
 

@@ -112,3 +112,14 @@ int swap_read(vm_machine_t *vm, uint64_t slot, void *page)
 	ssize_t n = pread(vm->swap_fd, page, len, (off_t)(slot * len));
 	return n == (ssize_t)len ? VM_OK : VM_EIO;
 }
+
+void swap_uncache(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	if (fr->swap_slot == SLOT_NONE)
+		return;
+	assert(vm->swap_cache[fr->swap_slot] == f);
+	vm->swap_cache[fr->swap_slot] = FRAME_NIL;
+	swap_put(vm, fr->swap_slot);
+	fr->swap_slot = SLOT_NONE;
+}

@@ -53,15 +53,7 @@ static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, v
 			rc = obj_write_page(vm, f);
 			fr->dirty = 0;
 		}
-		if (fr->refs == 0 && fr->obj == OBJ_NONE) {
-			if (fr->swap_slot != SLOT_NONE) {
-				vm->swap_cache[fr->swap_slot] = FRAME_NIL;
-				swap_put(vm, fr->swap_slot);
-				fr->swap_slot = SLOT_NONE;
-			}
-			fr->dirty = 0;
-			frame_release(vm, f);
-		}
+		frame_put_anon(vm, f);
 	} else if (pte & PTE_SWAP) {
 		swap_put(vm, pte_pfn(pte));
 		vm->procs[p].swapped--;

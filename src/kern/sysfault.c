@@ -232,21 +232,6 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 	return VM_OK;
 }
 
-/* Free anonymous frame f once its last mapping is gone. */
-static void drop_if_unused(vm_machine_t *vm, uint32_t f)
-{
-	frame_t *fr = &vm->frames[f];
-	if (fr->refs || fr->obj != OBJ_NONE)
-		return;
-	if (fr->swap_slot != SLOT_NONE) {
-		vm->swap_cache[fr->swap_slot] = FRAME_NIL;
-		swap_put(vm, fr->swap_slot);
-		fr->swap_slot = SLOT_NONE;
-	}
-	fr->dirty = 0;
-	frame_release(vm, f);
-}
-
 static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, uint64_t pte)
 {
 	uint32_t f = (uint32_t)pte_pfn(pte);
@@ -257,11 +242,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	    (fr->swap_slot == SLOT_NONE || vm->swap_count[fr->swap_slot] == 1)) {
 		/* The last user of an anonymous page: write in place.  Its swap
 		 * copy is about to be stale, so let it go. */
-		if (fr->swap_slot != SLOT_NONE) {
-			vm->swap_cache[fr->swap_slot] = FRAME_NIL;
-			swap_put(vm, fr->swap_slot);
-			fr->swap_slot = SLOT_NONE;
-		}
+		swap_uncache(vm, f);
 		phys_write64(&vm->phys, pte_pa, (pte & ~PTE_COW) | PTE_W);
 		tlb_flush_page(&vm->tlb, asid, vpn);
 		vm->sys.cow_faults++;
@@ -284,7 +265,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		if (now & PTE_D)
 			fr->dirty = 1;
 		vm->procs[p].resident--;
-		drop_if_unused(vm, f);
+		frame_put_anon(vm, f);
 	} else if (now & PTE_SWAP) { /* reclaim swapped the source out meanwhile */
 		swap_put(vm, pte_pfn(now));
 		vm->procs[p].swapped--;
