@@ -102,7 +102,7 @@ Test(script_examples, every_example_passes_as_written)
 					     "file-mapping", "thrashing", "belady-3", "belady-4" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		cmd_out_t r;
-		run(&r, "%s script examples/%s.vms", vmlab(), names[i]);
+		run(&r, "%s script --check examples/%s.vms", vmlab(), names[i]);
 		cr_assert_eq(r.status, 0, "%s: status %d\n%s", names[i], r.status, r.err);
 		cr_assert(strstr(r.out, "page faults"), "%s: no summary:\n%s", names[i], r.out);
 	}
@@ -112,9 +112,9 @@ Test(script_kernel, readahead_counts_file_and_swap_pages_read)
 {
 	/* the scripts hold their hand-worked counts as expect stat lines */
 	cmd_out_t r;
-	run(&r, "%s script tests/data/script-readahead.vms", vmlab());
+	run(&r, "%s script --check tests/data/script-readahead.vms", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	run(&r, "%s script tests/data/script-readahead-swap.vms", vmlab());
+	run(&r, "%s script --check tests/data/script-readahead-swap.vms", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* without read-ahead the first touch reads one page only */
 	run(&r, "%s script --readahead 0 tests/data/script-readahead.vms", vmlab());
@@ -126,9 +126,9 @@ Test(script_kernel, page_daemon_restores_high_and_direct_reclaim_below_min)
 {
 	/* hand-worked counts are the expect stat lines of the two scripts */
 	cmd_out_t r;
-	run(&r, "%s script tests/data/script-watermarks.vms", vmlab());
+	run(&r, "%s script --check tests/data/script-watermarks.vms", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	run(&r, "%s script tests/data/script-direct-reclaim.vms", vmlab());
+	run(&r, "%s script --check tests/data/script-direct-reclaim.vms", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* the same first script with the daemon off evicts nothing yet */
 	run(&r, "%s script --watermarks 0,0,0 tests/data/script-watermarks.vms", vmlab());
