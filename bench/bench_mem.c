@@ -1,0 +1,214 @@
+/* bench_mem.c - simulation throughput with the trace already in memory.
+ *
+ *   build/bench_mem TRACE [POLICY...]      (default: every policy)
+ *
+ * Reads TRACE once through the trace reader into an array of accesses, then,
+ * for each policy, builds a machine with the defaults of `vmlab run` (64
+ * frames, TLB 64:4, 4 KiB pages) and feeds it every access with vm_access(),
+ * timing only that loop with CLOCK_MONOTONIC.  This is the "in-memory source"
+ * figure: what the simulator does per second without reading, decompressing
+ * or parsing text.  A policy that needs the future (opt) gets its next-use
+ * index first, built (and timed apart) over the page references the machine
+ * will perform: one per page an access touches, ascending, and for M the
+ * reads of all its pages before the writes.
+ *
+ * Build (from the repository root, after make):
+ *   gcc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/bench_mem.c \
+ *       build/libvmlab.a -lzstd -lz -lm -o build/bench_mem
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmlab.h"
+#include "analysis/nextuse.h"
+#include "policy/policy.h"
+#include "trace/trace.h"
+#include "util/vmerr.h"
+
+#define BATCH 65536
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned log2_of(unsigned x)
+{
+	unsigned s = 0;
+	while ((1u << s) < x)
+		s++;
+	return s;
+}
+
+typedef struct accvec {
+	trace_access_t *v;
+	size_t n, cap;
+} accvec_t;
+
+/* Read the whole trace into memory, or exit with a message. */
+static void read_trace(const char *path, const vm_config_t *cfg, accvec_t *out)
+{
+	char err[512];
+	trace_reader_t *r = NULL;
+	trace_opts_t opts = { .format = TRACE_FMT_AUTO,
+			      .page_shift = log2_of(cfg->page_size),
+			      .va_bits = cfg->va_bits };
+	if (trace_open(&r, path, &opts, err, sizeof err)) {
+		fprintf(stderr, "bench_mem: %s\n", err);
+		exit(2);
+	}
+	long n;
+	for (;;) {
+		if (out->cap - out->n < BATCH) {
+			size_t cap = out->cap ? out->cap * 2 : (size_t)1 << 20;
+			trace_access_t *v = realloc(out->v, cap * sizeof *v);
+			if (!v) {
+				fprintf(stderr, "bench_mem: out of memory reading %s\n", path);
+				exit(1);
+			}
+			out->v = v;
+			out->cap = cap;
+		}
+		n = trace_read(r, out->v + out->n, BATCH);
+		if (n <= 0)
+			break;
+		out->n += (size_t)n;
+	}
+	if (n < 0) {
+		fprintf(stderr, "bench_mem: %s\n", trace_error(r));
+		exit(2);
+	}
+	trace_close(r);
+}
+
+/* The page references the machine will perform, in order, and their next-use
+ * index.  Returns the index (caller frees) and sets *nrefs. */
+static uint64_t *build_future(const accvec_t *acc, unsigned page_shift, size_t *nrefs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < acc->n; i++) {
+		const trace_access_t *a = &acc->v[i];
+		uint64_t pages = ((a->va + a->size - 1) >> page_shift) - (a->va >> page_shift) + 1;
+		n += (size_t)pages * (a->kind == TRACE_MODIFY ? 2 : 1);
+	}
+	vm_pageref_t *refs = malloc((n ? n : 1) * sizeof *refs);
+	if (!refs) {
+		fprintf(stderr, "bench_mem: out of memory for %zu page references\n", n);
+		exit(1);
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < acc->n; i++) {
+		const trace_access_t *a = &acc->v[i];
+		uint64_t first = a->va >> page_shift, last = (a->va + a->size - 1) >> page_shift;
+		int passes = a->kind == TRACE_MODIFY ? 2 : 1;
+		for (int pass = 0; pass < passes; pass++) {
+			uint8_t kind = a->kind == TRACE_MODIFY ? (pass ? 'W' : 'R') : a->kind;
+			for (uint64_t vpn = first; vpn <= last; vpn++)
+				refs[k++] = (vm_pageref_t){ .vpn = vpn, .pid = a->pid, .kind = kind };
+		}
+	}
+	uint64_t *next_use = NULL;
+	if (nextuse_build(refs, n, &next_use)) {
+		fprintf(stderr, "bench_mem: out of memory building the next-use index\n");
+		exit(1);
+	}
+	free(refs);
+	*nrefs = n;
+	return next_use;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const all[] = { "fifo", "random", "lru", "lfu", "clock", "eclock", "opt" };
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		fprintf(stderr, "usage: bench_mem TRACE [POLICY...]\n");
+		return 2;
+	}
+	const char *path = argv[1];
+	const char *const *policies = argc > 2 ? (const char *const *)argv + 2 : all;
+	size_t npolicies = argc > 2 ? (size_t)(argc - 2) : sizeof all / sizeof all[0];
+
+	vm_config_t cfg;
+	vm_config_default(&cfg);
+	unsigned page_shift = log2_of(cfg.page_size);
+
+	accvec_t acc = { 0 };
+	double t0 = now_s();
+	read_trace(path, &cfg, &acc);
+	double t1 = now_s();
+	printf("read %zu accesses into memory in %.3f s (%.1f MB as trace_access_t)\n",
+	       acc.n, t1 - t0, (double)(acc.n * sizeof *acc.v) / 1e6);
+	printf("machine: %u frames, TLB %u:%u, %u-byte pages\n", cfg.frames,
+	       cfg.tlb_entries, cfg.tlb_ways, cfg.page_size);
+
+	uint64_t *next_use = NULL;
+	size_t nrefs = 0;
+	int status = 0;
+	printf("%-8s %12s %9s %10s %12s\n", "policy", "references", "seconds", "Mrefs/s",
+	       "page_faults");
+	for (size_t p = 0; p < npolicies; p++) {
+		const char *name = policies[p];
+		const policy_ops_t *ops = policy_find(name);
+		if (!ops) {
+			printf("%-8s unknown policy\n", name);
+			status = 1;
+			continue;
+		}
+		const uint64_t *future = NULL;
+		if (ops->needs == POLICY_NEEDS_FUTURE) {
+			if (!next_use) {
+				double b0 = now_s();
+				next_use = build_future(&acc, page_shift, &nrefs);
+				double b1 = now_s();
+				printf("(next-use index over %zu page references built in %.3f s, not counted below)\n",
+				       nrefs, b1 - b0);
+			}
+			future = next_use;
+		}
+		vm_config_t c = cfg;
+		c.policy = name;
+		char err[512];
+		vm_machine_t *m = NULL;
+		int rc = vm_create(&m, &c, future, err, sizeof err);
+		if (rc) {
+			printf("%-8s vm_create failed: %s\n", name, err);
+			status = 1;
+			continue;
+		}
+		double s0 = now_s();
+		size_t i;
+		for (i = 0; i < acc.n; i++) {
+			const trace_access_t *a = &acc.v[i];
+			rc = vm_access(m, a->pid, a->va, a->size, a->kind);
+			if (rc)
+				break;
+		}
+		double s1 = now_s();
+		const vm_stats_t *st = vm_stats(m);
+		if (rc) {
+			printf("%-8s stopped at access %zu: %s\n", name, i, vm_strerror(rc));
+			status = 1;
+		} else {
+			double secs = s1 - s0;
+			printf("%-8s %12llu %9.3f %10.2f %12llu\n", name,
+			       (unsigned long long)st->references, secs,
+			       secs > 0 ? (double)st->references / secs / 1e6 : 0.0,
+			       (unsigned long long)st->page_faults);
+			if (future && st->references != nrefs) {
+				printf("%-8s warning: %llu references simulated, %zu in the next-use index\n",
+				       name, (unsigned long long)st->references, nrefs);
+				status = 1;
+			}
+		}
+		fflush(stdout);
+		vm_destroy(m);
+	}
+	free(next_use);
+	free(acc.v);
+	return status;
+}
