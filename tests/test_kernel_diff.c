@@ -1048,7 +1048,7 @@ Test(kernel_directed, page_read_only_at_fork_is_copied_after_mprotect_rw)
  * and the victim may be the page being copied.  An earlier kernel looped for
  * ever there with eclock (swap the source in, evict it to get a frame for
  * the copy, retry, ...).  Every policy must finish with the right bytes. */
-Test(kernel_directed, cow_copy_when_reclaim_may_evict_the_source, .timeout = 60)
+Test(kernel_directed, cow_copy_when_reclaim_may_evict_the_source, .timeout = 30)
 {
 	static const char *const policies[] = { "fifo", "random", "lru", "lfu", "clock", "eclock" };
 	for (unsigned k = 0; k < sizeof policies / sizeof *policies; k++) {
