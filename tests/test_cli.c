@@ -8,44 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef struct cmd_out {
-	char out[1 << 16];
-	char err[4096];
-	int status;
-} cmd_out_t;
-
-static const char *vmlab(void)
-{
-	const char *v = getenv("VMLAB");
-	return v ? v : "build/vmlab";
-}
-
-/* Run a shell command line (with %s for the vmlab binary) and collect its
- * stdout, stderr and exit status. */
-static void run(cmd_out_t *r, const char *fmt, ...)
-{
-	char line[2048], full[2600], errpath[] = "/tmp/vmlab-test-XXXXXX";
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	int fd = mkstemp(errpath);
-	cr_assert(fd >= 0);
-	close(fd);
-	snprintf(full, sizeof full, "%s 2>%s", line, errpath);
-	FILE *p = popen(full, "r");
-	cr_assert_not_null(p);
-	size_t n = fread(r->out, 1, sizeof r->out - 1, p);
-	r->out[n] = 0;
-	int st = pclose(p);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	FILE *e = fopen(errpath, "r");
-	n = e ? fread(r->err, 1, sizeof r->err - 1, e) : 0;
-	r->err[n] = 0;
-	if (e)
-		fclose(e);
-	unlink(errpath);
-}
+#include "cmd.h"
 
 /* The value of "key: value" in explain output block number `block`. */
 static const char *field(const char *out, int block, const char *key, char *buf, size_t len)
@@ -73,15 +36,6 @@ static const char *field(const char *out, int block, const char *key, char *buf,
 	return NULL;
 }
 
-/* A number from a JSON object by key. */
-static unsigned long long json_u(const char *out, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof pat, "\"%s\": ", key);
-	const char *p = strstr(out, pat);
-	cr_assert_not_null(p, "no key %s in:\n%s", key, out);
-	return strtoull(p + strlen(pat), NULL, 10);
-}
 
 #define CSAPP "--page-size 64 --va-bits 14 --pa-bits 12 --levels 1 --tlb 16:4 --state examples/cscapp.state"
 
