@@ -88,6 +88,20 @@ static void read_trace(const char *path, const vm_config_t *cfg, accvec_t *out)
 
 /* The page references the machine will perform, in order, and their next-use
  * index.  Returns the index (caller frees) and sets *nrefs. */
+/* Where the page references of the next-use pass go (vm_split_access). */
+typedef struct fill {
+	vm_pageref_t *refs;
+	size_t k;
+	uint32_t pid;
+} fill_t;
+
+static int fill_one(void *arg, uint64_t vpn, int kind)
+{
+	fill_t *f = arg;
+	f->refs[f->k++] = (vm_pageref_t){ .vpn = vpn, .pid = f->pid, .kind = (uint8_t)kind };
+	return 0;
+}
+
 static uint64_t *build_future(const accvec_t *acc, unsigned page_shift, size_t *nrefs)
 {
 	size_t n = 0;
@@ -101,16 +115,11 @@ static uint64_t *build_future(const accvec_t *acc, unsigned page_shift, size_t *
 		fprintf(stderr, "bench_mem: out of memory for %zu page references\n", n);
 		exit(1);
 	}
-	size_t k = 0;
+	fill_t fill = { .refs = refs };
 	for (size_t i = 0; i < acc->n; i++) {
 		const trace_access_t *a = &acc->v[i];
-		uint64_t first = a->va >> page_shift, last = (a->va + a->size - 1) >> page_shift;
-		int passes = a->kind == TRACE_MODIFY ? 2 : 1;
-		for (int pass = 0; pass < passes; pass++) {
-			uint8_t kind = a->kind == TRACE_MODIFY ? (pass ? 'W' : 'R') : a->kind;
-			for (uint64_t vpn = first; vpn <= last; vpn++)
-				refs[k++] = (vm_pageref_t){ .vpn = vpn, .pid = a->pid, .kind = kind };
-		}
+		fill.pid = a->pid;
+		vm_split_access(page_shift, a->va, a->size, a->kind, fill_one, &fill);
 	}
 	uint64_t *next_use = NULL;
 	if (nextuse_build(refs, n, &next_use)) {

@@ -95,6 +95,31 @@ void vm_destroy(vm_machine_t *m);
  * the virtual address width). */
 int vm_access(vm_machine_t *m, uint32_t pid, uint64_t va, uint32_t size, int kind);
 
+/* The page references one access makes, in the order vm_access performs
+ * them: pages ascending; for VM_MODIFY all the reads, then all the writes.
+ * Calls fn(arg, vpn, kind) for each (kind 'R', 'W' or 'X') and stops at, and
+ * returns, the first non-zero result.  size must be at least 1 and
+ * va + size - 1 must not wrap.  Whoever needs the references ahead of time
+ * (OPT's future) splits with this, so that its order is the machine's. */
+static inline int vm_split_access(unsigned page_shift, uint64_t va, uint32_t size, int kind,
+				  int (*fn)(void *arg, uint64_t vpn, int kind), void *arg)
+{
+	uint64_t first = va >> page_shift, last = (va + (size - 1)) >> page_shift;
+	int passes = kind == VM_MODIFY ? 2 : 1;
+	for (int pass = 0; pass < passes; pass++) {
+		int k = kind == VM_MODIFY ? (pass ? VM_WRITE : VM_READ) : kind;
+		for (uint64_t vpn = first;; vpn++) {
+			int rc = fn(arg, vpn, k);
+			if (rc || vpn == last) {
+				if (rc)
+					return rc;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 /* One reference to page vpn of process pid (kind R, W or X). */
 int vm_ref(vm_machine_t *m, uint32_t pid, uint64_t vpn, int kind);
 

@@ -66,22 +66,23 @@ static int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind)
 	return VM_OK;
 }
 
-/* Split one access into page references exactly as vm_access does: pages
- * ascending, and for M all the reads before all the writes. */
+/* Where refvec_split puts one access's page references. */
+typedef struct refvec_target {
+	refvec_t *rv;
+	uint32_t pid;
+} refvec_target_t;
+
+static int refvec_add(void *arg, uint64_t vpn, int kind)
+{
+	refvec_target_t *t = arg;
+	return refvec_push(t->rv, t->pid, vpn, (uint8_t)kind);
+}
+
+/* Append one access's page references, in the machine's order. */
 static int refvec_split(refvec_t *rv, const trace_access_t *a, unsigned page_shift)
 {
-	uint64_t first = a->va >> page_shift, last = (a->va + a->size - 1) >> page_shift;
-	int passes = a->kind == TRACE_MODIFY ? 2 : 1;
-	for (int pass = 0; pass < passes; pass++) {
-		uint8_t kind = a->kind == TRACE_MODIFY ? (pass ? 'W' : 'R') : a->kind;
-		for (uint64_t vpn = first;; vpn++) {
-			if (refvec_push(rv, a->pid, vpn, kind))
-				return VM_ENOMEM;
-			if (vpn == last)
-				break;
-		}
-	}
-	return VM_OK;
+	refvec_target_t t = { .rv = rv, .pid = a->pid };
+	return vm_split_access(page_shift, a->va, a->size, a->kind, refvec_add, &t);
 }
 
 /* Read the whole trace into page references (the future a policy like OPT

@@ -248,38 +248,37 @@ static void vm_count_kind(vm_machine_t *vm, mmu_access_t acc)
 		vm->st.ifetches++;
 }
 
-/* References of one kind to every page first..last. */
-static int vm_ref_range(vm_machine_t *vm, uint32_t p, uint64_t first, uint64_t last,
-			mmu_access_t acc)
+/* Where vm_access's page references go. */
+typedef struct vm_ref_target {
+	vm_machine_t *vm;
+	uint32_t p;
+} vm_ref_target_t;
+
+/* One page reference of an access (a vm_split_access callback). */
+static int vm_ref_page(void *arg, uint64_t vpn, int kind)
 {
-	for (uint64_t vpn = first;; vpn++) {
-		vm_count_kind(vm, acc);
-		int rc = vm_ref_va(vm, p, vpn << vm->g.page_shift, acc, NULL);
-		if (rc || vpn == last)
-			return rc;
-	}
+	vm_ref_target_t *t = arg;
+	mmu_access_t acc;
+	int rc = vm_kind(kind, &acc);
+	assert(rc == VM_OK);
+	(void)rc;
+	vm_count_kind(t->vm, acc);
+	return vm_ref_va(t->vm, t->p, vpn << t->vm->g.page_shift, acc, NULL);
 }
 
 int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
 {
-	if (size == 0)
+	mmu_access_t acc;
+	if (size == 0 || (kind != VM_MODIFY && vm_kind(kind, &acc)))
 		return VM_EINVAL;
 	uint64_t end = va + (size - 1);
 	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
 		return VM_ERANGE;
-	uint32_t p;
-	int rc = vm->cfg.bytes ? vm_live(vm, pid, &p) : proc_get(vm, pid, &p);
+	vm_ref_target_t t = { .vm = vm };
+	int rc = vm->cfg.bytes ? vm_live(vm, pid, &t.p) : proc_get(vm, pid, &t.p);
 	if (rc)
 		return rc;
-	uint64_t first = va >> vm->g.page_shift, last = end >> vm->g.page_shift;
-	mmu_access_t acc;
-	if (kind == VM_MODIFY) {
-		rc = vm_ref_range(vm, p, first, last, MMU_READ);
-		return rc ? rc : vm_ref_range(vm, p, first, last, MMU_WRITE);
-	}
-	if (vm_kind(kind, &acc))
-		return VM_EINVAL;
-	return vm_ref_range(vm, p, first, last, acc);
+	return vm_split_access(vm->g.page_shift, va, size, kind, vm_ref_page, &t);
 }
 
 int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
