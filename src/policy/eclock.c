@@ -24,62 +24,22 @@
  * If sweep B finds nothing it has cleared every accessed bit, so in the
  * second round sweep A or B must succeed: at most two rounds.  Dirty bits
  * are never cleared here (only a write-back, done by the machine, cleans a
- * page).  The hand does not move during the sweeps, only after the choice. */
+ * page).  The hand does not move during the sweeps, only after the choice.
+ * Residency and the hand are kept as for clock (fclock.h). */
 #include <assert.h>
-#include <stdlib.h>
 
+#include "fclock.h"
 #include "policy.h"
 
-typedef struct eclock_frame {
-	bool resident;            /* between on_fill and on_evict */
-} eclock_frame_t;
-
-typedef struct eclock {
-	eclock_frame_t *fr;       /* env->frame_priv, one entry per frame */
-	struct vm_machine *vm;    /* asked for the accessed and dirty bits */
-	uint32_t nframes;
-	frame_id_t hand;          /* where every sweep begins */
-} eclock_t;
-
-static void *eclock_create(const policy_env_t *env)
-{
-	eclock_t *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	p->fr = env->frame_priv;
-	p->vm = env->vm;
-	p->nframes = env->nframes;
-	return p;
-}
-
-static void eclock_destroy(void *state)
-{
-	free(state);
-}
-
-static void eclock_on_fill(void *state, frame_id_t f, uint64_t seq)
-{
-	eclock_t *p = state;
-	assert(!p->fr[f].resident);
-	p->fr[f].resident = true;
-}
-
-static void eclock_on_evict(void *state, frame_id_t f)
-{
-	eclock_t *p = state;
-	assert(p->fr[f].resident);
-	p->fr[f].resident = false;
-}
-
 /* The i-th frame of a sweep beginning at the hand. */
-static frame_id_t eclock_at(const eclock_t *p, uint32_t i)
+static frame_id_t eclock_at(const fclock_t *p, uint32_t i)
 {
 	uint64_t f = (uint64_t)p->hand + i;
 	return (frame_id_t)(f < p->nframes ? f : f - p->nframes);
 }
 
 /* Sweep A: the first resident frame not accessed and clean, or FRAME_NONE. */
-static frame_id_t eclock_sweep_clean(eclock_t *p)
+static frame_id_t eclock_sweep_clean(fclock_t *p)
 {
 	for (uint32_t i = 0; i < p->nframes; i++) {
 		frame_id_t f = eclock_at(p, i);
@@ -92,7 +52,7 @@ static frame_id_t eclock_sweep_clean(eclock_t *p)
 
 /* Sweep B: the first resident frame not accessed and dirty, clearing the
  * accessed bits of the frames passed on the way; or FRAME_NONE. */
-static frame_id_t eclock_sweep_dirty(eclock_t *p)
+static frame_id_t eclock_sweep_dirty(fclock_t *p)
 {
 	for (uint32_t i = 0; i < p->nframes; i++) {
 		frame_id_t f = eclock_at(p, i);
@@ -107,7 +67,7 @@ static frame_id_t eclock_sweep_dirty(eclock_t *p)
 
 static frame_id_t eclock_pick_victim(void *state)
 {
-	eclock_t *p = state;
+	fclock_t *p = state;
 	frame_id_t v = FRAME_NONE;
 	for (int round = 0; round < 2 && v == FRAME_NONE; round++) {
 		v = eclock_sweep_clean(p);
@@ -115,7 +75,7 @@ static frame_id_t eclock_pick_victim(void *state)
 			v = eclock_sweep_dirty(p);
 	}
 	assert(v != FRAME_NONE && "eclock: no resident frame");
-	p->hand = v + 1 == p->nframes ? 0 : v + 1;
+	p->hand = fclock_next(p, v);
 	return v;
 }
 
@@ -123,11 +83,11 @@ const policy_ops_t policy_eclock = {
 	.name = "eclock",
 	.summary = "enhanced second chance: prefer (not accessed, clean), then (not accessed, dirty)",
 	.needs = POLICY_NEEDS_HW_BITS,
-	.frame_priv_size = sizeof(eclock_frame_t),
-	.create = eclock_create,
-	.destroy = eclock_destroy,
-	.on_fill = eclock_on_fill,
+	.frame_priv_size = sizeof(fclock_frame_t),
+	.create = fclock_create,
+	.destroy = fclock_destroy,
+	.on_fill = fclock_on_fill,
 	.on_access = NULL,
-	.on_evict = eclock_on_evict,
+	.on_evict = fclock_on_evict,
 	.pick_victim = eclock_pick_victim,
 };

@@ -3,23 +3,23 @@
  * Evicts the page loaded longest ago, in the order of on_fill; references do
  * not matter, so it needs nothing from the hardware beyond faults.  The
  * resident frames form a doubly linked list threaded through the per-frame
- * state, newest at the head, so that every event is O(1) even when the
- * machine releases a frame from the middle (a process exiting). */
+ * state (flist.h), newest at the head, so that every event is O(1) even
+ * when the machine releases a frame from the middle (a process exiting). */
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 
+#include "flist.h"
 #include "policy.h"
 
 typedef struct fifo_frame {
-	frame_id_t prev;   /* newer neighbour, FRAME_NONE at the head */
-	frame_id_t next;   /* older neighbour, FRAME_NONE at the tail */
+	flist_link_t link; /* prev is newer, next older */
 	bool resident;     /* between on_fill and on_evict */
 } fifo_frame_t;
 
 typedef struct fifo {
 	fifo_frame_t *fr;  /* env->frame_priv, one entry per frame */
-	frame_id_t head;   /* loaded most recently */
-	frame_id_t tail;   /* loaded longest ago: the next victim */
+	flist_t list;      /* head loaded most recently, tail the next victim */
 } fifo_t;
 
 static void *fifo_create(const policy_env_t *env)
@@ -28,7 +28,7 @@ static void *fifo_create(const policy_env_t *env)
 	if (!p)
 		return NULL;
 	p->fr = env->frame_priv;
-	p->head = p->tail = FRAME_NONE;
+	flist_init(&p->list, p->fr, sizeof *p->fr, offsetof(fifo_frame_t, link));
 	return p;
 }
 
@@ -41,16 +41,9 @@ static void fifo_destroy(void *state)
 static void fifo_on_fill(void *state, frame_id_t f, uint64_t seq)
 {
 	fifo_t *p = state;
-	fifo_frame_t *e = &p->fr[f];
-	assert(!e->resident);
-	e->resident = true;
-	e->prev = FRAME_NONE;
-	e->next = p->head;
-	if (p->head != FRAME_NONE)
-		p->fr[p->head].prev = f;
-	else
-		p->tail = f;
-	p->head = f;
+	assert(!p->fr[f].resident);
+	p->fr[f].resident = true;
+	flist_push_head(&p->list, f);
 }
 
 /* Unlink f wherever it is: victims leave at the tail, released frames
@@ -58,24 +51,16 @@ static void fifo_on_fill(void *state, frame_id_t f, uint64_t seq)
 static void fifo_on_evict(void *state, frame_id_t f)
 {
 	fifo_t *p = state;
-	fifo_frame_t *e = &p->fr[f];
-	assert(e->resident);
-	if (e->prev != FRAME_NONE)
-		p->fr[e->prev].next = e->next;
-	else
-		p->head = e->next;
-	if (e->next != FRAME_NONE)
-		p->fr[e->next].prev = e->prev;
-	else
-		p->tail = e->prev;
-	e->resident = false;
+	assert(p->fr[f].resident);
+	flist_unlink(&p->list, f);
+	p->fr[f].resident = false;
 }
 
 static frame_id_t fifo_pick_victim(void *state)
 {
 	fifo_t *p = state;
-	assert(p->tail != FRAME_NONE);
-	return p->tail;
+	assert(p->list.tail != FRAME_NONE);
+	return p->list.tail;
 }
 
 const policy_ops_t policy_fifo = {
