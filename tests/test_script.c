@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "script/path.h"
 #include "script/script.h"
+#include "util/num.h"
 #include "util/vmerr.h"
 
 
@@ -516,18 +517,18 @@ Test(script_paths, path_resolve_directly)
 Test(script_parse, numbers_prot_and_data)
 {
 	uint64_t v;
-	cr_assert_eq(script_parse_u64("0x1000", &v, 0), VM_OK);
+	cr_assert_eq(num_parse_u64("0x1000", &v, 0), VM_OK);
 	cr_assert_eq(v, 4096);
-	cr_assert_eq(script_parse_u64("010", &v, 0), VM_OK);
+	cr_assert_eq(num_parse_u64("010", &v, 0), VM_OK);
 	cr_assert_eq(v, 8);
-	cr_assert_eq(script_parse_u64("16K", &v, 1), VM_OK);
+	cr_assert_eq(num_parse_u64("16K", &v, 1), VM_OK);
 	cr_assert_eq(v, 16384);
-	cr_assert_eq(script_parse_u64("2M", &v, 1), VM_OK);
+	cr_assert_eq(num_parse_u64("2M", &v, 1), VM_OK);
 	cr_assert_eq(v, 2u << 20);
-	cr_assert_eq(script_parse_u64("16K", &v, 0), VM_EINVAL);
-	cr_assert_eq(script_parse_u64("-1", &v, 0), VM_EINVAL);
-	cr_assert_eq(script_parse_u64("99999999999999999999", &v, 0), VM_ERANGE);
-	cr_assert_eq(script_parse_u64("17179869184G", &v, 1), VM_ERANGE);
+	cr_assert_eq(num_parse_u64("16K", &v, 0), VM_EINVAL);
+	cr_assert_eq(num_parse_u64("-1", &v, 0), VM_EINVAL);
+	cr_assert_eq(num_parse_u64("99999999999999999999", &v, 0), VM_ERANGE);
+	cr_assert_eq(num_parse_u64("17179869184G", &v, 1), VM_ERANGE);
 
 	script_t s;
 	char err[512];

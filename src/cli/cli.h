@@ -50,10 +50,6 @@ typedef struct cli_opts {
  * usage and returns -1 (the caller exits 0). */
 int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char *usage);
 
-/* Parse a C-literal unsigned number with an optional K, M or G suffix
- * (x1024) when suffix is set.  Returns 0 or VM_EINVAL / VM_ERANGE. */
-int cli_parse_u64(const char *s, uint64_t *out, int suffix);
-
 /* Apply option name (without the dashes) to value, as `set NAME VALUE` in a
  * script does, among the options of groups.  A flag takes on|off|1|0.  An
  * option the command line gave is left alone (the command line wins) and 1

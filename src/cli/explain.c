@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "hw/pte.h"
 #include "kern/explain.h"
+#include "util/num.h"
 #include "util/vmerr.h"
 
 static const char explain_usage[] =
@@ -60,7 +61,7 @@ static int parse_flags(const char *s, uint64_t *flags, char *err, size_t errlen)
 /* Parse a number word; returns 0 or -1 with the reason in err. */
 static int parse_num(const char *word, const char *what, uint64_t *v, char *err, size_t errlen)
 {
-	if (cli_parse_u64(word, v, 0)) {
+	if (num_parse_u64(word, v, 0)) {
 		snprintf(err, errlen, "bad %s '%s': expected a number such as 0x1f or 31", what, word);
 		return -1;
 	}
@@ -274,7 +275,7 @@ int cmd_explain(int argc, char **argv)
 	}
 	uint64_t *vas = (uint64_t *)calloc((size_t)o.nargs, sizeof *vas);
 	for (int i = 0; vas && i < o.nargs; i++) {
-		if (cli_parse_u64(o.args[i], &vas[i], 0) ||
+		if (num_parse_u64(o.args[i], &vas[i], 0) ||
 		    (o.cfg.va_bits < 64 && (vas[i] >> o.cfg.va_bits))) {
 			fprintf(stderr, "vmlab explain: '%s' is not a virtual address below 2^%u\n",
 				o.args[i], o.cfg.va_bits);

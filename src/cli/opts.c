@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "policy/policy.h"
+#include "util/num.h"
 #include "util/vmerr.h"
 
 typedef struct cli_option {
@@ -17,40 +18,11 @@ typedef struct cli_option {
 	int (*set)(cli_opts_t *o, const char *arg, char *err, size_t errlen);
 } cli_option_t;
 
-int cli_parse_u64(const char *s, uint64_t *out, int suffix)
-{
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return VM_EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (end == s)
-		return VM_EINVAL;
-	if (errno == ERANGE)
-		return VM_ERANGE;
-	unsigned shift = 0;
-	if (suffix && *end) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return VM_EINVAL;
-		}
-		end++;
-	}
-	if (*end)
-		return VM_EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return VM_ERANGE;
-	*out = (uint64_t)v << shift;
-	return VM_OK;
-}
-
 /* A number into an unsigned field no larger than max. */
 static int set_uint(const char *arg, uint64_t max, int suffix, uint64_t *out,
 		    char *err, size_t errlen)
 {
-	int rc = cli_parse_u64(arg, out, suffix);
+	int rc = num_parse_u64(arg, out, suffix);
 	if (rc == VM_OK && *out > max)
 		rc = VM_ERANGE;
 	if (rc == VM_EINVAL)
@@ -91,8 +63,8 @@ static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 		n = sizeof head - 1;
 	memcpy(head, arg, n);
 	head[n] = 0;
-	if (cli_parse_u64(head, &entries, 0) || entries > (1u << 24) ||
-	    (colon && (cli_parse_u64(colon + 1, &ways, 0) || ways > (1u << 24)))) {
+	if (num_parse_u64(head, &entries, 0) || entries > (1u << 24) ||
+	    (colon && (num_parse_u64(colon + 1, &ways, 0) || ways > (1u << 24)))) {
 		snprintf(err, errlen, "'%s' is not ENTRIES:WAYS (e.g. 64:4, or 0 for no TLB)", arg);
 		return VM_EINVAL;
 	}

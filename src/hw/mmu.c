@@ -57,13 +57,10 @@ mmu_status_t mmu_translate_logged(mmu_t *m, uint32_t asid, uint64_t root_pfn,
 				  uint64_t va, mmu_access_t acc, mmu_result_t *r,
 				  mmu_log_t *log)
 {
+	tlb_entry_t *e = tlb_lookup(m->tlb, asid, va >> m->g->page_shift);
 	log->nsteps = 0;
-	log->tlb_hit = tlb_lookup(m->tlb, asid, va >> m->g->page_shift) != 0;
-	if (!log->tlb_hit)
-		return mmu_walk(m, asid, root_pfn, va, acc, r, log);
-	/* A hit: the lookup above already counted as use; the fast path redoes
-	 * it, which for an LRU stamp is the same as one use. */
-	return mmu_translate(m, asid, root_pfn, va, acc, r);
+	log->tlb_hit = e != 0;
+	return e ? mmu_tlb_hit(m, e, acc, r) : mmu_walk(m, asid, root_pfn, va, acc, r, log);
 }
 
 const char *mmu_reason_name(mmu_reason_t reason)

@@ -98,13 +98,11 @@ static inline mmu_reason_t mmu_check(int writable, int user, int exec, mmu_acces
 	return MMU_REASON_NONE;
 }
 
-/* The hot path: a TLB hit is handled here, a miss goes to mmu_walk. */
-static inline mmu_status_t mmu_translate(mmu_t *m, uint32_t asid, uint64_t root_pfn,
-					 uint64_t va, mmu_access_t acc, mmu_result_t *r)
+/* A translation that hit TLB entry e: check the rights it caches; a write
+ * to a page whose dirty bit is not known set sets it in the PTE (no walk). */
+static inline mmu_status_t mmu_tlb_hit(mmu_t *m, tlb_entry_t *e, mmu_access_t acc,
+				       mmu_result_t *r)
 {
-	tlb_entry_t *e = tlb_lookup(m->tlb, asid, va >> m->g->page_shift);
-	if (!e)
-		return mmu_walk(m, asid, root_pfn, va, acc, r, 0);
 	m->count.tlb_hits++;
 	r->reason = mmu_check(e->writable, e->user, e->exec, acc);
 	r->pte_pa = e->pte_pa;
@@ -119,6 +117,14 @@ static inline mmu_status_t mmu_translate(mmu_t *m, uint32_t asid, uint64_t root_
 	r->pfn = e->pfn;
 	r->status = MMU_OK;
 	return MMU_OK;
+}
+
+/* The hot path: a TLB hit is handled here, a miss goes to mmu_walk. */
+static inline mmu_status_t mmu_translate(mmu_t *m, uint32_t asid, uint64_t root_pfn,
+					 uint64_t va, mmu_access_t acc, mmu_result_t *r)
+{
+	tlb_entry_t *e = tlb_lookup(m->tlb, asid, va >> m->g->page_shift);
+	return e ? mmu_tlb_hit(m, e, acc, r) : mmu_walk(m, asid, root_pfn, va, acc, r, 0);
 }
 
 const char *mmu_reason_name(mmu_reason_t reason);

@@ -34,6 +34,15 @@ static int page_range(const vm_machine_t *vm, uint64_t addr, uint64_t len, uint6
 	return VM_OK;
 }
 
+/* The live process pid (*p) and the page range from addr (*end), as the
+ * range system calls need them.  Returns 0, VM_ESRCH or VM_EINVAL. */
+static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len,
+		      uint32_t *p, uint64_t *end)
+{
+	*p = live_proc(vm, pid);
+	return *p == PROC_NONE ? VM_ESRCH : page_range(vm, addr, len, end);
+}
+
 /* Unmap one PTE: a mapped page loses this mapping (its dirtiness moves to
  * the frame; a dirty shared file page is written back now), a swap entry
  * gives back its slot reference. */
@@ -262,11 +271,9 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 
 int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 {
-	uint32_t p = live_proc(vm, pid);
+	uint32_t p;
 	uint64_t end;
-	if (p == PROC_NONE)
-		return VM_ESRCH;
-	int rc = page_range(vm, addr, len, &end);
+	int rc = proc_range(vm, pid, addr, len, &p, &end);
 	if (rc)
 		return rc;
 	return vm_after(vm, unmap_regions(vm, p, addr, end));
@@ -287,11 +294,9 @@ static int protect_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_p
 
 int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot)
 {
-	uint32_t p = live_proc(vm, pid);
+	uint32_t p;
 	uint64_t end;
-	if (p == PROC_NONE)
-		return VM_ESRCH;
-	int rc = page_range(vm, addr, len, &end);
+	int rc = proc_range(vm, pid, addr, len, &p, &end);
 	if (rc || prot > 7)
 		return rc ? rc : VM_EINVAL;
 	proc_t *pr = &vm->procs[p];
@@ -368,11 +373,9 @@ static int sync_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 
 int vm_msync(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 {
-	uint32_t p = live_proc(vm, pid);
+	uint32_t p;
 	uint64_t end;
-	if (p == PROC_NONE)
-		return VM_ESRCH;
-	int rc = page_range(vm, addr, len, &end);
+	int rc = proc_range(vm, pid, addr, len, &p, &end);
 	if (rc)
 		return rc;
 	const proc_t *pr = &vm->procs[p];

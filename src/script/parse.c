@@ -9,6 +9,7 @@
 
 #include "script/path.h"
 #include "script/script.h"
+#include "util/num.h"
 #include "util/vmerr.h"
 
 #define SCRIPT_MAX_WORDS 16
@@ -57,33 +58,6 @@ static char *word_dup(script_word_t w)
 	return strndup(w.s, w.len);
 }
 
-int script_parse_u64(const char *s, uint64_t *out, int suffix)
-{
-	if (!s || !isdigit((unsigned char)*s))
-		return VM_EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno == ERANGE)
-		return VM_ERANGE;
-	unsigned shift = 0;
-	if (suffix && *end && !end[1]) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return VM_EINVAL;
-		}
-		end++;
-	}
-	if (*end)
-		return VM_EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return VM_ERANGE;
-	*out = (uint64_t)v << shift;
-	return VM_OK;
-}
-
 /* A number word; what names it in the message (ADDR, LEN, ...). */
 static int parse_num(script_parser_t *p, script_word_t w, int suffix, const char *what,
 		     uint64_t *out)
@@ -93,7 +67,7 @@ static int parse_num(script_parser_t *p, script_word_t w, int suffix, const char
 		return script_bad(p, "bad %s '%.*s' (too long for a number)", what, (int)w.len, w.s);
 	memcpy(buf, w.s, w.len);
 	buf[w.len] = 0;
-	int rc = script_parse_u64(buf, out, suffix);
+	int rc = num_parse_u64(buf, out, suffix);
 	if (rc == VM_ERANGE)
 		return script_bad(p, "bad %s '%s' (out of range)", what, buf);
 	if (rc)

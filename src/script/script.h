@@ -114,8 +114,5 @@ int script_stat(vm_machine_t *vm, const script_env_t *env, const char *name, uin
  * short at a name that does not fit).  Returns the length written. */
 size_t script_stat_names(char *buf, size_t len);
 
-/* Parse a C-literal unsigned number (0x1f, 31, 037), with a K, M or G
- * suffix (x1024) when suffix is set.  Returns 0 or VM_EINVAL / VM_ERANGE. */
-int script_parse_u64(const char *s, uint64_t *out, int suffix);
 
 #endif
