@@ -39,6 +39,8 @@ typedef struct vm_config {
 	uint64_t seed;
 	uint64_t swap_slots;  /* 0: unbounded (trace mode only) */
 	vm_latency_t lat;
+	uint64_t max_memory;  /* host-memory budget in bytes (page tables, objects,
+				 processes, buffers); 0: unlimited */
 	/* Script mode (the kernel side, vmlab_sys.h): */
 	int bytes;            /* frames hold real contents; swap is a real file */
 	const char *swap_file;/* swap file path; NULL: a temporary file */

@@ -21,7 +21,8 @@ enum {
 	CLI_EXPLAIN = 1 << 3,    /* --access --state */
 	CLI_SCRIPT = 1 << 4,     /* --swap-file --watermarks --readahead --timeline --events
 				    --check (a script may also `set` these) */
-	CLI_SCRIPT_ARGS = 1 << 5,/* script, command line only: --json --root --allow-any-path */
+	CLI_SCRIPT_ARGS = 1 << 5,/* script, command line only: --json --root --allow-any-path --max-steps */
+	CLI_LIMITS = 1 << 6,     /* --max-memory: command line only (a script cannot raise its own limits) */
 };
 
 typedef struct cli_opts {
@@ -42,6 +43,7 @@ typedef struct cli_opts {
 	int events;              /* --events */
 	const char *root;        /* --root DIR, or NULL: the script's folder */
 	int allow_any_path;
+	uint64_t max_steps;      /* --max-steps: commands and references a script may execute */
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups

@@ -251,6 +251,26 @@ static int set_allow_any_path(cli_opts_t *o, const char *arg, char *err, size_t 
 	return VM_OK;
 }
 
+static int set_max_memory(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, UINT64_MAX, 1, &o->cfg.max_memory, err, errlen);
+	if (rc == VM_OK && o->cfg.max_memory == 0) {
+		snprintf(err, errlen, "a budget of 0 bytes leaves no room");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
+static int set_max_steps(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, UINT64_MAX, 0, &o->max_steps, err, errlen);
+	if (rc == VM_OK && o->max_steps == 0) {
+		snprintf(err, errlen, "a limit of 0 steps leaves no room");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
 static const cli_option_t cli_options[] = {
 	{ "page-size", CLI_GEOMETRY, "BYTES", "page size, a power of two from 16 to 64K (default 4096)", set_page_size },
 	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
@@ -261,6 +281,7 @@ static const cli_option_t cli_options[] = {
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
 	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default unbounded)", set_swap },
+	{ "max-memory", CLI_LIMITS, "SIZE", "host-memory budget for page tables, buffers, objects and processes, K/M/G suffixes (default: half the machine's memory)", set_max_memory },
 	{ "lat-tlb", CLI_MACHINE, "NS", "latency of a TLB lookup (default 1)", set_lat_tlb },
 	{ "lat-mem", CLI_MACHINE, "NS", "latency of a memory access (default 100)", set_lat_mem },
 	{ "lat-minor", CLI_MACHINE, "NS", "cost of a minor fault (default 1000)", set_lat_minor },
@@ -276,6 +297,7 @@ static const cli_option_t cli_options[] = {
 	{ "timeline", CLI_SCRIPT, "N", "a vmstat-like line every N references (default 0: none)", set_timeline },
 	{ "events", CLI_SCRIPT, NULL, "one line per fault and eviction", set_events },
 	{ "check", CLI_SCRIPT, NULL, "check the kernel's invariants after every operation (slow)", set_check },
+	{ "max-steps", CLI_SCRIPT_ARGS, "N", "commands, repeat passes and references a script may execute (default 1000000000)", set_max_steps },
 	{ "json", CLI_SCRIPT_ARGS, NULL, "print one JSON object on stdout; what the script prints goes to stderr", set_json },
 	{ "root", CLI_SCRIPT_ARGS, "DIR", "the folder script paths are relative to (default: the script's folder)", set_root },
 	{ "allow-any-path", CLI_SCRIPT_ARGS, NULL, "let script paths be absolute or leave that folder", set_allow_any_path },
@@ -364,7 +386,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 /* "unknown setting NAME; known: ..." listing the options of groups. */
 static int cli_unknown_setting(const char *name, unsigned groups, char *err, size_t errlen)
 {
-	if (cli_find(name, strlen(name), CLI_SCRIPT_ARGS)) {
+	if (cli_find(name, strlen(name), CLI_SCRIPT_ARGS | CLI_LIMITS)) {
 		snprintf(err, errlen, "'%s' cannot be set by a script, only given on the command line", name);
 		return VM_EPERM;
 	}

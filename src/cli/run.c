@@ -156,7 +156,7 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 int cmd_run(int argc, char **argv)
 {
 	cli_opts_t o = { 0 };
-	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE, run_usage);
+	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS, run_usage);
 	if (status) {
 		free(o.args);
 		return status < 0 ? CLI_EXIT_OK : status;

@@ -13,7 +13,7 @@
 #include "util/vmerr.h"
 
 /* Options of the command line, and those a script may `set`. */
-#define SCRIPT_GROUPS (CLI_GEOMETRY | CLI_MACHINE | CLI_SCRIPT | CLI_SCRIPT_ARGS)
+#define SCRIPT_GROUPS (CLI_GEOMETRY | CLI_MACHINE | CLI_SCRIPT | CLI_SCRIPT_ARGS | CLI_LIMITS)
 #define SCRIPT_SET_GROUPS (CLI_GEOMETRY | CLI_MACHINE | CLI_SCRIPT)
 /* Swap when neither --swap nor `set swap` gives it: room to see swapping
  * without a full swap being the usual ending. */

@@ -97,6 +97,7 @@ typedef struct script_env {
 	void (*stats)(vm_machine_t *vm, void *arg);
 	void *stats_arg;
 	uint64_t swap_bytes;       /* for `expect stat swap_bytes` */
+	uint64_t max_steps;        /* commands, repeat passes and references allowed; 0: unlimited */
 } script_env_t;
 
 /* Run the commands of s (set lines are skipped: the caller applied them).

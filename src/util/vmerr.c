@@ -16,6 +16,7 @@ const char *vm_strerror(int err)
 	case VM_EEXIST: return "already exists";
 	case VM_EFAULT: return "segmentation fault";
 	case VM_EKILLED: return "killed by the out-of-memory killer";
+	case VM_ELIMIT: return "a limit was reached";
 	}
 	return "unknown error";
 }

@@ -20,6 +20,7 @@ typedef enum vm_err {
 	VM_EEXIST = -10,  /* already exists (a process number in use) */
 	VM_EFAULT = -11,  /* the access killed the process with SIGSEGV */
 	VM_EKILLED = -12, /* the process was killed by the OOM killer */
+	VM_ELIMIT = -13,  /* a limit the user set was reached (--max-memory, --max-steps) */
 } vm_err_t;
 
 /* Short English text for an error code; never NULL. */
