@@ -66,6 +66,7 @@ void cli_print_options(unsigned groups);
 int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_script(int argc, char **argv);
+int cmd_wss(int argc, char **argv);
 
 
 /* Summary of a finished run: text for people, or one JSON object. */

@@ -22,6 +22,7 @@ static const struct {
 	{ "run", cmd_run, "simulate a memory trace and summarise what the VM system did" },
 	{ "explain", cmd_explain, "translate addresses step by step (CS:APP 9.6 style)" },
 	{ "script", cmd_script, "run a scenario script on the kernel side (fork, mmap, swap, ...)" },
+	{ "wss", cmd_wss, "Denning's working set of a trace for many window sizes, and over time" },
 	{ "policies", cmd_policies, "list the replacement policies" },
 };
 
