@@ -131,7 +131,7 @@ static void map_and_label(vm_machine_t *vm, uint32_t pid, const char *path)
 	cr_assert_eq(vm_mmap(vm, pid, 0x400000, 32 * PAGE, VM_PROT_R | VM_PROT_W, VM_MAP_SHARED, path, 0,
 			     VM_KIND_MAPPING, &got), 0);
 	for (unsigned i = 0; i < 32; i++) {
-		char label[9];
+		char label[16];
 		snprintf(label, sizeof label, "page %02u", i);
 		cr_assert_eq(vm_write(vm, pid, 0x400000 + i * PAGE, label, 8), 0);
 	}
@@ -143,7 +143,7 @@ static void assert_labels(const char *path, unsigned pages)
 	FILE *f = fopen(path, "r");
 	cr_assert_not_null(f);
 	for (unsigned i = 0; i < pages; i++) {
-		char got[9] = { 0 }, want[9];
+		char got[9] = { 0 }, want[16];
 		snprintf(want, sizeof want, "page %02u", i);
 		cr_assert_eq(fseek(f, (long)i * PAGE, SEEK_SET), 0);
 		cr_assert_eq(fread(got, 1, 8, f), 8);
@@ -283,7 +283,7 @@ Test(writeback, swap_out_to_a_full_disk)
 	unsigned i;
 	int rc = 0;
 	for (i = 0; i < 16 && !rc; i++) {
-		char label[9];
+		char label[16];
 		snprintf(label, sizeof label, "page %02u", i);
 		rc = vm_write(vm, 1, 0x400000 + i * PAGE, label, 8);
 	}
@@ -301,12 +301,12 @@ Test(writeback, swap_out_to_a_full_disk)
 	cr_assert_eq(vm_stats(vm)->swap_outs, 4);
 	disk_grow(&d);
 	for (i = 8; i < 16; i++) {
-		char label[9];
+		char label[16];
 		snprintf(label, sizeof label, "page %02u", i);
 		cr_assert_eq(vm_write(vm, 1, 0x400000 + i * PAGE, label, 8), 0);
 	}
 	for (i = 0; i < 16; i++) {
-		char want[9], back[9] = { 0 };
+		char want[16], back[9] = { 0 };
 		snprintf(want, sizeof want, "page %02u", i);
 		cr_assert_eq(vm_read(vm, 1, 0x400000 + i * PAGE, back, 8), 0);
 		cr_assert_str_eq(back, want);
