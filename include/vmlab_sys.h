@@ -12,7 +12,9 @@
  *   VM_EINVAL  bad arguments (unaligned address, zero length, ...)
  *   VM_EEXIST  spawn/fork of a process number already used
  *   VM_ENOMEM  no address range free for mmap(0), or host memory
- *   VM_EIO     a host file could not be read or written
+ *   VM_EIO     a host file could not be read or written (vm_io_error says
+ *              which and why); the call changed nothing it could not keep:
+ *              a page whose write-back failed stays dirty and mapped
  *   VM_EFAULT  the access killed the process with SIGSEGV (see vm_proc_info)
  *   VM_EKILLED the process was killed by the OOM killer during the call
  */
@@ -84,7 +86,8 @@ int vm_spawn(vm_machine_t *vm, uint32_t pid);
 /* child becomes a copy-on-write copy of parent. */
 int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child);
 
-/* Release everything pid holds; dirty shared file pages are written back. */
+/* Release everything pid holds; dirty shared file pages are written back
+ * first, and if one cannot be (VM_EIO) the process stays as it was. */
 int vm_exit(vm_machine_t *vm, uint32_t pid);
 
 /* Map len bytes at addr (0: the kernel chooses, deterministically; non-zero:
@@ -94,6 +97,7 @@ int vm_exit(vm_machine_t *vm, uint32_t pid);
 int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot,
 	    unsigned flags, const char *path, uint64_t offset, vm_region_kind_t kind,
 	    uint64_t *out);
+/* Like exit, a failed write-back (VM_EIO) leaves the range mapped. */
 int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
 int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot);
 /* Set the program break to addr (>= VM_HEAP_BASE); the heap region grows or
@@ -102,6 +106,13 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr);
 /* Write dirty pages of shared file mappings in the range back to their file. */
 int vm_msync(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
+/* Write every dirty page of every file back, as a kernel's writeback does
+ * (a script's end).  Each write-back counts; all pages are tried, the first
+ * failure is returned (VM_EIO) and is what vm_io_error describes. */
+int vm_sync_all(vm_machine_t *vm);
+/* The last host I/O failure, e.g. "cannot write back page 3 of /d/f: No
+ * space left on device", or NULL if there was none. */
+const char *vm_io_error(const vm_machine_t *vm);
 
 /* Process pid writes / reads len bytes at addr: one reference per page
  * touched, faults handled as the MMU raises them.  VM_EFAULT if the process

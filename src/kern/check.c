@@ -114,6 +114,31 @@ static int check_slots(vm_machine_t *vm, tally_t *t)
 	return VM_OK;
 }
 
+/* Regions of p: each non-empty and page aligned, inside the virtual address
+ * space, sorted and disjoint, naming a live object. */
+static int check_regions(vm_machine_t *vm, const proc_t *pr, char *err, size_t errlen)
+{
+	uint64_t mask = geom_page_size(&vm->g) - 1;
+	for (uint32_t i = 0; i < pr->nvmas; i++) {
+		const vma_t *v = &pr->vmas[i];
+		if (v->start >= v->end || (v->start & mask) || (v->end & mask))
+			return broken(err, errlen, "pid %u region %u [0x%llx, 0x%llx) is %s", pr->pid, i,
+				      (unsigned long long)v->start, (unsigned long long)v->end,
+				      v->start >= v->end ? "empty or inverted" : "not page aligned");
+		if (vm->g.va_bits < 64 && v->end > (1ull << vm->g.va_bits))
+			return broken(err, errlen, "pid %u region %u [0x%llx, 0x%llx) ends beyond the %u-bit address space",
+				      pr->pid, i, (unsigned long long)v->start, (unsigned long long)v->end,
+				      vm->g.va_bits);
+		if (i > 0 && pr->vmas[i - 1].end > v->start)
+			return broken(err, errlen, "pid %u regions %u and %u overlap or are out of order (0x%llx > 0x%llx)",
+				      pr->pid, i - 1, i, (unsigned long long)pr->vmas[i - 1].end,
+				      (unsigned long long)v->start);
+		if (v->obj != OBJ_NONE && (v->obj >= vm->nobjs || vm->objs[v->obj].refs == 0))
+			return broken(err, errlen, "pid %u region %u names object %u, which is gone", pr->pid, i, v->obj);
+	}
+	return VM_OK;
+}
+
 int check_all(vm_machine_t *vm, char *err, size_t errlen)
 {
 	int rc = check_frames(vm, err, errlen);
@@ -128,6 +153,7 @@ int check_all(vm_machine_t *vm, char *err, size_t errlen)
 		if (pr->state != VM_PROC_ALIVE)
 			continue;
 		t.resident = t.swapped = 0;
+		rc = check_regions(vm, pr, err, errlen);
 		for (uint32_t i = 0; i < pr->nvmas && !rc; i++)
 			rc = proc_each_pte(vm, p, pr->vmas[i].start, pr->vmas[i].end, check_pte, &t);
 		if (!rc && (t.resident != pr->resident || t.swapped != pr->swapped))

@@ -47,22 +47,28 @@ static int evict_trace(vm_machine_t *vm, uint32_t f)
 }
 
 /* Script mode, a private anonymous page: a dirty one goes to its swap slot
- * (taken now if it has none); sharers' PTEs all get the swap entry.  A clean
- * page with no slot was never written since its zero fill: dropped. */
+ * (taken now if it has none, given back if the write fails, so that no frame
+ * believes in a copy that was never made); sharers' PTEs all get the swap
+ * entry.  A clean page with no slot was never written since its zero fill:
+ * dropped.  A failure changes nothing. */
 static int evict_anon(vm_machine_t *vm, uint32_t f)
 {
 	frame_t *fr = &vm->frames[f];
 	int dirty = vm_frame_dirty(vm, f);
-	if (dirty && fr->swap_slot == SLOT_NONE) {
-		int rc = swap_alloc(vm, &fr->swap_slot); /* the swap cache's reference */
-		if (rc)
-			return rc;
-		vm->swap_cache[fr->swap_slot] = f;
-	}
 	if (dirty) {
+		int fresh = fr->swap_slot == SLOT_NONE;
+		if (fresh) {
+			int rc = swap_alloc(vm, &fr->swap_slot); /* the swap cache's reference */
+			if (rc)
+				return rc;
+			vm->swap_cache[fr->swap_slot] = f;
+		}
 		int rc = swap_write(vm, fr->swap_slot, phys_user_page(&vm->phys, f));
-		if (rc)
+		if (rc) {
+			if (fresh)
+				swap_uncache(vm, f);
 			return rc;
+		}
 		vm->st.swap_outs++;
 		vm->st.dirty_writebacks++;
 	}
@@ -109,11 +115,12 @@ int fault_evict(vm_machine_t *vm, uint32_t f)
 	return VM_OK;
 }
 
-/* A frame that can be evicted without taking a new swap slot (clean, a page
- * with a swap copy, or a file page), lowest first; FRAME_NIL if none. */
-static uint32_t reclaim_fallback(vm_machine_t *vm)
+/* From frame `from` on, a frame that can be evicted without taking a new
+ * swap slot (clean, a page with a swap copy, or a file page), lowest first;
+ * FRAME_NIL if none. */
+static uint32_t reclaim_fallback(vm_machine_t *vm, uint32_t from)
 {
-	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
+	for (uint32_t f = from; f < vm->cfg.frames; f++) {
 		const frame_t *fr = &vm->frames[f];
 		if (!fr->used)
 			continue;
@@ -141,9 +148,12 @@ static uint32_t oom_pick(vm_machine_t *vm)
 	return best;
 }
 
-/* Free one frame: the policy's victim, or when swap is full a page that
- * needs none, or (allow_oom) whatever the OOM killer's victim held.
- * Returns 0, or VM_ENOSPC when nothing could be freed. */
+/* Free one frame: the policy's victim, or when it cannot be written (swap
+ * full, a write that failed: it stays as it was) a page that needs no new
+ * slot, or (allow_oom, swap full) whatever the OOM killer's victim held.
+ * Returns 0, VM_ENOSPC when nothing could be freed, or VM_EIO when writes
+ * failed and nothing else could be freed (a failing disk is reported, not
+ * answered by killing). */
 static int reclaim_one(vm_machine_t *vm, int allow_oom)
 {
 	if (vm->st.resident_pages == 0)
@@ -151,14 +161,20 @@ static int reclaim_one(vm_machine_t *vm, int allow_oom)
 	frame_id_t victim = vm->pol->pick_victim(vm->pol_state);
 	assert(victim < vm->cfg.frames && vm->frames[victim].used);
 	int rc = fault_evict(vm, victim);
-	if (rc != VM_ENOSPC || !vm->cfg.bytes)
+	if ((rc != VM_ENOSPC && rc != VM_EIO) || !vm->cfg.bytes)
 		return rc;
-	uint32_t f = reclaim_fallback(vm);
-	if (f != FRAME_NIL)
-		return fault_evict(vm, f);
-	uint32_t p = allow_oom ? oom_pick(vm) : PROC_NONE;
+	for (uint32_t f = reclaim_fallback(vm, 0); f != FRAME_NIL; f = reclaim_fallback(vm, f + 1)) {
+		if (f == victim)
+			continue;
+		int frc = fault_evict(vm, f);
+		if (frc != VM_ENOSPC && frc != VM_EIO)
+			return frc;
+		if (frc == VM_EIO)
+			rc = VM_EIO;
+	}
+	uint32_t p = allow_oom && rc == VM_ENOSPC ? oom_pick(vm) : PROC_NONE;
 	if (p == PROC_NONE)
-		return VM_ENOSPC;
+		return rc;
 	vm_event(vm, "oom-kill pid %u (%llu resident, %llu swapped)\n", vm->procs[p].pid,
 		 (unsigned long long)vm->procs[p].resident, (unsigned long long)vm->procs[p].swapped);
 	vm->sys.oom_kills++;

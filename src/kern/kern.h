@@ -120,6 +120,7 @@ struct vm_machine {
 	vm_sys_stats_t sys;
 	uint8_t *scratch;      /* script mode: one page, for copy-on-write */
 	uint32_t in_reclaim;   /* the page daemon is running (no recursion) */
+	char io_error[1024];   /* the last host I/O failure in words, "" if none */
 
 	const policy_ops_t *pol;
 	void *pol_state;
@@ -207,6 +208,15 @@ void swap_uncache(vm_machine_t *vm, uint32_t f);
 int swap_write(vm_machine_t *vm, uint64_t slot, const void *page);
 int swap_read(vm_machine_t *vm, uint64_t slot, void *page);
 
+/* io.c: host file I/O of script mode. */
+/* Write / read all len bytes at byte at, retrying short transfers.  Returns
+ * 0 or the host errno (kio_pread: -1 when the file ends first). */
+int kio_pwrite(int fd, const void *buf, size_t len, uint64_t at);
+int kio_pread(int fd, void *buf, size_t len, uint64_t at);
+/* Record "<what>: <strerror(err)>" as the machine's last I/O failure;
+ * returns VM_EIO. */
+int kio_fail(vm_machine_t *vm, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* obj.c: backing objects and the page cache. */
 int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out);
 int obj_new_anon(vm_machine_t *vm, uint64_t pages, uint32_t *out);
@@ -221,12 +231,16 @@ void pcache_del(vm_machine_t *vm, uint32_t f);
  * swap_ins.  Returns 0 or VM_EIO. */
 int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f);
 /* Write frame f back to its object (file bytes within the file's size, or
- * the swap slot of anonymous memory).  Counts the write-back. */
+ * the swap slot of anonymous memory).  Counts the write-back only once it
+ * succeeded; a failure (VM_EIO, recorded by kio_fail; VM_ENOSPC) changes
+ * nothing, the caller keeps the page dirty. */
 int obj_write_page(vm_machine_t *vm, uint32_t f);
 
 /* vma.c: regions of a process. */
 /* Index of the region holding va, or -1. */
 int vma_find(const proc_t *pr, uint64_t va);
+/* Index of the first region ending after va (nvmas if none). */
+uint32_t vma_lower(const proc_t *pr, uint64_t va);
 int vma_insert(proc_t *pr, const vma_t *v);
 /* Make a region boundary at addr if a region spans it (the new half takes a
  * reference to the region's object). */

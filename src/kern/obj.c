@@ -123,8 +123,10 @@ int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f)
 		uint64_t at = pgoff << vm->g.page_shift;
 		if (at < ob->size) {
 			size_t want = ob->size - at < len ? (size_t)(ob->size - at) : len;
-			if (pread(ob->fd, page, want, (off_t)at) != (ssize_t)want)
-				return VM_EIO;
+			int e = kio_pread(ob->fd, page, want, at);
+			if (e)
+				return kio_fail(vm, e, "cannot read page %llu of %s",
+						(unsigned long long)pgoff, ob->path);
 		}
 		vm->sys.file_reads++;
 		return VM_OK;
@@ -137,34 +139,55 @@ int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f)
 	return swap_read(vm, ob->slots[pgoff], page);
 }
 
+/* Shared anonymous memory: frame f to its object's swap slot (taken now if
+ * it has none, and given back if the write fails). */
+static int obj_write_anon(vm_machine_t *vm, uint32_t f)
+{
+	frame_t *fr = &vm->frames[f];
+	uint64_t *slot = &vm->objs[fr->obj].slots[fr->pgoff];
+	int fresh = *slot == SLOT_NONE;
+	if (fresh) {
+		int rc = swap_alloc(vm, slot);
+		if (rc)
+			return rc;
+	}
+	int rc = swap_write(vm, *slot, phys_user_page(&vm->phys, f));
+	if (rc) {
+		if (fresh) { /* no copy was made: nothing may believe there is one */
+			swap_put(vm, *slot);
+			*slot = SLOT_NONE;
+		}
+		return rc;
+	}
+	fr->swap_slot = *slot;
+	vm->st.swap_outs++;
+	vm->st.dirty_writebacks++;
+	return VM_OK;
+}
+
 int obj_write_page(vm_machine_t *vm, uint32_t f)
 {
 	frame_t *fr = &vm->frames[f];
 	vobj_t *ob = &vm->objs[fr->obj];
-	const uint8_t *page = phys_user_page(&vm->phys, f);
 	size_t len = geom_page_size(&vm->g);
-	if (ob->fd >= 0) {
-		uint64_t at = fr->pgoff << vm->g.page_shift;
-		if (at < ob->size) { /* bytes past the end of the file are not kept, as in Linux */
-			size_t want = ob->size - at < len ? (size_t)(ob->size - at) : len;
-			if (pwrite(ob->fd, page, want, (off_t)at) != (ssize_t)want)
-				return VM_EIO;
-		}
-		vm->sys.file_writebacks++;
-		vm->st.dirty_writebacks++;
-		return VM_OK;
+	if (ob->fd < 0)
+		return obj_write_anon(vm, f);
+	uint64_t at = fr->pgoff << vm->g.page_shift;
+	if (at < ob->size) { /* bytes past the end of the file are not kept, as in Linux */
+		size_t want = ob->size - at < len ? (size_t)(ob->size - at) : len;
+		int e = kio_pwrite(ob->fd, phys_user_page(&vm->phys, f), want, at);
+		if (e)
+			return kio_fail(vm, e, "cannot write back page %llu of %s",
+					(unsigned long long)fr->pgoff, ob->path);
 	}
-	if (ob->slots[fr->pgoff] == SLOT_NONE) {
-		int rc = swap_alloc(vm, &ob->slots[fr->pgoff]);
-		if (rc)
-			return rc;
-	}
-	fr->swap_slot = ob->slots[fr->pgoff];
-	vm->st.swap_outs++;
+	vm->sys.file_writebacks++;
 	vm->st.dirty_writebacks++;
-	return swap_write(vm, ob->slots[fr->pgoff], page);
+	return VM_OK;
 }
 
+/* The last reference goes with its pages; a dirty one is written back
+ * first (callers that must not lose it wrote it already: a failure here is
+ * a page lost, reported as VM_EIO). */
 int obj_put(vm_machine_t *vm, uint32_t o)
 {
 	vobj_t *ob = &vm->objs[o];
@@ -177,7 +200,7 @@ int obj_put(vm_machine_t *vm, uint32_t o)
 		if (!fr->used || fr->obj != o)
 			continue;
 		assert(fr->refs == 0);
-		if (fr->dirty && ob->fd >= 0 && obj_write_page(vm, f))
+		if (fr->dirty && ob->fd >= 0 && obj_write_page(vm, f) && !rc)
 			rc = VM_EIO;
 		pcache_del(vm, f);
 		frame_release(vm, f);

@@ -98,19 +98,28 @@ void swap_put(vm_machine_t *vm, uint64_t slot)
 	}
 }
 
+/* The swap file as a message names it. */
+static const char *swap_name(const vm_machine_t *vm)
+{
+	return vm->cfg.swap_file ? vm->cfg.swap_file : "the temporary swap file";
+}
+
 int swap_write(vm_machine_t *vm, uint64_t slot, const void *page)
 {
 	size_t len = geom_page_size(&vm->g);
-	off_t at = (off_t)(slot * len);
-	ssize_t n = pwrite(vm->swap_fd, page, len, at);
-	return n == (ssize_t)len ? VM_OK : VM_EIO;
+	int e = kio_pwrite(vm->swap_fd, page, len, slot * len);
+	return e ? kio_fail(vm, e, "cannot write swap slot %llu to %s", (unsigned long long)slot,
+			    swap_name(vm))
+		 : VM_OK;
 }
 
 int swap_read(vm_machine_t *vm, uint64_t slot, void *page)
 {
 	size_t len = geom_page_size(&vm->g);
-	ssize_t n = pread(vm->swap_fd, page, len, (off_t)(slot * len));
-	return n == (ssize_t)len ? VM_OK : VM_EIO;
+	int e = kio_pread(vm->swap_fd, page, len, slot * len);
+	return e ? kio_fail(vm, e, "cannot read swap slot %llu from %s", (unsigned long long)slot,
+			    swap_name(vm))
+		 : VM_OK;
 }
 
 void swap_uncache(vm_machine_t *vm, uint32_t f)

@@ -44,12 +44,11 @@ static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t le
 }
 
 /* Unmap one PTE: a mapped page loses this mapping (its dirtiness moves to
- * the frame; a dirty shared file page is written back now), a swap entry
- * gives back its slot reference. */
+ * the frame: a dirty file page the caller could not write back stays dirty
+ * in the page cache), a swap entry gives back its slot reference. */
 static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	uint64_t pte = phys_read64(&vm->phys, pte_pa);
-	int rc = VM_OK;
 	if (pte & PTE_P) {
 		uint32_t f = (uint32_t)pte_pfn(pte);
 		frame_t *fr = &vm->frames[f];
@@ -58,17 +57,13 @@ static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, v
 		tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 		if (pte & PTE_D)
 			fr->dirty = 1;
-		if (fr->obj != OBJ_NONE && fr->dirty && vm->objs[fr->obj].fd >= 0) {
-			rc = obj_write_page(vm, f);
-			fr->dirty = 0;
-		}
 		frame_put_anon(vm, f);
 	} else if (pte & PTE_SWAP) {
 		swap_put(vm, pte_pfn(pte));
 		vm->procs[p].swapped--;
 	}
 	phys_write64(&vm->phys, pte_pa, 0);
-	return rc;
+	return VM_OK;
 }
 
 int sys_zap_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end)
@@ -76,37 +71,130 @@ int sys_zap_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end)
 	return proc_each_pte(vm, p, start, end, zap_one, NULL);
 }
 
-/* Remove the regions of [start, end) of p, unmapping their pages. */
-static int unmap_regions(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end)
+/* A write-back pass: whether to go on past a failure, and the first one. */
+typedef struct flush_arg {
+	int keep_going;
+	int rc;
+} flush_arg_t;
+
+/* Before unmapping: write back the file page this PTE maps if the PTE or the
+ * frame is dirty (each dirty PTE once, as unmapping always counted them);
+ * once written, this PTE and the frame are clean.  A failure leaves both. */
+static int flush_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
+	flush_arg_t *fa = arg;
+	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	if (!(pte & PTE_P))
+		return VM_OK;
+	uint32_t f = (uint32_t)pte_pfn(pte);
+	frame_t *fr = &vm->frames[f];
+	if (fr->obj == OBJ_NONE || vm->objs[fr->obj].fd < 0 || !((pte & PTE_D) || fr->dirty))
+		return VM_OK;
+	int rc = obj_write_page(vm, f);
+	if (rc) {
+		if (!fa->rc)
+			fa->rc = rc;
+		return fa->keep_going ? VM_OK : rc;
+	}
+	fr->dirty = 0;
+	phys_write64(&vm->phys, pte_pa, pte & ~PTE_D);
+	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
+	return VM_OK;
+}
+
+/* Write back the dirty unmapped page-cache pages of file object o (its last
+ * region is going, and its pages with it). */
+static void flush_orphans(vm_machine_t *vm, uint32_t o, flush_arg_t *fa)
+{
+	for (uint32_t f = 0; f < vm->cfg.frames && (fa->keep_going || !fa->rc); f++) {
+		frame_t *fr = &vm->frames[f];
+		if (!fr->used || fr->obj != o || fr->refs || !fr->dirty)
+			continue;
+		int rc = obj_write_page(vm, f);
+		if (rc && !fa->rc)
+			fa->rc = rc;
+		if (!rc)
+			fr->dirty = 0;
+	}
+}
+
+/* Whether every region of object o lies in [start, end) of p (unmapping the
+ * range drops its last reference). */
+static int last_refs_in(vm_machine_t *vm, const proc_t *pr, uint32_t o, uint64_t start,
+			uint64_t end)
+{
+	uint32_t n = 0;
+	for (uint32_t i = vma_lower(pr, start); i < pr->nvmas && pr->vmas[i].start < end; i++)
+		n += pr->vmas[i].obj == o && pr->vmas[i].start >= start && pr->vmas[i].end <= end;
+	return n == vm->objs[o].refs;
+}
+
+/* Write back everything unmapping [start, end) of p would otherwise lose
+ * (dirty file pages mapped there; dirty cached pages of files whose last
+ * region goes), so that the unmapping itself never writes.  Stops at the
+ * first failure unless keep_going; returns it (VM_EIO) or 0. */
+static int flush_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end,
+		       int keep_going)
+{
+	flush_arg_t fa = { .keep_going = keep_going };
+	for (uint32_t i = vma_lower(&vm->procs[p], start);
+	     i < vm->procs[p].nvmas && vm->procs[p].vmas[i].start < end && (keep_going || !fa.rc); i++) {
+		vma_t v = vm->procs[p].vmas[i];
+		if (v.obj == OBJ_NONE || vm->objs[v.obj].fd < 0)
+			continue;
+		int rc = proc_each_pte(vm, p, v.start > start ? v.start : start,
+				       v.end < end ? v.end : end, flush_one, &fa);
+		if (rc && !fa.rc)
+			fa.rc = rc;
+		if ((keep_going || !fa.rc) && last_refs_in(vm, &vm->procs[p], v.obj, start, end))
+			flush_orphans(vm, v.obj, &fa);
+	}
+	return fa.rc;
+}
+
+/* Remove the regions of [start, end) of p, unmapping their pages.  Their
+ * dirty file pages are written back first; if one cannot be, nothing is
+ * unmapped and the failure returned, unless lossy (a kill, which cannot be
+ * refused: it goes on, and returns the failure after). */
+static int unmap_regions(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, int lossy)
+{
+	int io = flush_range(vm, p, start, end, lossy);
+	if (io && !lossy)
+		return io;
 	proc_t *pr = &vm->procs[p];
 	int rc = vma_split(vm, pr, start);
 	if (!rc)
 		rc = vma_split(vm, pr, end);
 	if (rc)
 		return rc;
-	int io = VM_OK;
-	for (uint32_t i = 0; i < pr->nvmas;) {
+	for (uint32_t i = vma_lower(pr, start); i < pr->nvmas && pr->vmas[i].start < end;) {
 		vma_t v = pr->vmas[i];
-		if (v.end <= start || v.start >= end) {
-			i++;
-			continue;
-		}
-		if (sys_zap_range(vm, p, v.start, v.end))
-			io = VM_EIO;
+		sys_zap_range(vm, p, v.start, v.end);
 		vma_remove_at(pr, i);
 		pr = &vm->procs[p];
-		if (v.obj != OBJ_NONE && obj_put(vm, v.obj))
+		if (v.obj != OBJ_NONE && obj_put(vm, v.obj) && !io)
 			io = VM_EIO;
 	}
 	return io;
 }
 
+/* The end of the address space (0 for a full 64-bit one, which wraps). */
+static uint64_t va_top(const vm_machine_t *vm)
+{
+	return vm->g.va_bits < 64 ? 1ull << vm->g.va_bits : 0;
+}
+
+/* End process p in state st.  A voluntary exit whose write-backs fail is
+ * refused (VM_EIO, the process unchanged); a kill goes on regardless and
+ * returns the failure (pages lost) after. */
 int sys_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st)
 {
 	proc_t *pr = &vm->procs[p];
 	assert(pr->state == VM_PROC_ALIVE);
-	int rc = unmap_regions(vm, p, 0, vm->g.va_bits < 64 ? 1ull << vm->g.va_bits : UINT64_MAX);
+	uint64_t top = va_top(vm);
+	int rc = unmap_regions(vm, p, 0, top ? top : UINT64_MAX, st != VM_PROC_EXITED);
+	if (rc && st == VM_PROC_EXITED)
+		return rc;
 	pr = &vm->procs[p];
 	assert(pr->resident == 0 && pr->swapped == 0);
 	proc_free_tables(vm, p);
@@ -203,7 +291,8 @@ int vm_exit(vm_machine_t *vm, uint32_t pid)
 	return vm_after(vm, sys_kill(vm, p, VM_PROC_EXITED));
 }
 
-/* Highest free gap of len bytes below VM_MMAP_TOP (or the top of the VA). */
+/* Highest free gap of len bytes below VM_MMAP_TOP (or the top of the VA),
+ * above page 0.  Returns 0 or VM_ENOMEM. */
 static int mmap_choose(vm_machine_t *vm, uint32_t p, uint64_t len, uint64_t *addr)
 {
 	const proc_t *pr = &vm->procs[p];
@@ -221,7 +310,7 @@ static int mmap_choose(vm_machine_t *vm, uint32_t p, uint64_t len, uint64_t *add
 		}
 		hi = v->start;
 	}
-	if (hi >= floor + len) {
+	if (hi >= floor && hi - floor >= len) { /* (floor + len could wrap) */
 		*addr = hi - len;
 		return VM_OK;
 	}
@@ -240,7 +329,10 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 		return VM_EINVAL;
 	pages = page_up(vm, len) >> vm->g.page_shift;
 	if (pages == 0)
-		return VM_EINVAL;
+		return VM_ENOMEM; /* len rounds up past 2^64, as Linux says */
+	uint64_t pgoff = offset >> vm->g.page_shift;
+	if (path && pgoff + pages < pgoff)
+		return VM_EINVAL; /* the file offset of the end would wrap */
 	int rc = addr ? page_range(vm, addr, len, &end)
 		      : mmap_choose(vm, p, pages << vm->g.page_shift, &addr);
 	if (rc)
@@ -249,6 +341,7 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	vma_t v = { .start = addr, .end = end, .prot = (uint8_t)prot,
 		    .shared = flags & VM_MAP_SHARED ? 1 : 0, .kind = (uint8_t)kind,
 		    .obj = OBJ_NONE, .pgoff = offset >> vm->g.page_shift };
+	vm->io_error[0] = 0; /* an open failure does not describe itself there */
 	if (path)
 		rc = obj_open_file(vm, path, &v.obj);
 	else if (v.shared)
@@ -257,7 +350,7 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 		return rc;
 	if (!path)
 		v.pgoff = 0;
-	rc = unmap_regions(vm, p, addr, end); /* a fixed mapping replaces what was there */
+	rc = unmap_regions(vm, p, addr, end, 0); /* a fixed mapping replaces what was there */
 	if (!rc)
 		rc = vma_insert(&vm->procs[p], &v);
 	if (rc) {
@@ -276,7 +369,7 @@ int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 	int rc = proc_range(vm, pid, addr, len, &p, &end);
 	if (rc)
 		return rc;
-	return vm_after(vm, unmap_regions(vm, p, addr, end));
+	return vm_after(vm, unmap_regions(vm, p, addr, end, 0));
 }
 
 /* Recompute the flags of one present PTE for its (new) region. */
@@ -332,33 +425,29 @@ int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
 		return VM_EINVAL;
 	proc_t *pr = &vm->procs[p];
 	uint64_t old_end = page_up(vm, pr->brk), new_end = page_up(vm, addr);
+	if (new_end < addr)
+		return VM_EINVAL; /* in the last page of a 64-bit space: its end wraps */
 	int rc = VM_OK;
 	if (new_end > old_end) {
-		for (uint64_t va = old_end; va < new_end; va += geom_page_size(&vm->g))
-			if (vma_find(pr, va) >= 0)
-				return VM_ENOMEM; /* the heap would run into a mapping */
+		uint32_t i = vma_lower(pr, old_end);
+		if (i < pr->nvmas && pr->vmas[i].start < new_end)
+			return VM_ENOMEM; /* the heap would run into a mapping */
 		vma_t v = { .start = old_end, .end = new_end, .prot = VM_PROT_R | VM_PROT_W,
 			    .kind = VM_KIND_HEAP, .obj = OBJ_NONE };
 		rc = vma_insert(pr, &v);
 		vma_merge(&vm->procs[p]);
 	} else if (new_end < old_end) {
-		rc = unmap_regions(vm, p, new_end, old_end);
+		rc = unmap_regions(vm, p, new_end, old_end, 0);
 	}
 	if (!rc)
 		vm->procs[p].brk = addr;
 	return vm_after(vm, rc);
 }
 
-/* Write one dirty shared file page back and mark it clean everywhere. */
-static int sync_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
+/* Write frame f (a dirty file page) back and mark it clean everywhere. */
+static int sync_frame(vm_machine_t *vm, uint32_t f)
 {
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
-	if (!(pte & PTE_P))
-		return VM_OK;
-	uint32_t f = (uint32_t)pte_pfn(pte);
 	frame_t *fr = &vm->frames[f];
-	if (fr->obj == OBJ_NONE || vm->objs[fr->obj].fd < 0 || !vm_frame_dirty(vm, f))
-		return VM_OK;
 	int rc = obj_write_page(vm, f);
 	if (rc)
 		return rc;
@@ -369,6 +458,19 @@ static int sync_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
 	}
 	return VM_OK;
+}
+
+/* msync of one PTE: its page written back if it is a dirty file page. */
+static int sync_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
+{
+	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	if (!(pte & PTE_P))
+		return VM_OK;
+	uint32_t f = (uint32_t)pte_pfn(pte);
+	const frame_t *fr = &vm->frames[f];
+	if (fr->obj == OBJ_NONE || vm->objs[fr->obj].fd < 0 || !vm_frame_dirty(vm, f))
+		return VM_OK;
+	return sync_frame(vm, f);
 }
 
 int vm_msync(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
@@ -386,6 +488,25 @@ int vm_msync(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 		rc = proc_each_pte(vm, p, v.start > addr ? v.start : addr, v.end < end ? v.end : end, sync_one, NULL);
 		pr = &vm->procs[p];
 	}
+	return vm_after(vm, rc);
+}
+
+int vm_sync_all(vm_machine_t *vm)
+{
+	char first[sizeof vm->io_error];
+	int rc = VM_OK;
+	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
+		const frame_t *fr = &vm->frames[f];
+		if (!fr->used || fr->obj == OBJ_NONE || vm->objs[fr->obj].fd < 0 || !vm_frame_dirty(vm, f))
+			continue;
+		int e = sync_frame(vm, f);
+		if (e && !rc) {
+			rc = e;
+			memcpy(first, vm->io_error, sizeof first);
+		}
+	}
+	if (rc)
+		memcpy(vm->io_error, first, sizeof first);
 	return vm_after(vm, rc);
 }
 

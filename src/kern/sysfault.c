@@ -41,8 +41,7 @@ static int segv(vm_machine_t *vm, uint32_t p, uint64_t va, const char *reason)
 	vm->procs[p].fault_reason = reason;
 	vm->sys.segfaults++;
 	vm_event(vm, "segv pid %u va 0x%llx: %s\n", vm->procs[p].pid, (unsigned long long)va, reason);
-	sys_kill(vm, p, VM_PROC_SEGV);
-	return VM_EFAULT;
+	return sys_kill(vm, p, VM_PROC_SEGV) == VM_EIO ? VM_EIO : VM_EFAULT; /* pages lost: say so */
 }
 
 /* Map frame f at va for p through the PTE at pte_pa. */

@@ -307,8 +307,7 @@ static int vm_sys_ref(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t ac
 		vm->procs[p].fault_addr = va;
 		vm->procs[p].fault_reason = "address beyond the virtual address space";
 		vm->sys.segfaults++;
-		sys_kill(vm, p, VM_PROC_SEGV);
-		rc = VM_EFAULT;
+		rc = sys_kill(vm, p, VM_PROC_SEGV) == VM_EIO ? VM_EIO : VM_EFAULT; /* pages lost: say so */
 	} else {
 		rc = vm_ref_va(vm, p, va, acc, pfn);
 	}
@@ -368,7 +367,10 @@ int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int ki
 	if (stride == 0)
 		stride = geom_page_size(&vm->g);
 	for (uint64_t off = 0; !rc && off < len; off += stride) {
-		rc = vm_sys_ref(vm, p, addr + off, acc, NULL);
+		uint64_t va = addr + off;
+		if (va < addr) /* wrapped around the address space: past its end */
+			va = UINT64_MAX;
+		rc = vm_sys_ref(vm, p, va, acc, NULL);
 		if (!rc)
 			fault_page_daemon(vm);
 		if (off + stride < off)

@@ -22,8 +22,7 @@ int vma_find(const proc_t *pr, uint64_t va)
 	return -1;
 }
 
-/* Index of the first region ending after va. */
-static uint32_t vma_lower(const proc_t *pr, uint64_t va)
+uint32_t vma_lower(const proc_t *pr, uint64_t va)
 {
 	uint32_t lo = 0, hi = pr->nvmas;
 	while (lo < hi) {

@@ -87,6 +87,8 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 	if (rc == VM_EEXIST)
 		return exec_fail(x, c, rc, "%s: process %u already exists", c->text,
 				 c->op == SCRIPT_FORK ? c->pid2 : c->pid);
+	if (rc == VM_EIO && vm_io_error(x->vm)) /* which file, and the host's reason */
+		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
 	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(c, rc));
 }
 
@@ -309,6 +311,22 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 	}
 }
 
+/* The end of a script: every dirty file page written back, as a kernel's
+ * writeback would before the machine goes away.  Done even after a failed
+ * command (the first failure stays the one reported); a failure of its own
+ * names the last line.  Returns rc, or the write-back's failure. */
+static int exec_final_sync(script_exec_t *x, int rc)
+{
+	int src = vm_sync_all(x->vm);
+	if (rc || !x->s->n)
+		return rc;
+	const script_cmd_t *last = &x->s->cmds[x->s->n - 1];
+	if (src)
+		return exec_fail(x, last, src, "end of script: %s",
+				 vm_io_error(x->vm) ? vm_io_error(x->vm) : vm_strerror(src));
+	return x->env->check ? exec_check(x, last, "after the end-of-script write-back") : VM_OK;
+}
+
 int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, char *err,
 	       size_t errlen)
 {
@@ -343,6 +361,7 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 		if (!rc && env->check)
 			rc = exec_check(&x, c, "after this command");
 	}
+	rc = exec_final_sync(&x, rc);
 	fflush(env->out);
 	free(x.seen);
 	return rc;
