@@ -94,7 +94,8 @@ void vm_destroy(vm_machine_t *m);
 /* One access by process pid of size bytes at va: one page reference per page
  * touched, ascending; VM_MODIFY makes the reads and then the writes.
  * Returns 0, or a negative vm_err_t (VM_ENOSPC: swap full; VM_ERANGE: beyond
- * the virtual address width). */
+ * the virtual address width; VM_ELIMIT: more than VM_ACCESS_MAX_PAGES pages,
+ * or host memory past cfg.max_memory, see vm_limit_message). */
 int vm_access(vm_machine_t *m, uint32_t pid, uint64_t va, uint32_t size, int kind);
 
 /* The page references one access makes, in the order vm_access performs
@@ -122,6 +123,17 @@ static inline int vm_split_access(unsigned page_shift, uint64_t va, uint32_t siz
 	return 0;
 }
 
+/* Pages one access of size bytes at va spans (va + size - 1 must not wrap). */
+static inline uint64_t vm_access_pages(unsigned page_shift, uint64_t va, uint32_t size)
+{
+	return ((va + (size - 1)) >> page_shift) - (va >> page_shift) + 1;
+}
+
+/* The most pages one access may span (vm_access refuses more with
+ * VM_ELIMIT): the 2 GiB a trace line may give, at 4 KiB pages, twice over.
+ * Tiny pages would otherwise turn one line into 2^27 references. */
+#define VM_ACCESS_MAX_PAGES (1ull << 20)
+
 /* One reference to page vpn of process pid (kind R, W or X). */
 int vm_ref(vm_machine_t *m, uint32_t pid, uint64_t vpn, int kind);
 
@@ -136,6 +148,15 @@ const vm_stats_t *vm_stats(vm_machine_t *m);
 double vm_effective_access_ns(vm_machine_t *m);
 
 const vm_config_t *vm_config(const vm_machine_t *m);
+
+/* Count bytes the caller holds for the machine (OPT's future in memory)
+ * against cfg.max_memory.  Returns 0 or VM_ELIMIT. */
+int vm_reserve_memory(vm_machine_t *m, uint64_t bytes);
+
+/* After a call failed with VM_ELIMIT for host memory: "page tables need
+ * more than --max-memory 64M (...); raise --max-memory" into buf.  Returns
+ * 0, or VM_EINVAL (and a generic sentence) when no charge was refused. */
+int vm_limit_message(vm_machine_t *m, char *buf, size_t len);
 
 /* The policy's name and the information it needs (see policy.h). */
 const char *vm_policy_name(const vm_machine_t *m);

@@ -60,6 +60,10 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned groups,
 		   char *err, size_t errlen);
 
+/* The --max-memory of run and script when none is given: half the
+ * machine's physical memory (sysconf), or 0 (unlimited) if unknown. */
+uint64_t cli_default_max_memory(void);
+
 /* Print the option help of the given groups. */
 void cli_print_options(unsigned groups);
 

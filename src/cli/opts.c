@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "policy/policy.h"
@@ -259,6 +260,14 @@ static int set_max_memory(cli_opts_t *o, const char *arg, char *err, size_t errl
 		return VM_EINVAL;
 	}
 	return rc;
+}
+
+uint64_t cli_default_max_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || size <= 0)
+		return 0;
+	return (uint64_t)pages * (uint64_t)size / 2;
 }
 
 static int set_max_steps(cli_opts_t *o, const char *arg, char *err, size_t errlen)

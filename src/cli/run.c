@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "analysis/nextuse.h"
 #include "policy/policy.h"
+#include "util/spill.h"
 #include "util/vmerr.h"
 
 #define RUN_BATCH 4096
@@ -17,9 +18,13 @@ static const char run_usage[] =
 	"for stdin) on the machine the options describe and print a summary.";
 
 /* Say why the machine stopped: swap full is the workload's doing (exit 1). */
-static int run_fail(int rc, uint64_t refs)
+static int run_fail(vm_machine_t *vm, int rc, uint64_t refs)
 {
-	if (rc == VM_ENOSPC)
+	char msg[512];
+	if (rc == VM_ELIMIT && !vm_limit_message(vm, msg, sizeof msg))
+		fprintf(stderr, "vmlab run: stopped after %llu references: %s\n",
+			(unsigned long long)refs, msg);
+	else if (rc == VM_ENOSPC)
 		fprintf(stderr, "vmlab run: out of swap space after %llu references: a dirty page had nowhere to go (raise --swap)\n",
 			(unsigned long long)refs);
 	else
@@ -28,16 +33,31 @@ static int run_fail(int rc, uint64_t refs)
 	return CLI_EXIT_FAIL;
 }
 
+/* An access spanning more pages than the machine takes at once: say so
+ * (exit 1).  Returns 0 when a is fine. */
+static int run_too_wide(const trace_access_t *a, unsigned page_shift)
+{
+	uint64_t pages = vm_access_pages(page_shift, a->va, a->size);
+	if (pages <= VM_ACCESS_MAX_PAGES)
+		return CLI_EXIT_OK;
+	fprintf(stderr, "vmlab run: an access of %u bytes at 0x%llx spans %llu pages of %u bytes, more than the %llu one access may make; use a larger --page-size\n",
+		a->size, (unsigned long long)a->va, (unsigned long long)pages, 1u << page_shift,
+		(unsigned long long)VM_ACCESS_MAX_PAGES);
+	return CLI_EXIT_FAIL;
+}
+
 /* Stream the trace through the machine a batch at a time. */
-static int run_stream(vm_machine_t *vm, trace_reader_t *tr)
+static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift)
 {
 	static trace_access_t buf[RUN_BATCH];
 	long n;
 	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0) {
 		for (long i = 0; i < n; i++) {
 			int rc = vm_access(vm, buf[i].pid, buf[i].va, buf[i].size, buf[i].kind);
+			if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
+				return CLI_EXIT_FAIL;
 			if (rc)
-				return run_fail(rc, vm_stats(vm)->references);
+				return run_fail(vm, rc, vm_stats(vm)->references);
 		}
 	}
 	if (n < 0) {
@@ -47,20 +67,22 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr)
 	return CLI_EXIT_OK;
 }
 
+/* The future OPT reads: every page reference of the trace, in memory while
+ * half the budget allows, else in a temporary file (util/spill.h). */
 typedef struct refvec {
-	vm_pageref_t *v;
-	size_t n, cap;
+	spill_t mem;
+	vm_pageref_t *v;       /* = mem.p */
+	size_t n;
+	char err[512];         /* why growing failed */
 } refvec_t;
 
 static int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind)
 {
-	if (rv->n == rv->cap) {
-		size_t cap = rv->cap ? rv->cap * 2 : 1 << 16;
-		vm_pageref_t *v = realloc(rv->v, cap * sizeof *v);
-		if (!v)
-			return VM_ENOMEM;
-		rv->v = v;
-		rv->cap = cap;
+	if ((rv->n + 1) * sizeof *rv->v > rv->mem.cap) {
+		int rc = spill_reserve(&rv->mem, (rv->n + 1) * sizeof *rv->v, rv->err, sizeof rv->err);
+		if (rc)
+			return rc;
+		rv->v = (vm_pageref_t *)(void *)rv->mem.p;
 	}
 	rv->v[rv->n++] = (vm_pageref_t){ .vpn = vpn, .pid = pid, .kind = kind };
 	return VM_OK;
@@ -92,11 +114,15 @@ static int run_buffer(trace_reader_t *tr, unsigned page_shift, refvec_t *rv)
 	static trace_access_t buf[RUN_BATCH];
 	long n;
 	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0)
-		for (long i = 0; i < n; i++)
+		for (long i = 0; i < n; i++) {
+			if (run_too_wide(&buf[i], page_shift))
+				return CLI_EXIT_FAIL;
 			if (refvec_split(rv, &buf[i], page_shift)) {
-				fprintf(stderr, "vmlab run: out of memory buffering the trace\n");
+				fprintf(stderr, "vmlab run: buffering the trace for --policy %s: %s\n",
+					"opt", rv->err);
 				return CLI_EXIT_FAIL;
 			}
+		}
 	if (n < 0) {
 		fprintf(stderr, "%s\n", trace_error(tr));
 		return CLI_EXIT_USAGE;
@@ -110,7 +136,7 @@ static int run_refs(vm_machine_t *vm, const refvec_t *rv)
 	for (size_t i = 0; i < rv->n; i++) {
 		int rc = vm_ref(vm, rv->v[i].pid, rv->v[i].vpn, rv->v[i].kind);
 		if (rc)
-			return run_fail(rc, vm_stats(vm)->references);
+			return run_fail(vm, rc, vm_stats(vm)->references);
 	}
 	return CLI_EXIT_OK;
 }
@@ -123,33 +149,61 @@ static unsigned log2_of(unsigned x)
 	return s;
 }
 
-/* Build the machine; the future is read first when the policy needs it. */
+/* The next-use index of rv into *next (memory or a temporary file, as the
+ * budget allows).  Exit status. */
+static int run_nextuse(refvec_t *rv, spill_t *next)
+{
+	char err[512];
+	int rc = spill_reserve(next, (rv->n ? rv->n : 1) * sizeof(uint64_t), err, sizeof err);
+	if (!rc) {
+		((uint64_t *)(void *)next->p)[0] = NEXT_USE_NEVER;
+		rc = nextuse_fill(rv->v, rv->n, (uint64_t *)(void *)next->p, next->budget, err,
+				  sizeof err);
+	}
+	if (rc) {
+		fprintf(stderr, "vmlab run: building the next-use index for --policy opt: %s\n", err);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Build the machine; the future is read first when the policy needs it.
+ * The future may use half of --max-memory in memory, the rest goes to a
+ * temporary file; what stays in memory counts against the machine's budget. */
 static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 {
 	char err[512];
 	const policy_ops_t *pol = policy_find(o->cfg.policy);
-	refvec_t rv = { 0 };
-	uint64_t *next_use = NULL;
+	int future = pol && pol->needs == POLICY_NEEDS_FUTURE;
+	budget_t fb;
+	budget_init(&fb, o->cfg.max_memory / 2 ? o->cfg.max_memory / 2 : o->cfg.max_memory);
+	refvec_t rv = { .n = 0 };
+	spill_t next;
+	spill_init(&rv.mem, &fb);
+	spill_init(&next, &fb);
 	int status = CLI_EXIT_OK;
-	if (pol && pol->needs == POLICY_NEEDS_FUTURE) {
+	if (future) {
 		status = run_buffer(tr, log2_of(o->cfg.page_size), &rv);
-		if (status == CLI_EXIT_OK && nextuse_build(rv.v, rv.n, &next_use)) {
-			fprintf(stderr, "vmlab run: out of memory building the next-use index\n");
-			status = CLI_EXIT_FAIL;
-		}
+		if (status == CLI_EXIT_OK)
+			status = run_nextuse(&rv, &next);
+		if (status == CLI_EXIT_OK && (spill_in_file(&rv.mem) || spill_in_file(&next)))
+			fprintf(stderr, "vmlab run: note: OPT's future (%zu references) is larger than half of --max-memory; it is kept in a temporary file\n",
+				rv.n);
 	}
 	if (status == CLI_EXIT_OK) {
-		int rc = vm_create(vm, &o->cfg, next_use, err, sizeof err);
+		int rc = vm_create(vm, &o->cfg, future ? (const uint64_t *)(void *)next.p : NULL,
+				   err, sizeof err);
+		if (!rc && (rc = vm_reserve_memory(*vm, fb.used)))
+			vm_limit_message(*vm, err, sizeof err);
 		if (rc) {
 			fprintf(stderr, "vmlab run: %s\n", err);
-			status = rc == VM_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+			status = rc == VM_ENOMEM || rc == VM_ELIMIT ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
 		} else {
-			status = pol && pol->needs == POLICY_NEEDS_FUTURE ? run_refs(*vm, &rv)
-									   : run_stream(*vm, tr);
+			status = future ? run_refs(*vm, &rv) : run_stream(*vm, tr, log2_of(o->cfg.page_size));
 		}
 	}
-	free(rv.v);
-	free(next_use);
+	spill_free(&rv.mem);
+	spill_free(&next);
 	return status;
 }
 
@@ -161,6 +215,8 @@ int cmd_run(int argc, char **argv)
 		free(o.args);
 		return status < 0 ? CLI_EXIT_OK : status;
 	}
+	if (!o.cfg.max_memory)
+		o.cfg.max_memory = cli_default_max_memory();
 	char err[512];
 	vm_machine_t *vm = NULL;
 	trace_reader_t *tr = NULL;

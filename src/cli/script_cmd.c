@@ -146,6 +146,8 @@ static int script_config(cli_opts_t *o, FILE *out, int *check)
 	}
 	if (!o->swap_bytes)
 		o->swap_bytes = SCRIPT_DEFAULT_SWAP;
+	if (!o->cfg.max_memory)
+		o->cfg.max_memory = cli_default_max_memory();
 	o->cfg.swap_slots = o->swap_bytes / (o->cfg.page_size ? o->cfg.page_size : 1);
 	if (!o->cfg.swap_slots) {
 		fprintf(stderr, "vmlab script: --swap %llu is smaller than one page\n",
@@ -217,7 +219,7 @@ static int script_main(cli_opts_t *o, const char *file)
 		status = script_config(o, out, &check);
 	if (!status && (rc = vm_create(&vm, &o->cfg, NULL, err, sizeof err))) {
 		fprintf(stderr, "vmlab script: %s\n", err);
-		status = rc == VM_ENOMEM || rc == VM_EIO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+		status = rc == VM_ENOMEM || rc == VM_EIO || rc == VM_ELIMIT ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
 	}
 	if (!status) {
 		script_report_t rep = { .o = o, .name = name };

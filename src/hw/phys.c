@@ -21,23 +21,35 @@ int phys_init(phys_t *p, const geom_t *g, uint32_t nuser, int with_bytes)
 
 void phys_free(phys_t *p)
 {
+	if (p->g)
+		budget_release(p->budget, BUDGET_TABLES, (p->kcap << p->g->page_shift) +
+						       p->kfree_cap * sizeof *p->kfree);
 	free(p->kmem);
 	free(p->kfree);
 	free(p->umem);
 	memset(p, 0, sizeof *p);
 }
 
-/* Make room for at least need frames in the pool (doubling). */
+/* Make room for at least need frames in the pool (doubling, but no further
+ * than the budget allows once need itself fits). */
 static int phys_kgrow(phys_t *p, uint64_t need)
 {
 	if (need <= p->kcap)
 		return VM_OK;
+	unsigned shift = p->g->page_shift;
+	if (need > (UINT64_MAX >> shift) / 2)
+		return VM_ENOMEM;
 	uint64_t cap = p->kcap ? p->kcap : 16;
 	while (cap < need)
 		cap *= 2;
-	uint8_t *mem = realloc(p->kmem, cap << p->g->page_shift);
+	uint64_t room = budget_room(p->budget);
+	if (room != UINT64_MAX && cap > p->kcap + (room >> shift) && need <= p->kcap + (room >> shift))
+		cap = p->kcap + (room >> shift);
+	int rc;
+	uint8_t *mem = budget_realloc(p->budget, BUDGET_TABLES, p->kmem, p->kcap << shift,
+				      cap << shift, &rc);
 	if (!mem)
-		return VM_ENOMEM;
+		return rc;
 	p->kmem = mem;
 	p->kcap = cap;
 	return VM_OK;
@@ -74,7 +86,9 @@ void phys_kfree(phys_t *p, uint64_t pfn, uint32_t count)
 	       (uint64_t)count << p->g->page_shift);
 	if (p->nkfree == p->kfree_cap) {
 		uint32_t cap = p->kfree_cap ? p->kfree_cap * 2 : 16;
-		phys_run_t *runs = realloc(p->kfree, cap * sizeof *runs);
+		int rc;
+		phys_run_t *runs = budget_realloc(p->budget, BUDGET_TABLES, p->kfree,
+						  p->kfree_cap * sizeof *runs, cap * sizeof *runs, &rc);
 		if (!runs) /* losing a run of frames is harmless; it stays junk */
 			goto out;
 		p->kfree = runs;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pte.h"
+#include "../util/budget.h"
 
 typedef struct phys_run {
 	uint64_t first;        /* kernel frame index (not PFN) */
@@ -28,6 +29,7 @@ typedef struct phys {
 	uint32_t nkfree, kfree_cap;
 	uint32_t nuser;        /* user frames */
 	uint8_t *umem;         /* user frame bytes, NULL in trace mode */
+	budget_t *budget;      /* the pool's bytes are charged here (may be NULL) */
 } phys_t;
 
 /* Set up memory for nuser user frames; with_bytes gives them real contents.
@@ -36,7 +38,7 @@ int phys_init(phys_t *p, const geom_t *g, uint32_t nuser, int with_bytes);
 void phys_free(phys_t *p);
 
 /* Take count contiguous zeroed kernel frames; *pfn gets the first PFN.
- * Returns 0 or VM_ENOMEM.  The pool may move in host memory: keep PFNs,
+ * Returns 0, VM_ENOMEM, or VM_ELIMIT when the pool would outgrow the budget.  The pool may move in host memory: keep PFNs,
  * never host pointers, across calls. */
 int phys_kalloc(phys_t *p, uint32_t count, uint64_t *pfn);
 

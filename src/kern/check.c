@@ -94,15 +94,20 @@ static int check_pte(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 }
 
 /* Swap slot counts: PTEs + swap cache + anonymous objects; zero iff free. */
+/* One reference to slot from an object (an obj_each_slot callback). */
+static void check_obj_slot(void *arg, uint64_t slot)
+{
+	((tally_t *)arg)->slots[slot]++;
+}
+
 static int check_slots(vm_machine_t *vm, tally_t *t)
 {
 	for (uint64_t s = 0; s < vm->swap_cap; s++)
 		if (vm->swap_cache[s] != FRAME_NIL)
 			t->slots[s]++;
 	for (uint32_t o = 0; o < vm->nobjs; o++)
-		for (uint64_t i = 0; vm->objs[o].refs && i < vm->objs[o].nslots; i++)
-			if (vm->objs[o].slots[i] != SLOT_NONE)
-				t->slots[vm->objs[o].slots[i]]++;
+		if (vm->objs[o].refs)
+			obj_each_slot(vm, o, check_obj_slot, t);
 	for (uint64_t s = 0; s < vm->swap_cap; s++) {
 		if (t->slots[s] != vm->swap_count[s])
 			return broken(t->err, t->errlen, "swap slot %llu: count %u but %u references",

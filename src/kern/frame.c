@@ -14,9 +14,12 @@ int frame_rmap_add(vm_machine_t *vm, uint32_t f, uint32_t p, uint64_t vpn, uint6
 	} else {
 		if (vm->nrmaps == vm->rmaps_cap) {
 			uint32_t cap = vm->rmaps_cap ? vm->rmaps_cap * 2 : 64;
-			rmap_t *r = realloc(vm->rmaps, cap * sizeof *r);
+			int rc;
+			rmap_t *r = budget_realloc(&vm->budget, BUDGET_RMAPS, vm->rmaps,
+						   (uint64_t)vm->rmaps_cap * sizeof *r,
+						   (uint64_t)cap * sizeof *r, &rc);
 			if (!r)
-				return VM_ENOMEM;
+				return rc;
 			vm->rmaps = r;
 			vm->rmaps_cap = cap;
 		}

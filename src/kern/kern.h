@@ -16,6 +16,7 @@
 #include "hw/pte.h"
 #include "hw/tlb.h"
 #include "policy/policy.h"
+#include "util/budget.h"
 
 #define RMAP_NONE UINT32_MAX
 #define SLOT_NONE UINT64_MAX
@@ -33,14 +34,23 @@ typedef struct vma {
 	uint8_t kind;          /* vm_region_kind_t */
 } vma_t;
 
+/* The swap slot of one page of a shared anonymous object. */
+typedef struct obj_slot {
+	uint64_t pgoff;
+	uint64_t slot;         /* SLOT_NONE: an empty table entry */
+} obj_slot_t;
+
 /* A backing object: a real file, or shared anonymous memory. */
 typedef struct vobj {
 	char *path;            /* host path; NULL for shared anonymous memory */
 	int fd;                /* host file, -1 for anonymous */
 	uint64_t dev, ino;     /* identity, so two mappings share one page cache */
 	uint64_t size;         /* file size in bytes at open (anonymous: pages*size) */
-	uint64_t *slots;       /* anonymous: swap slot of each page, SLOT_NONE */
-	uint64_t nslots;
+	uint64_t npages;       /* anonymous: pages of the object */
+	obj_slot_t *slots;     /* anonymous: slots of the pages written out, open
+				  addressing by pgoff (cost per page swapped, not per
+				  page mapped); NULL until the first */
+	uint64_t slots_cap, slots_used;
 	uint32_t refs;         /* regions mapping it */
 } vobj_t;
 
@@ -88,6 +98,7 @@ typedef struct idset {
 
 struct vm_machine {
 	vm_config_t cfg;
+	budget_t budget;       /* host memory, against cfg.max_memory */
 	geom_t g;
 	phys_t phys;
 	tlb_t tlb;
@@ -221,6 +232,14 @@ int kio_fail(vm_machine_t *vm, int err, const char *fmt, ...) __attribute__((for
 int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out);
 int obj_new_anon(vm_machine_t *vm, uint64_t pages, uint32_t *out);
 void obj_get(vm_machine_t *vm, uint32_t o);
+/* The swap slot of page pgoff of anonymous object o, or SLOT_NONE. */
+uint64_t obj_slot(const vm_machine_t *vm, uint32_t o, uint64_t pgoff);
+/* Record slot for page pgoff of anonymous object o (it had none).  Returns 0,
+ * VM_ENOMEM or VM_ELIMIT. */
+int obj_slot_set(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint64_t slot);
+/* Call fn(arg, slot) for every swap slot anonymous object o holds. */
+void obj_each_slot(const vm_machine_t *vm, uint32_t o, void (*fn)(void *arg, uint64_t slot),
+		   void *arg);
 /* Drop a region's reference; the last one writes back and frees its pages. */
 int obj_put(vm_machine_t *vm, uint32_t o);
 uint32_t pcache_find(vm_machine_t *vm, uint32_t o, uint64_t pgoff);
@@ -241,7 +260,9 @@ int obj_write_page(vm_machine_t *vm, uint32_t f);
 int vma_find(const proc_t *pr, uint64_t va);
 /* Index of the first region ending after va (nvmas if none). */
 uint32_t vma_lower(const proc_t *pr, uint64_t va);
-int vma_insert(proc_t *pr, const vma_t *v);
+int vma_insert(vm_machine_t *vm, proc_t *pr, const vma_t *v);
+/* Free the region array of pr (a process that ended). */
+void vma_free_all(vm_machine_t *vm, proc_t *pr);
 /* Make a region boundary at addr if a region spans it (the new half takes a
  * reference to the region's object). */
 int vma_split(vm_machine_t *vm, proc_t *pr, uint64_t addr);

@@ -15,9 +15,11 @@ static int obj_new(vm_machine_t *vm, const vobj_t *o, uint32_t *out)
 {
 	if (vm->nobjs == vm->objs_cap) {
 		uint32_t cap = vm->objs_cap ? vm->objs_cap * 2 : 8;
-		vobj_t *a = realloc(vm->objs, cap * sizeof *a);
+		int rc;
+		vobj_t *a = budget_realloc(&vm->budget, BUDGET_OBJECTS, vm->objs,
+					   (uint64_t)vm->objs_cap * sizeof *a, (uint64_t)cap * sizeof *a, &rc);
 		if (!a)
-			return VM_ENOMEM;
+			return rc;
 		vm->objs = a;
 		vm->objs_cap = cap;
 	}
@@ -55,18 +57,100 @@ int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out)
 	return rc;
 }
 
+/* Shared anonymous memory costs nothing per page until a page is swapped
+ * out: its slot table grows with the pages written out, not the mapping. */
 int obj_new_anon(vm_machine_t *vm, uint64_t pages, uint32_t *out)
 {
-	vobj_t o = { .fd = -1, .size = pages << vm->g.page_shift, .nslots = pages };
-	o.slots = malloc((pages ? pages : 1) * sizeof *o.slots);
-	if (!o.slots)
-		return VM_ENOMEM;
-	for (uint64_t i = 0; i < pages; i++)
-		o.slots[i] = SLOT_NONE;
-	int rc = obj_new(vm, &o, out);
+	vobj_t o = { .fd = -1, .size = pages << vm->g.page_shift, .npages = pages };
+	return obj_new(vm, &o, out);
+}
+
+static uint64_t obj_slot_hash(uint64_t pgoff, uint64_t cap)
+{
+	uint64_t h = (pgoff + 1) * 0x9e3779b97f4a7c15ull;
+	return (h ^ h >> 31) & (cap - 1);
+}
+
+/* The table entry of pgoff in ob: its own, or the empty one it would take. */
+static obj_slot_t *obj_slot_entry(const vobj_t *ob, uint64_t pgoff)
+{
+	uint64_t h = obj_slot_hash(pgoff, ob->slots_cap);
+	while (ob->slots[h].slot != SLOT_NONE && ob->slots[h].pgoff != pgoff)
+		h = (h + 1) & (ob->slots_cap - 1);
+	return &ob->slots[h];
+}
+
+uint64_t obj_slot(const vm_machine_t *vm, uint32_t o, uint64_t pgoff)
+{
+	const vobj_t *ob = &vm->objs[o];
+	return ob->slots_cap ? obj_slot_entry(ob, pgoff)->slot : SLOT_NONE;
+}
+
+/* Double the slot table of ob (kept at most half full), re-inserting. */
+static int obj_slots_grow(vm_machine_t *vm, vobj_t *ob)
+{
+	uint64_t cap = ob->slots_cap ? ob->slots_cap * 2 : 16;
+	int rc = budget_charge(&vm->budget, BUDGET_OBJECTS, cap * sizeof(obj_slot_t));
 	if (rc)
-		free(o.slots);
-	return rc;
+		return rc;
+	obj_slot_t *t = malloc(cap * sizeof *t);
+	if (!t) {
+		budget_release(&vm->budget, BUDGET_OBJECTS, cap * sizeof(obj_slot_t));
+		return VM_ENOMEM;
+	}
+	for (uint64_t i = 0; i < cap; i++)
+		t[i].slot = SLOT_NONE;
+	vobj_t grown = *ob;
+	grown.slots = t;
+	grown.slots_cap = cap;
+	for (uint64_t i = 0; i < ob->slots_cap; i++)
+		if (ob->slots[i].slot != SLOT_NONE)
+			*obj_slot_entry(&grown, ob->slots[i].pgoff) = ob->slots[i];
+	budget_release(&vm->budget, BUDGET_OBJECTS, ob->slots_cap * sizeof(obj_slot_t));
+	free(ob->slots);
+	ob->slots = t;
+	ob->slots_cap = cap;
+	return VM_OK;
+}
+
+int obj_slot_set(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint64_t slot)
+{
+	vobj_t *ob = &vm->objs[o];
+	assert(slot != SLOT_NONE && obj_slot(vm, o, pgoff) == SLOT_NONE);
+	if ((ob->slots_used + 1) * 2 > ob->slots_cap) {
+		int rc = obj_slots_grow(vm, ob);
+		if (rc)
+			return rc;
+	}
+	*obj_slot_entry(ob, pgoff) = (obj_slot_t){ .pgoff = pgoff, .slot = slot };
+	ob->slots_used++;
+	return VM_OK;
+}
+
+void obj_each_slot(const vm_machine_t *vm, uint32_t o, void (*fn)(void *arg, uint64_t slot),
+		   void *arg)
+{
+	const vobj_t *ob = &vm->objs[o];
+	for (uint64_t i = 0; i < ob->slots_cap; i++)
+		if (ob->slots[i].slot != SLOT_NONE)
+			fn(arg, ob->slots[i].slot);
+}
+
+/* Give back one slot reference of a dying object (an obj_each_slot callback). */
+static void obj_put_slot(void *arg, uint64_t slot)
+{
+	swap_put(arg, slot);
+}
+
+/* Free the slot table of ob, its slots given back. */
+static void obj_free_slots(vm_machine_t *vm, uint32_t o)
+{
+	vobj_t *ob = &vm->objs[o];
+	obj_each_slot(vm, o, obj_put_slot, vm);
+	budget_release(&vm->budget, BUDGET_OBJECTS, ob->slots_cap * sizeof(obj_slot_t));
+	free(ob->slots);
+	ob->slots = NULL;
+	ob->slots_cap = ob->slots_used = 0;
 }
 
 void obj_get(vm_machine_t *vm, uint32_t o)
@@ -131,12 +215,13 @@ int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f)
 		vm->sys.file_reads++;
 		return VM_OK;
 	}
-	assert(pgoff < ob->nslots);
-	vm->frames[f].swap_slot = ob->slots[pgoff];
-	if (ob->slots[pgoff] == SLOT_NONE)
+	assert(pgoff < ob->npages);
+	uint64_t slot = obj_slot(vm, o, pgoff);
+	vm->frames[f].swap_slot = slot;
+	if (slot == SLOT_NONE)
 		return VM_OK; /* never written out: zeros */
 	vm->st.swap_ins++;
-	return swap_read(vm, ob->slots[pgoff], page);
+	return swap_read(vm, slot, page);
 }
 
 /* Shared anonymous memory: frame f to its object's swap slot (taken now if
@@ -144,22 +229,22 @@ int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f)
 static int obj_write_anon(vm_machine_t *vm, uint32_t f)
 {
 	frame_t *fr = &vm->frames[f];
-	uint64_t *slot = &vm->objs[fr->obj].slots[fr->pgoff];
-	int fresh = *slot == SLOT_NONE;
+	uint64_t slot = obj_slot(vm, fr->obj, fr->pgoff);
+	int fresh = slot == SLOT_NONE;
 	if (fresh) {
-		int rc = swap_alloc(vm, slot);
+		int rc = swap_alloc(vm, &slot);
 		if (rc)
 			return rc;
 	}
-	int rc = swap_write(vm, *slot, phys_user_page(&vm->phys, f));
+	int rc = swap_write(vm, slot, phys_user_page(&vm->phys, f));
+	if (!rc && fresh)
+		rc = obj_slot_set(vm, fr->obj, fr->pgoff, slot);
 	if (rc) {
-		if (fresh) { /* no copy was made: nothing may believe there is one */
-			swap_put(vm, *slot);
-			*slot = SLOT_NONE;
-		}
+		if (fresh) /* no copy was recorded: nothing may believe there is one */
+			swap_put(vm, slot);
 		return rc;
 	}
-	fr->swap_slot = *slot;
+	fr->swap_slot = slot;
 	vm->st.swap_outs++;
 	vm->st.dirty_writebacks++;
 	return VM_OK;
@@ -205,10 +290,7 @@ int obj_put(vm_machine_t *vm, uint32_t o)
 		pcache_del(vm, f);
 		frame_release(vm, f);
 	}
-	for (uint64_t i = 0; i < ob->nslots; i++)
-		if (ob->slots[i] != SLOT_NONE)
-			swap_put(vm, ob->slots[i]);
-	free(ob->slots);
+	obj_free_slots(vm, o);
 	free(ob->path);
 	if (ob->fd >= 0)
 		close(ob->fd);

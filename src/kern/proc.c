@@ -14,9 +14,14 @@ static uint32_t pid_hash(uint32_t pid, uint32_t cap)
 static int pid_index_grow(vm_machine_t *vm)
 {
 	uint32_t cap = vm->pid_index_cap ? vm->pid_index_cap * 2 : 16;
-	uint32_t *idx = malloc(cap * sizeof *idx);
-	if (!idx)
+	int rc = budget_charge(&vm->budget, BUDGET_PROCS, (uint64_t)cap * sizeof(uint32_t));
+	if (rc)
+		return rc;
+	uint32_t *idx = malloc((uint64_t)cap * sizeof *idx);
+	if (!idx) {
+		budget_release(&vm->budget, BUDGET_PROCS, (uint64_t)cap * sizeof *idx);
 		return VM_ENOMEM;
+	}
 	memset(idx, 0xff, cap * sizeof *idx);
 	for (uint32_t i = 0; i < vm->nprocs; i++) {
 		uint32_t h = pid_hash(vm->procs[i].pid, cap);
@@ -24,6 +29,7 @@ static int pid_index_grow(vm_machine_t *vm)
 			h = (h + 1) & (cap - 1);
 		idx[h] = i;
 	}
+	budget_release(&vm->budget, BUDGET_PROCS, (uint64_t)vm->pid_index_cap * sizeof *idx);
 	free(vm->pid_index);
 	vm->pid_index = idx;
 	vm->pid_index_cap = cap;
@@ -33,18 +39,23 @@ static int pid_index_grow(vm_machine_t *vm)
 /* Create process pid with an empty root table; *out gets its index. */
 int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 {
-	if ((vm->nprocs + 1) * 2 > vm->pid_index_cap && pid_index_grow(vm))
-		return VM_ENOMEM;
+	int rc;
+	if (vm->nprocs >= (1u << 30))
+		return VM_ENOMEM; /* the pid index could not double */
+	if ((vm->nprocs + 1) * 2 > vm->pid_index_cap && (rc = pid_index_grow(vm)))
+		return rc;
 	if (vm->nprocs == vm->procs_cap) {
 		uint32_t cap = vm->procs_cap ? vm->procs_cap * 2 : 8;
-		proc_t *procs = realloc(vm->procs, cap * sizeof *procs);
+		proc_t *procs = budget_realloc(&vm->budget, BUDGET_PROCS, vm->procs,
+					       (uint64_t)vm->procs_cap * sizeof *procs,
+					       (uint64_t)cap * sizeof *procs, &rc);
 		if (!procs)
-			return VM_ENOMEM;
+			return rc;
 		vm->procs = procs;
 		vm->procs_cap = cap;
 	}
 	uint64_t root;
-	int rc = phys_kalloc(&vm->phys, vm->g.level_frames[vm->g.levels - 1], &root);
+	rc = phys_kalloc(&vm->phys, vm->g.level_frames[vm->g.levels - 1], &root);
 	if (rc)
 		return rc;
 	uint32_t i = vm->nprocs++;

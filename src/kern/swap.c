@@ -52,13 +52,16 @@ static int swap_grow(vm_machine_t *vm, uint64_t slot)
 	uint64_t cap = vm->swap_cap ? vm->swap_cap : 64;
 	while (cap <= slot)
 		cap *= 2;
-	uint32_t *count = realloc(vm->swap_count, cap * sizeof *count);
+	int rc;
+	uint32_t *count = budget_realloc(&vm->budget, BUDGET_SWAP, vm->swap_count,
+					 vm->swap_cap * sizeof *count, cap * sizeof *count, &rc);
 	if (!count)
-		return VM_ENOMEM;
+		return rc;
 	vm->swap_count = count;
-	uint32_t *cache = realloc(vm->swap_cache, cap * sizeof *cache);
+	uint32_t *cache = budget_realloc(&vm->budget, BUDGET_SWAP, vm->swap_cache,
+					 vm->swap_cap * sizeof *cache, cap * sizeof *cache, &rc);
 	if (!cache)
-		return VM_ENOMEM;
+		return rc;
 	vm->swap_cache = cache;
 	for (uint64_t s = vm->swap_cap; s < cap; s++) {
 		count[s] = 0;

@@ -199,9 +199,7 @@ int sys_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st)
 	assert(pr->resident == 0 && pr->swapped == 0);
 	proc_free_tables(vm, p);
 	tlb_flush_asid(&vm->tlb, pr->asid);
-	free(pr->vmas);
-	pr->vmas = NULL;
-	pr->nvmas = pr->vmas_cap = 0;
+	vma_free_all(vm, pr);
 	pr->state = st;
 	return rc;
 }
@@ -271,7 +269,7 @@ int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child)
 	cp->brk = pp->brk;
 	for (uint32_t i = 0; i < pp->nvmas && !rc; i++) {
 		vma_t v = pp->vmas[i];
-		rc = vma_insert(&vm->procs[c], &v);
+		rc = vma_insert(vm, &vm->procs[c], &v);
 		if (rc)
 			break;
 		if (v.obj != OBJ_NONE)
@@ -352,7 +350,7 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 		v.pgoff = 0;
 	rc = unmap_regions(vm, p, addr, end, 0); /* a fixed mapping replaces what was there */
 	if (!rc)
-		rc = vma_insert(&vm->procs[p], &v);
+		rc = vma_insert(vm, &vm->procs[p], &v);
 	if (rc) {
 		if (v.obj != OBJ_NONE)
 			obj_put(vm, v.obj);
@@ -434,7 +432,7 @@ int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
 			return VM_ENOMEM; /* the heap would run into a mapping */
 		vma_t v = { .start = old_end, .end = new_end, .prot = VM_PROT_R | VM_PROT_W,
 			    .kind = VM_KIND_HEAP, .obj = OBJ_NONE };
-		rc = vma_insert(pr, &v);
+		rc = vma_insert(vm, pr, &v);
 		vma_merge(&vm->procs[p]);
 	} else if (new_end < old_end) {
 		rc = unmap_regions(vm, p, new_end, old_end, 0);

@@ -102,7 +102,7 @@ static void readahead_obj(vm_machine_t *vm, const vma_t *v, uint64_t va)
 		uint64_t pgoff = v->pgoff + ((nva - v->start) >> vm->g.page_shift);
 		const vobj_t *ob = &vm->objs[v->obj];
 		if (ob->fd >= 0 ? (pgoff << vm->g.page_shift) >= ob->size
-				: pgoff >= ob->nslots || ob->slots[pgoff] == SLOT_NONE)
+				: pgoff >= ob->npages || obj_slot(vm, v->obj, pgoff) == SLOT_NONE)
 			break; /* nothing stored there to read */
 		uint32_t f;
 		if (pcache_find(vm, v->obj, pgoff) != FRAME_NIL || fault_get_frame(vm, &f))

@@ -108,6 +108,49 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 	return VM_OK;
 }
 
+/* Bytes the machine holds from the start whatever the input: the frame
+ * table and the frames' contents, the policy's per-frame data, the page
+ * cache's buckets, the TLB. */
+static uint64_t vm_fixed_bytes(const vm_config_t *cfg, const geom_t *g)
+{
+	const policy_ops_t *pol = policy_find(cfg->policy);
+	uint64_t per_frame = sizeof(frame_t) + (pol ? pol->frame_priv_size : 0) + 1;
+	if (cfg->bytes)
+		per_frame += geom_page_size(g) + 2 * sizeof(uint32_t);
+	return (uint64_t)cfg->frames * per_frame + (uint64_t)cfg->tlb_entries * sizeof(tlb_entry_t);
+}
+
+/* "64M" for a size with a K/M/G/T suffix when exact, else the bytes. */
+static void vm_size_words(uint64_t bytes, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGT";
+	int i = -1;
+	while (i < 3 && bytes && bytes % 1024 == 0) {
+		bytes /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)bytes, suffix[i]);
+}
+
+/* Charge the fixed part of the machine, or say it does not fit. */
+static int vm_budget_init(vm_machine_t *vm, char *err, size_t errlen)
+{
+	budget_init(&vm->budget, vm->cfg.max_memory);
+	uint64_t fixed = vm_fixed_bytes(&vm->cfg, &vm->g);
+	if (!budget_charge(&vm->budget, BUDGET_MACHINE, fixed))
+		return VM_OK;
+	char lim[32];
+	vm_size_words(vm->cfg.max_memory, lim, sizeof lim);
+	snprintf(err, errlen,
+		 "the simulated machine needs %llu bytes (--frames %u%s, --tlb %u entries), more than --max-memory %s; lower --frames or raise --max-memory",
+		 (unsigned long long)fixed, vm->cfg.frames,
+		 vm->cfg.bytes ? " with their contents" : "", vm->cfg.tlb_entries, lim);
+	return VM_ELIMIT;
+}
+
 int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_use,
 	      char *err, size_t errlen)
 {
@@ -122,6 +165,8 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 			   err, (unsigned)errlen);
 	if (!rc)
 		rc = vm_check_config(cfg, &vm->g, err, errlen);
+	if (!rc)
+		rc = vm_budget_init(vm, err, errlen);
 	if (rc) {
 		free(vm);
 		return rc;
@@ -132,6 +177,7 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	if (!vm->frames || phys_init(&vm->phys, &vm->g, cfg->frames, cfg->bytes) ||
 	    tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_ways) || vm_pcache_init(vm))
 		goto err;
+	vm->phys.budget = &vm->budget;
 	for (uint32_t f = 0; f < cfg->frames; f++)
 		vm->frames[f] = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE,
 					   .obj = OBJ_NONE, .hnext = FRAME_NIL };
@@ -274,6 +320,8 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	uint64_t end = va + (size - 1);
 	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
 		return VM_ERANGE;
+	if (vm_access_pages(vm->g.page_shift, va, size) > VM_ACCESS_MAX_PAGES)
+		return VM_ELIMIT;
 	vm_ref_target_t t = { .vm = vm };
 	int rc = vm->cfg.bytes ? vm_live(vm, pid, &t.p) : proc_get(vm, pid, &t.p);
 	if (rc)
@@ -428,3 +476,60 @@ const vm_config_t *vm_config(const vm_machine_t *vm) { return &vm->cfg; }
 const char *vm_policy_name(const vm_machine_t *vm) { return vm->pol->name; }
 const char *vm_policy_needs(const vm_machine_t *vm) { return policy_needs_name(vm->pol->needs); }
 unsigned vm_levels(const vm_machine_t *vm) { return vm->g.levels; }
+
+/* What held the bytes, for the message. */
+static const char *vm_budget_what(int kind)
+{
+	switch (kind) {
+	case BUDGET_TABLES: return "page tables need";
+	case BUDGET_PROCS: return "processes need";
+	case BUDGET_OBJECTS: return "mapped objects need";
+	case BUDGET_RMAPS: return "the reverse map of shared pages needs";
+	case BUDGET_SWAP: return "swap bookkeeping needs";
+	case BUDGET_FUTURE: return "OPT's future (the part kept in memory) needs";
+	}
+	return "the simulated machine needs";
+}
+
+int vm_reserve_memory(vm_machine_t *vm, uint64_t bytes)
+{
+	return budget_charge(&vm->budget, BUDGET_FUTURE, bytes);
+}
+
+int vm_limit_message(vm_machine_t *vm, char *buf, size_t len)
+{
+	const budget_t *b = &vm->budget;
+	if (b->over < 0) {
+		snprintf(buf, len, "%s", vm_strerror(VM_ELIMIT));
+		return VM_EINVAL;
+	}
+	const vm_stats_t *s = vm_stats(vm);
+	char lim[32], why[256] = "";
+	vm_size_words(vm->cfg.max_memory, lim, sizeof lim);
+	uint64_t pages = s->distinct_pages ? s->distinct_pages : 1;
+	uint64_t tables = vm->phys.klive << vm->g.page_shift;
+	switch (b->over) {
+	case BUDGET_TABLES:
+		snprintf(why, sizeof why, " (%llu bytes of tables for %llu distinct pages of %u process%s, %llu bytes a page%s)",
+			 (unsigned long long)tables, (unsigned long long)s->distinct_pages,
+			 vm->nprocs, vm->nprocs == 1 ? "" : "es", (unsigned long long)(tables / pages),
+			 tables / pages >= 1024 ? ": pages far apart, or in different processes, each need tables of their own" : "");
+		break;
+	case BUDGET_PROCS:
+		snprintf(why, sizeof why, " (%u processes)", vm->nprocs);
+		break;
+	case BUDGET_OBJECTS:
+		snprintf(why, sizeof why, " (%u objects)", vm->nobjs);
+		break;
+	case BUDGET_RMAPS:
+		snprintf(why, sizeof why, " (%u mappings of resident pages)", vm->nrmaps);
+		break;
+	case BUDGET_SWAP:
+		snprintf(why, sizeof why, " (%llu swap slots; a smaller --swap needs less)",
+			 (unsigned long long)vm->swap_cap);
+		break;
+	}
+	snprintf(buf, len, "%s more than --max-memory %s%s; raise --max-memory",
+		 vm_budget_what(b->over), lim, why);
+	return VM_OK;
+}

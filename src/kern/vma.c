@@ -36,13 +36,15 @@ uint32_t vma_lower(const proc_t *pr, uint64_t va)
 }
 
 /* Put v at index i, moving the tail up. */
-static int vma_put_at(proc_t *pr, uint32_t i, const vma_t *v)
+static int vma_put_at(vm_machine_t *vm, proc_t *pr, uint32_t i, const vma_t *v)
 {
 	if (pr->nvmas == pr->vmas_cap) {
 		uint32_t cap = pr->vmas_cap ? pr->vmas_cap * 2 : 8;
-		vma_t *a = realloc(pr->vmas, cap * sizeof *a);
+		int rc;
+		vma_t *a = budget_realloc(&vm->budget, BUDGET_PROCS, pr->vmas,
+					  (uint64_t)pr->vmas_cap * sizeof *a, (uint64_t)cap * sizeof *a, &rc);
 		if (!a)
-			return VM_ENOMEM;
+			return rc;
 		pr->vmas = a;
 		pr->vmas_cap = cap;
 	}
@@ -53,16 +55,24 @@ static int vma_put_at(proc_t *pr, uint32_t i, const vma_t *v)
 }
 
 /* Insert v right after region i (a split's right half). */
-static int vma_insert_after(proc_t *pr, uint32_t i, const vma_t *v)
+static int vma_insert_after(vm_machine_t *vm, proc_t *pr, uint32_t i, const vma_t *v)
 {
-	return vma_put_at(pr, i + 1, v);
+	return vma_put_at(vm, pr, i + 1, v);
 }
 
-int vma_insert(proc_t *pr, const vma_t *v)
+int vma_insert(vm_machine_t *vm, proc_t *pr, const vma_t *v)
 {
 	uint32_t i = vma_lower(pr, v->start);
 	assert(i == pr->nvmas || pr->vmas[i].start >= v->end);
-	return vma_put_at(pr, i, v);
+	return vma_put_at(vm, pr, i, v);
+}
+
+void vma_free_all(vm_machine_t *vm, proc_t *pr)
+{
+	budget_release(&vm->budget, BUDGET_PROCS, (uint64_t)pr->vmas_cap * sizeof *pr->vmas);
+	free(pr->vmas);
+	pr->vmas = NULL;
+	pr->nvmas = pr->vmas_cap = 0;
 }
 
 int vma_split(vm_machine_t *vm, proc_t *pr, uint64_t addr)
@@ -74,7 +84,7 @@ int vma_split(vm_machine_t *vm, proc_t *pr, uint64_t addr)
 	if (right.obj != OBJ_NONE) /* private anonymous memory has no offset */
 		right.pgoff += (addr - right.start) >> vm->g.page_shift;
 	right.start = addr;
-	int rc = vma_insert_after(pr, (uint32_t)i, &right);
+	int rc = vma_insert_after(vm, pr, (uint32_t)i, &right);
 	if (rc)
 		return rc;
 	pr->vmas[i].end = addr;

@@ -78,7 +78,7 @@ static const char *exec_why(const script_cmd_t *c, int rc)
 static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 {
 	vm_proc_info_t pi;
-	char buf[160];
+	char buf[512];
 	if (rc == VM_ESRCH) {
 		vm_proc_info(x->vm, c->pid, &pi);
 		return exec_fail(x, c, rc, "%s: process %u is not alive (%s)", c->text, c->pid,
@@ -89,6 +89,8 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 				 c->op == SCRIPT_FORK ? c->pid2 : c->pid);
 	if (rc == VM_EIO && vm_io_error(x->vm)) /* which file, and the host's reason */
 		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
+	if (rc == VM_ELIMIT && !vm_limit_message(x->vm, buf, sizeof buf))
+		return exec_fail(x, c, rc, "%s: %s", c->text, buf);
 	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(c, rc));
 }
 
