@@ -23,6 +23,8 @@ static const struct {
 	{ "explain", cmd_explain, "translate addresses step by step (CS:APP 9.6 style)" },
 	{ "script", cmd_script, "run a scenario script on the kernel side (fork, mmap, swap, ...)" },
 	{ "policies", cmd_policies, "list the replacement policies" },
+	{ "convert", cmd_convert, "convert a trace to vmt (compact binary), lackey or text" },
+	{ "record", cmd_record, "record a program's memory trace under Valgrind, as vmt" },
 };
 
 static void usage(FILE *out)
