@@ -23,7 +23,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 DEFAULT_TRACE := examples/ls.lackey.zst
 
 # Debian packages the build needs, and a header that proves each is there.
-DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev gnuplot-nox
+DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev gnuplot-nox valgrind
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all run test bench sanitize clean deps
@@ -33,7 +33,7 @@ deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
 	@if [ -f /usr/include/criterion/criterion.h ] && [ -f /usr/include/zstd.h ] && [ -f /usr/include/zlib.h ] && \
-	     command -v gnuplot >/dev/null; then \
+	     command -v gnuplot >/dev/null && command -v valgrind >/dev/null; then \
 		:; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "installing $(DEPS_PKGS)"; \

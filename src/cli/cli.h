@@ -23,6 +23,7 @@ enum {
 				    --check (a script may also `set` these) */
 	CLI_SCRIPT_ARGS = 1 << 5,/* script, command line only: --json --root --allow-any-path --max-steps */
 	CLI_LIMITS = 1 << 6,     /* --max-memory: command line only (a script cannot raise its own limits) */
+	CLI_CONVERT = 1 << 7,    /* convert: --format --to */
 };
 
 typedef struct cli_opts {
@@ -34,6 +35,8 @@ typedef struct cli_opts {
 	uint64_t swap_bytes;     /* --swap as given, 0 = unbounded */
 	const char **args;       /* positional arguments */
 	int nargs;
+	int dashdash;            /* index in args of the first argument after `--`, -1 if no `--` */
+	trace_format_t to;       /* convert --to, TRACE_FMT_AUTO: by the output's name */
 	/* script (CLI_SCRIPT, CLI_SCRIPT_ARGS); --swap-file, --readahead,
 	 * --timeline and --check go straight into cfg */
 	uint64_t given;          /* bit i: option i of the table came from the command line */
@@ -67,7 +70,30 @@ uint64_t cli_default_max_memory(void);
 /* Print the option help of the given groups. */
 void cli_print_options(unsigned groups);
 
+/* The input of a trace command: a file (or stdin), or a program recorded on
+ * the fly under Valgrind lackey (`-- PROGRAM [ARGS...]`). */
+typedef struct cli_trace {
+	trace_reader_t *tr;
+	const char *name;        /* the path, "<stdin>" or the program: for reports */
+	int pid;                 /* the recording valgrind, 0 for a file */
+} cli_trace_t;
+
+/* Open what o's positional arguments name: with `--`, the program after it
+ * (nothing may come before it), recorded live (lackey from a pipe);
+ * otherwise args[0] or stdin, and no more than one.  topts is used as
+ * given (a recording is always lackey).  On failure prints
+ * "vmlab CMD: ..." and returns CLI_EXIT_USAGE or CLI_EXIT_FAIL. */
+int cli_trace_open(cli_trace_t *t, const char *cmd, const cli_opts_t *o,
+		   const trace_opts_t *topts);
+
+/* Close the reader, then wait for a recording program: returns 0 for a file,
+ * else the program's exit status (128 + signal if a signal killed it).
+ * Safe to call on a closed or zeroed t. */
+int cli_trace_close(cli_trace_t *t);
+
 int cmd_run(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_script(int argc, char **argv);
 int cmd_wss(int argc, char **argv);

@@ -24,6 +24,8 @@ static const struct {
 	{ "script", cmd_script, "run a scenario script on the kernel side (fork, mmap, swap, ...)" },
 	{ "wss", cmd_wss, "Denning's working set of a trace for many window sizes, and over time" },
 	{ "policies", cmd_policies, "list the replacement policies" },
+	{ "convert", cmd_convert, "convert a trace to vmt (compact binary), lackey or text" },
+	{ "record", cmd_record, "record a program's memory trace under Valgrind, as vmt" },
 };
 
 static void usage(FILE *out)

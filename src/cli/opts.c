@@ -134,7 +134,17 @@ SET_LATENCY(set_lat_writeback, writeback_ns)
 static int set_format(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	if (trace_format_parse(arg, &o->format)) {
-		snprintf(err, errlen, "unknown format '%s'; known: auto lackey text pages", arg);
+		snprintf(err, errlen, "unknown format '%s'; known: auto lackey text pages vmt oracleGeneral din", arg);
+		return VM_ENOENT;
+	}
+	return VM_OK;
+}
+
+static int set_to(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (trace_format_parse(arg, &o->to) ||
+	    (o->to != TRACE_FMT_VMT && o->to != TRACE_FMT_LACKEY && o->to != TRACE_FMT_TEXT)) {
+		snprintf(err, errlen, "cannot write format '%s'; known: vmt lackey text", arg);
 		return VM_ENOENT;
 	}
 	return VM_OK;
@@ -296,7 +306,9 @@ static const cli_option_t cli_options[] = {
 	{ "lat-minor", CLI_MACHINE, "NS", "cost of a minor fault (default 1000)", set_lat_minor },
 	{ "lat-major", CLI_MACHINE, "NS", "cost of a major fault (default 5000000)", set_lat_major },
 	{ "lat-writeback", CLI_MACHINE, "NS", "cost of writing a dirty page back (default 5000000)", set_lat_writeback },
-	{ "format", CLI_TRACE, "FMT", "trace format: auto lackey text pages (default auto)", set_format },
+	{ "format", CLI_TRACE, "FMT", "trace format: auto lackey text pages vmt oracleGeneral (or oracle) din (default auto)", set_format },
+	{ "format", CLI_CONVERT, "FMT", "input format: auto lackey text pages vmt oracleGeneral din (default auto)", set_format },
+	{ "to", CLI_CONVERT, "FMT", "output format: vmt lackey text (default: by OUT's extension .vmt .lackey .txt, else vmt)", set_to },
 	{ "json", CLI_TRACE, NULL, "print one JSON object instead of the text summary", set_json },
 	{ "access", CLI_EXPLAIN, "r|w|x", "the kind of access to translate (default r)", set_access },
 	{ "state", CLI_EXPLAIN, "FILE", "page-table and TLB contents to start from", set_state },
@@ -346,6 +358,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 	vm_config_default(&o->cfg);
 	o->format = TRACE_FMT_AUTO;
 	o->access = 'r';
+	o->dashdash = -1;
 	o->args = calloc((size_t)argc, sizeof *o->args);
 	if (!o->args)
 		return CLI_EXIT_FAIL;
@@ -358,6 +371,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 		}
 		if (!strcmp(a, "--")) {
 			only_args = 1;
+			o->dashdash = o->nargs;
 			continue;
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

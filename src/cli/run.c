@@ -13,9 +13,11 @@
 
 static const char run_usage[] =
 	"usage: vmlab run [OPTIONS] [TRACE]\n"
+	"       vmlab run [OPTIONS] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Simulate a memory trace (a file, gzip or zstd compressed or not; - or none\n"
-	"for stdin) on the machine the options describe and print a summary.";
+	"for stdin) on the machine the options describe and print a summary.  With\n"
+	"-- PROGRAM, record the program's trace under Valgrind lackey as it runs.";
 
 /* Say why the machine stopped: swap full is the workload's doing (exit 1). */
 static int run_fail(vm_machine_t *vm, int rc, uint64_t refs)
@@ -219,9 +221,8 @@ int cmd_run(int argc, char **argv)
 		o.cfg.max_memory = cli_default_max_memory();
 	char err[512];
 	vm_machine_t *vm = NULL;
-	trace_reader_t *tr = NULL;
-	const char *path = o.nargs ? o.args[0] : NULL;
-	if (o.nargs > 1) {
+	cli_trace_t src = { 0 };
+	if (o.dashdash < 0 && o.nargs > 1) {
 		fprintf(stderr, "vmlab run: one trace at a time ('%s' is extra)\n", o.args[1]);
 		status = CLI_EXIT_USAGE;
 		goto out;
@@ -243,22 +244,31 @@ int cmd_run(int argc, char **argv)
 	}
 	trace_opts_t topts = { .format = o.format, .page_shift = log2_of(o.cfg.page_size),
 			       .va_bits = o.cfg.va_bits };
-	int rc = trace_open(&tr, path, &topts, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "vmlab run: %s\n", err);
-		status = CLI_EXIT_USAGE;
+	status = cli_trace_open(&src, "run", &o, &topts);
+	if (status)
 		goto out;
+	status = run_simulate(&o, src.tr, &vm);
+	trace_format_t fmt = trace_format(src.tr);
+	if (src.pid) {
+		/* the program's own failure is not the simulation's, unless
+		 * nothing was recorded (valgrind missing, no such program) */
+		int prog = cli_trace_close(&src);
+		if (prog && status == CLI_EXIT_OK && vm_stats(vm)->references == 0) {
+			fprintf(stderr, "vmlab run: %s: nothing recorded (exit status %d)\n",
+				o.args[0], prog);
+			status = CLI_EXIT_FAIL;
+		} else if (prog && status == CLI_EXIT_OK) {
+			fprintf(stderr, "vmlab run: note: %s exited with status %d\n", o.args[0], prog);
+		}
 	}
-	status = run_simulate(&o, tr, &vm);
 	if (status == CLI_EXIT_OK) {
 		if (o.json)
-			report_json(vm, &o, trace_name(tr), trace_format_name(trace_format(tr)));
+			report_json(vm, &o, src.name, trace_format_name(fmt));
 		else
-			report_text(vm, &o, trace_name(tr), trace_format_name(trace_format(tr)));
+			report_text(vm, &o, src.name, trace_format_name(fmt));
 	}
 out:
-	if (tr)
-		trace_close(tr);
+	cli_trace_close(&src);
 	vm_destroy(vm);
 	free(o.args);
 	return status;

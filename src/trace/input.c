@@ -187,6 +187,36 @@ fail:
 	return rc;
 }
 
+int trace_input_open_fd(trace_input_t **out, int fd, const char *name, char *err,
+			size_t errlen)
+{
+	*out = NULL;
+	trace_input_t *in = calloc(1, sizeof *in);
+	char *copy = strdup(name);
+	if (!in || !copy) {
+		free(in);
+		free(copy);
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return VM_ENOMEM;
+	}
+	in->fd = fd;
+	in->name = copy;
+	int rc = 0;
+	if (read_magic(in) < 0) {
+		rc = errno_code(errno);
+		snprintf(err, errlen, "%s: %s", in->name, strerror(errno));
+	} else if ((rc = start_codec(in)) < 0) {
+		snprintf(err, errlen, "%s: out of memory", in->name);
+	}
+	if (rc < 0) {
+		trace_input_close(in);
+		return rc;
+	}
+	*out = in;
+	return 0;
+}
+
 /* Plain input: the sniffed bytes first, then read(2) into buf directly. */
 static long plain_read(trace_input_t *in, unsigned char *buf, size_t cap)
 {

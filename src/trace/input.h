@@ -18,6 +18,11 @@ typedef struct trace_input trace_input_t;
 int trace_input_open(trace_input_t **out, const char *path, char *err,
 		     size_t errlen);
 
+/* The same on a descriptor already open (a pipe), shown as name; closed by
+ * trace_input_close. */
+int trace_input_open_fd(trace_input_t **out, int fd, const char *name, char *err,
+			size_t errlen);
+
 /* Read up to cap decompressed bytes into buf (cap > 0).  Returns how many
  * (0 only at the clean end of input) or a negative vm_err_t, after which
  * trace_input_error() says what went wrong, without the file name.  Bytes

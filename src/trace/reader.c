@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "formats.h"
 #include "input.h"
 #include "trace.h"
 #include "../util/vmerr.h"
@@ -34,6 +36,7 @@
 
 struct trace_reader {
 	trace_input_t *in;
+	trace_bin_t *bin;       /* the decoder of a binary format, or NULL */
 	trace_format_t format;  /* AUTO until detected */
 	unsigned page_shift;
 	unsigned va_bits;
@@ -254,6 +257,7 @@ typedef enum guess {
 	GUESS_LACKEY,
 	GUESS_TEXT,
 	GUESS_PAGES,
+	GUESS_DIN,
 } guess_t;
 
 static bool is_lackey_start(const char *s)
@@ -284,7 +288,7 @@ static guess_t classify(const char *s, const char *e, bool complete)
 		return t[1] == ' ' || t[1] == '\t' ? GUESS_TEXT : GUESS_UNKNOWN;
 	}
 	if (*t >= '0' && *t <= '9')
-		return GUESS_PAGES;
+		return trace_din_looks(s, e) ? GUESS_DIN : GUESS_PAGES;
 	return GUESS_UNKNOWN;
 }
 
@@ -304,6 +308,28 @@ static int grow(trace_reader_t *r, uint64_t line)
 	return 0;
 }
 
+/* Do the n bytes at s start like vmt's magic?  1 yes, 0 no, -1 too few
+ * bytes to tell (and more may come). */
+static int is_vmt_start(const char *s, size_t n, bool eof)
+{
+	size_t k = n < 4 ? n : 4;
+	if (memcmp(s, VMT_MAGIC, k) != 0)
+		return 0;
+	return k == 4 ? 1 : eof ? 0 : -1;
+}
+
+/* Hand the input, and the bytes buffered but not parsed, to the binary
+ * decoder of fmt.  Returns 0 or an error. */
+static int start_bin(trace_reader_t *r, trace_format_t fmt)
+{
+	r->format = fmt;
+	if (trace_bin_open(&r->bin, r->in, fmt, r->page_shift, r->va_bits,
+			   r->buf + r->pos, r->end - r->pos) < 0)
+		return fail(r, VM_ENOMEM, r->line, "out of memory");
+	r->pos = r->limit = r->end;
+	return 0;
+}
+
 /* Decide the format from the first line that is not blank, a comment or a
  * "==" line, without consuming anything.  An empty trace leaves the format
  * AUTO with eof set.  Returns 0 or an error. */
@@ -314,6 +340,11 @@ static int detect(trace_reader_t *r)
 	for (;;) {
 		const char *s = r->buf + r->pos + off;
 		const char *e = r->buf + r->end;
+		int vmt = off == 0 ? is_vmt_start(s, (size_t)(e - s), r->eof) : 0;
+		if (vmt > 0)
+			return start_bin(r, TRACE_FMT_VMT);
+		if (vmt < 0)
+			goto more;
 		const char *nl = memchr(s, '\n', (size_t)(e - s));
 		guess_t g = classify(s, nl ? nl : e, nl != NULL);
 		switch (g) {
@@ -335,7 +366,11 @@ static int detect(trace_reader_t *r)
 		case GUESS_PAGES:
 			r->format = TRACE_FMT_PAGES;
 			return 0;
+		case GUESS_DIN:
+			r->format = TRACE_FMT_DIN;
+			return 0;
 		}
+	more:
 		if (r->eof) {
 			/* only skipped lines: an empty trace */
 			r->pos = r->limit = r->end;
@@ -701,6 +736,28 @@ static size_t read_pages(trace_reader_t *r, trace_access_t *out, size_t cap)
 	}
 }
 
+/* Parse din lines in [pos, limit) into out, like parse_lackey. */
+static size_t parse_din(trace_reader_t *r, trace_access_t *out, size_t cap)
+{
+	const char *p = r->buf + r->pos;
+	const char *lim = r->buf + r->limit;
+	size_t n = 0;
+	char why[160];
+	while (n < cap && p < lim) {
+		const char *next;
+		int rc = trace_din_line(p, r->va_max, &out[n], &next, why, sizeof why);
+		if (rc < 0) {
+			fail(r, rc, r->line, "%s", why);
+			break;
+		}
+		n += (size_t)rc;
+		r->line++;
+		p = next;
+	}
+	r->pos = (size_t)(p - r->buf);
+	return n;
+}
+
 /* Fill out from a line format, refilling the buffer as needed. */
 static size_t read_lines(trace_reader_t *r, trace_access_t *out, size_t cap)
 {
@@ -708,6 +765,8 @@ static size_t read_lines(trace_reader_t *r, trace_access_t *out, size_t cap)
 	while (n < cap && need_line(r) > 0) {
 		if (r->format == TRACE_FMT_LACKEY)
 			n += parse_lackey(r, out + n, cap - n);
+		else if (r->format == TRACE_FMT_DIN)
+			n += parse_din(r, out + n, cap - n);
 		else
 			n += parse_text(r, out + n, cap - n);
 		if (r->err)
@@ -719,6 +778,11 @@ static size_t read_lines(trace_reader_t *r, trace_access_t *out, size_t cap)
 /* ------------------------------------------------------------------ */
 /* Public interface                                                    */
 /* ------------------------------------------------------------------ */
+
+static bool is_oracle_name(const char *path);
+static int reader_start(trace_reader_t **out, trace_input_t *in, trace_format_t fmt,
+			const trace_opts_t *opts, char *err, size_t errlen);
+static long read_bin(trace_reader_t *r, trace_access_t *buf, size_t cap);
 
 int trace_open(trace_reader_t **out, const char *path, const trace_opts_t *opts,
 	       char *err, size_t errlen)
@@ -736,27 +800,66 @@ int trace_open(trace_reader_t **out, const char *path, const trace_opts_t *opts,
 			 opts->page_shift);
 		return VM_EINVAL;
 	}
-	if ((unsigned)opts->format > TRACE_FMT_PAGES) {
+	if ((unsigned)opts->format > TRACE_FMT_DIN) {
 		snprintf(err, errlen, "%s: unknown trace format %d", name,
 			 (int)opts->format);
 		return VM_EINVAL;
 	}
 
+	trace_input_t *in;
+	int rc = trace_input_open(&in, path, err, errlen);
+	if (rc < 0)
+		return rc;
+	trace_format_t fmt = opts->format;
+	if (fmt == TRACE_FMT_AUTO && is_oracle_name(path))
+		fmt = TRACE_FMT_ORACLE;
+	return reader_start(out, in, fmt, opts, err, errlen);
+}
+
+int trace_open_fd(trace_reader_t **out, int fd, const char *name,
+		  const trace_opts_t *opts, char *err, size_t errlen)
+{
+	assert(out && opts && name);
+	*out = NULL;
+	if (opts->va_bits < 1 || opts->va_bits > 64 || opts->page_shift >= 64 ||
+	    (unsigned)opts->format > TRACE_FMT_DIN) {
+		close(fd);
+		snprintf(err, errlen, "%s: bad trace options", name);
+		return VM_EINVAL;
+	}
+	trace_input_t *in;
+	int rc = trace_input_open_fd(&in, fd, name, err, errlen);
+	if (rc < 0)
+		return rc;
+	return reader_start(out, in, opts->format, opts, err, errlen);
+}
+
+/* Does the file name say oracleGeneral (libCacheSim's names, as
+ * "x.oracleGeneral.bin.zst", ".oracleGeneral.sample10")? */
+static bool is_oracle_name(const char *path)
+{
+	if (!path)
+		return false;
+	const char *base = strrchr(path, '/');
+	return strcasestr(base ? base + 1 : path, ".oracleGeneral") != NULL;
+}
+
+/* Build the reader around an open input; a binary format given by name
+ * gets its decoder now.  Closes in on failure. */
+static int reader_start(trace_reader_t **out, trace_input_t *in, trace_format_t fmt,
+			const trace_opts_t *opts, char *err, size_t errlen)
+{
 	trace_reader_t *r = calloc(1, sizeof *r);
 	char *buf = malloc(BUF_SIZE + 1);
 	if (!r || !buf) {
 		free(r);
 		free(buf);
-		snprintf(err, errlen, "%s: out of memory", name);
+		snprintf(err, errlen, "%s: out of memory", trace_input_name(in));
+		trace_input_close(in);
 		return VM_ENOMEM;
 	}
-	int rc = trace_input_open(&r->in, path, err, errlen);
-	if (rc < 0) {
-		free(r);
-		free(buf);
-		return rc;
-	}
-	r->format = opts->format;
+	r->in = in;
+	r->format = fmt;
 	r->page_shift = opts->page_shift;
 	r->va_bits = opts->va_bits;
 	r->va_max = opts->va_bits == 64 ? UINT64_MAX
@@ -764,6 +867,11 @@ int trace_open(trace_reader_t **out, const char *path, const trace_opts_t *opts,
 	r->buf = buf;
 	r->cap = BUF_SIZE;
 	r->line = 1;
+	if ((fmt == TRACE_FMT_VMT || fmt == TRACE_FMT_ORACLE) && start_bin(r, fmt) < 0) {
+		snprintf(err, errlen, "%s: out of memory", trace_input_name(in));
+		trace_close(r);
+		return VM_ENOMEM;
+	}
 	*out = r;
 	return 0;
 }
@@ -779,6 +887,8 @@ long trace_read(trace_reader_t *r, trace_access_t *buf, size_t cap)
 		if (r->format == TRACE_FMT_AUTO)
 			return 0;   /* empty trace */
 	}
+	if (r->bin)
+		return read_bin(r, buf, cap);
 	if (cap > LONG_MAX)
 		cap = LONG_MAX;
 	size_t n = r->format == TRACE_FMT_PAGES ? read_pages(r, buf, cap)
@@ -786,6 +896,17 @@ long trace_read(trace_reader_t *r, trace_access_t *buf, size_t cap)
 	if (n == 0 && r->err)
 		return r->err;
 	return (long)n;
+}
+
+/* A binary format: its decoder's accesses, and its error made ours. */
+static long read_bin(trace_reader_t *r, trace_access_t *buf, size_t cap)
+{
+	long n = trace_bin_read(r->bin, buf, cap);
+	if (n < 0) {
+		snprintf(r->msg, sizeof r->msg, "%s", trace_bin_error(r->bin));
+		r->err = (int)n;
+	}
+	return n;
 }
 
 const char *trace_error(const trace_reader_t *r)
@@ -807,6 +928,7 @@ void trace_close(trace_reader_t *r)
 {
 	if (!r)
 		return;
+	trace_bin_close(r->bin);
 	trace_input_close(r->in);
 	free(r->buf);
 	free(r);
@@ -819,6 +941,9 @@ const char *trace_format_name(trace_format_t f)
 	case TRACE_FMT_LACKEY: return "lackey";
 	case TRACE_FMT_TEXT: return "text";
 	case TRACE_FMT_PAGES: return "pages";
+	case TRACE_FMT_VMT: return "vmt";
+	case TRACE_FMT_ORACLE: return "oracleGeneral";
+	case TRACE_FMT_DIN: return "din";
 	}
 	return "?";
 }
@@ -827,7 +952,12 @@ int trace_format_parse(const char *name, trace_format_t *out)
 {
 	static const trace_format_t all[] = {
 		TRACE_FMT_AUTO, TRACE_FMT_LACKEY, TRACE_FMT_TEXT, TRACE_FMT_PAGES,
+		TRACE_FMT_VMT, TRACE_FMT_ORACLE, TRACE_FMT_DIN,
 	};
+	if (strcmp(name, "oracle") == 0) {
+		*out = TRACE_FMT_ORACLE;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		if (strcmp(name, trace_format_name(all[i])) == 0) {
 			*out = all[i];

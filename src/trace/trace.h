@@ -16,6 +16,13 @@
  *   pages   decimal page numbers separated by commas, spaces or new lines;
  *           "Nw" marks a write; page N is the address N << page_shift, size 1,
  *           pid 0; '#' starts a comment.
+ *   vmt     vmlab's binary format (docs/trace-format.md), recognised by its
+ *           magic; binary.c.
+ *   oracleGeneral  libCacheSim's 24-byte records, each a read of page obj_id
+ *           by pid 0; chosen by name (--format) or a file name containing
+ *           ".oracleGeneral".
+ *   din     Dinero's "LABEL ADDR" lines (0 read, 1 write, 2 ifetch, 1 byte);
+ *           din.c.
  * Files compressed with gzip or zstd are recognised by their magic bytes and
  * read transparently, from a path or from stdin.
  */
@@ -45,6 +52,9 @@ typedef enum trace_format {
 	TRACE_FMT_LACKEY,
 	TRACE_FMT_TEXT,
 	TRACE_FMT_PAGES,
+	TRACE_FMT_VMT,
+	TRACE_FMT_ORACLE,
+	TRACE_FMT_DIN,
 } trace_format_t;
 
 typedef struct trace_opts {
@@ -78,10 +88,15 @@ const char *trace_name(const trace_reader_t *r);
 
 void trace_close(trace_reader_t *r);
 
-/* "lackey", "text", "pages" or "auto". */
+/* Open a pipe or other file descriptor already open for reading, shown as
+ * name; the reader closes fd.  Otherwise as trace_open. */
+int trace_open_fd(trace_reader_t **out, int fd, const char *name,
+		  const trace_opts_t *opts, char *err, size_t errlen);
+
+/* "lackey", "text", "pages", "vmt", "oracleGeneral", "din" or "auto". */
 const char *trace_format_name(trace_format_t f);
 
-/* Parse a format name; returns 0 or VM_ENOENT. */
+/* Parse a format name ("oracle" too); returns 0 or VM_ENOENT. */
 int trace_format_parse(const char *name, trace_format_t *out);
 
 #endif

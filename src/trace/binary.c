@@ -1,0 +1,384 @@
+/* binary.c - the binary trace formats: vmt and libCacheSim's oracleGeneral.
+ *
+ * Decompressed bytes sit in one buffer of BIN_BUF bytes followed by BIN_PAD
+ * zero bytes.  A vmt record is at most VMT_RECORD_MAX bytes, so the decoder
+ * reads a whole record without a bounds check whenever that many bytes are
+ * buffered or the input has ended: past the end it reads zeros, which stop
+ * every varint, and one comparison after the record tells that it was cut
+ * short.  The format is chosen once per trace_bin_read call, never per
+ * record.  Offsets in messages count decompressed bytes from the start of
+ * the stream (for an uncompressed file, its bytes).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+#include "../util/vmerr.h"
+
+#define BIN_BUF ((size_t)1 << 20)
+#define BIN_PAD 32
+_Static_assert(BIN_PAD >= VMT_RECORD_MAX, "a record read past the end stays in the pad");
+
+struct trace_bin {
+	trace_input_t *in;
+	trace_format_t fmt;
+	unsigned page_shift;
+	unsigned va_bits;
+	uint64_t va_max;        /* 2^va_bits - 1 */
+	uint8_t *buf;           /* BIN_BUF + BIN_PAD bytes */
+	size_t pos, end;        /* unread bytes are [pos, end) */
+	uint64_t base;          /* offset of buf[0] in the decompressed stream */
+	bool eof;               /* the input has no more bytes */
+	bool header_done;       /* vmt: magic and version checked */
+	uint64_t prev[2];       /* vmt: last address of data (0) and ifetch (1) */
+	uint32_t pid;           /* vmt: pid of the records until the next P tag */
+	int err;                /* sticky error, 0 if none */
+	char msg[512];          /* "PATH: at byte N ...: what" */
+};
+
+static const uint8_t vmt_kinds[VMT_K_COUNT] = {
+	TRACE_READ, TRACE_WRITE, TRACE_IFETCH, TRACE_MODIFY,
+};
+
+/* Record "PATH: at byte OFF of the decompressed stream: message" unless an
+ * error is already recorded; returns the error in force. */
+static int bin_fail(trace_bin_t *b, int code, uint64_t off, const char *fmt, ...)
+{
+	if (b->err)
+		return b->err;
+	int n = snprintf(b->msg, sizeof b->msg, "%s: at byte %" PRIu64 " of the decompressed stream: ",
+			 trace_input_name(b->in), off);
+	if (n < 0 || (size_t)n >= sizeof b->msg)
+		n = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b->msg + n, sizeof b->msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	b->err = code;
+	return code;
+}
+
+int trace_bin_open(trace_bin_t **out, trace_input_t *in, trace_format_t fmt,
+		   unsigned page_shift, unsigned va_bits, const void *pending,
+		   size_t npending)
+{
+	*out = NULL;
+	trace_bin_t *b = calloc(1, sizeof *b);
+	uint8_t *buf = malloc(BIN_BUF + BIN_PAD);
+	if (!b || !buf || npending > BIN_BUF) {
+		free(b);
+		free(buf);
+		return VM_ENOMEM;
+	}
+	b->in = in;
+	b->fmt = fmt;
+	b->page_shift = page_shift;
+	b->va_bits = va_bits;
+	b->va_max = va_bits >= 64 ? UINT64_MAX : ((uint64_t)1 << va_bits) - 1;
+	b->buf = buf;
+	memcpy(buf, pending, npending);
+	b->end = npending;
+	memset(buf + b->end, 0, BIN_PAD);
+	*out = b;
+	return 0;
+}
+
+/* Move the unread bytes to the front and read until at least want bytes are
+ * unread (want <= BIN_BUF) or the input ends; the pad after them is zeroed.
+ * Returns 0 or the error (recorded at the offset where decoding failed). */
+static int bin_fill(trace_bin_t *b, size_t want)
+{
+	size_t rest = b->end - b->pos;
+	if (b->pos > 0) {
+		memmove(b->buf, b->buf + b->pos, rest);
+		b->base += b->pos;
+		b->pos = 0;
+		b->end = rest;
+	}
+	while (!b->eof && b->end < want) {
+		long got = trace_input_read(b->in, b->buf + b->end, BIN_BUF - b->end);
+		if (got < 0)
+			return bin_fail(b, (int)got, b->base + b->end, "%s",
+					trace_input_error(b->in));
+		if (got == 0)
+			b->eof = true;
+		b->end += (size_t)got;
+	}
+	memset(b->buf + b->end, 0, BIN_PAD);
+	return 0;
+}
+
+/* Report that va..va+size-1 is not below 2^va_bits (or wraps). */
+static __attribute__((cold, noinline)) int bin_range(trace_bin_t *b, uint64_t off, uint64_t va, uint64_t size)
+{
+	if (va <= b->va_max && size - 1 <= b->va_max - va)
+		return 0;
+	return bin_fail(b, VM_ERANGE, off, "address 0x%" PRIx64 " (size %" PRIu64
+			") overflows a %u-bit virtual address", va, size, b->va_bits);
+}
+
+/* ------------------------------------------------------------------ */
+/* vmt                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Decode the LEB128 varint at p into *v.  Returns the byte after it, or
+ * NULL when it runs past 10 bytes or 64 bits. */
+static inline const uint8_t *vmt_varint(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = p[0];
+	if (x < 0x80) {
+		*v = x;
+		return p + 1;
+	}
+	x &= 0x7f;
+	for (unsigned i = 1, s = 7; i < 9; i++, s += 7) {
+		uint64_t c = p[i];
+		x |= (c & 0x7f) << s;
+		if (c < 0x80) {
+			*v = x;
+			return p + i + 1;
+		}
+	}
+	if (p[9] > 1)
+		return NULL;
+	*v = x | (uint64_t)p[9] << 63;
+	return p + 10;
+}
+
+/* Check the header: magic, then the version byte. */
+static int vmt_header(trace_bin_t *b)
+{
+	if (bin_fill(b, VMT_MAGIC_LEN + 1) < 0)
+		return b->err;
+	const uint8_t *p = b->buf + b->pos;
+	size_t have = b->end - b->pos;
+	for (size_t i = 0; i < VMT_MAGIC_LEN; i++) {
+		if (i == have)
+			return bin_fail(b, VM_EINVAL, b->base + i, "truncated vmt header "
+					"(%zu of %d magic bytes)", have, VMT_MAGIC_LEN);
+		if (p[i] != (uint8_t)VMT_MAGIC[i])
+			return bin_fail(b, VM_EINVAL, b->base + i, "bad magic: not a vmt trace");
+	}
+	if (have == VMT_MAGIC_LEN)
+		return bin_fail(b, VM_EINVAL, b->base + VMT_MAGIC_LEN,
+				"truncated vmt header (no version byte)");
+	if (p[VMT_MAGIC_LEN] != VMT_VERSION)
+		return bin_fail(b, VM_EINVAL, b->base + VMT_MAGIC_LEN, "vmt version %u is not "
+				"supported (this vmlab reads version %d)", p[VMT_MAGIC_LEN], VMT_VERSION);
+	b->pos += VMT_MAGIC_LEN + 1;
+	b->header_done = true;
+	return 0;
+}
+
+/* The record at rec ran past the end of the data: name the field cut. */
+static __attribute__((cold, noinline)) int vmt_cut(trace_bin_t *b, const uint8_t *rec)
+{
+	const uint8_t *e = b->buf + b->end, *p = rec + 1;
+	unsigned tag = rec[0];
+	const char *field = "address";
+	uint64_t v;
+	if (tag & VMT_TAG_PID) {
+		if (vmt_varint(p, &v) > e) {
+			field = "pid";
+			goto out;
+		}
+		p = vmt_varint(p, &v);
+	}
+	if (!(tag >> VMT_SIZE_SHIFT)) {
+		if (vmt_varint(p, &v) > e) {
+			field = "size";
+			goto out;
+		}
+		p = vmt_varint(p, &v);
+	}
+out:
+	return bin_fail(b, VM_EINVAL, b->base + (uint64_t)(p - b->buf),
+			"truncated varint (the %s of the record at byte %" PRIu64 ")", field,
+			b->base + (uint64_t)(rec - b->buf));
+}
+
+/* A record that failed a check: say which, and where its field starts. */
+static __attribute__((cold, noinline)) int vmt_bad(trace_bin_t *b, const uint8_t *rec, const uint8_t *field,
+		   const char *what)
+{
+	return bin_fail(b, VM_EINVAL, b->base + (uint64_t)(field - b->buf),
+			"%s (record at byte %" PRIu64 ")", what,
+			b->base + (uint64_t)(rec - b->buf));
+}
+
+/* Decode whole records from [pos, end) into out, at most cap.  The caller
+ * made sure a record starting before safe is in the buffer or the input has
+ * ended.  Stops at an error (recorded). */
+static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
+{
+	const uint8_t *p = b->buf + b->pos;
+	const uint8_t *const e = b->buf + b->end, *const lim = b->buf + safe;
+	uint64_t prev_d = b->prev[0], prev_x = b->prev[1];
+	const uint64_t va_max = b->va_max;
+	uint32_t pid = b->pid;
+	size_t n = 0;
+	while (n < cap && p < lim) {
+		const uint8_t *rec = p, *f;
+		unsigned tag = *p++;
+		unsigned k = tag & VMT_KIND_MASK;
+		uint64_t size = tag >> VMT_SIZE_SHIFT, v;
+		if (k >= VMT_K_COUNT) {
+			vmt_bad(b, rec, rec, "unknown record kind");
+			break;
+		}
+		if (tag & VMT_TAG_PID) {
+			f = p;
+			if (!(p = vmt_varint(p, &v))) {
+				vmt_bad(b, rec, f, "varint longer than 64 bits");
+				break;
+			}
+			if (v > UINT32_MAX && p <= e) {
+				vmt_bad(b, rec, f, "pid does not fit in 32 bits");
+				break;
+			}
+			pid = (uint32_t)v;
+		}
+		if (!size) {
+			f = p;
+			if (!(p = vmt_varint(p, &size))) {
+				vmt_bad(b, rec, f, "varint longer than 64 bits");
+				break;
+			}
+			if ((size == 0 || size > VMT_SIZE_MAX) && p <= e) {
+				vmt_bad(b, rec, f, size ? "size larger than 2^31" : "size 0");
+				break;
+			}
+		}
+		f = p;
+		if (!(p = vmt_varint(p, &v))) {
+			vmt_bad(b, rec, f, "varint longer than 64 bits");
+			break;
+		}
+		if (p > e) {
+			vmt_cut(b, rec);
+			break;
+		}
+		uint64_t delta = (v >> 1) ^ (0 - (v & 1));   /* zigzag */
+		uint64_t va;
+		if (k == VMT_K_IFETCH) {
+			va = prev_x + delta;
+			prev_x = va + size;
+		} else {
+			va = prev_d += delta;
+		}
+		if (va > va_max || size - 1 > va_max - va) {
+			bin_range(b, b->base + (uint64_t)(rec - b->buf), va, size);
+			break;
+		}
+		out[n].va = va;
+		out[n].size = (uint32_t)size;
+		out[n].pid = pid;
+		out[n].kind = vmt_kinds[k];
+		n++;
+	}
+	if (!b->err)
+		b->pos = (size_t)(p - b->buf);
+	b->prev[0] = prev_d;
+	b->prev[1] = prev_x;
+	b->pid = pid;
+	return n;
+}
+
+static long vmt_read(trace_bin_t *b, trace_access_t *out, size_t cap)
+{
+	if (!b->header_done && vmt_header(b) < 0)
+		return b->err;
+	size_t n = 0;
+	while (n < cap) {
+		if (b->end - b->pos < VMT_RECORD_MAX && !b->eof && bin_fill(b, BIN_BUF) < 0)
+			break;
+		if (b->pos == b->end)
+			break;   /* the end of the trace */
+		size_t safe = b->eof ? b->end : b->end - (VMT_RECORD_MAX - 1);
+		n += vmt_decode(b, out + n, cap - n, safe);
+		if (b->err)
+			break;
+	}
+	return n ? (long)n : b->err;
+}
+
+/* ------------------------------------------------------------------ */
+/* oracleGeneral                                                       */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t le64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* Each 24-byte record is one read of page obj_id by pid 0; the timestamp,
+ * size and next access are ignored. */
+static long oracle_read(trace_bin_t *b, trace_access_t *out, size_t cap)
+{
+	size_t n = 0;
+	while (n < cap) {
+		if (b->end - b->pos < ORACLE_RECORD && !b->eof && bin_fill(b, BIN_BUF) < 0)
+			break;
+		size_t have = b->end - b->pos;
+		if (have == 0)
+			break;
+		if (have < ORACLE_RECORD) {
+			bin_fail(b, VM_EINVAL, b->base + b->pos, "truncated oracleGeneral "
+				 "record (%zu of %d bytes)", have, ORACLE_RECORD);
+			break;
+		}
+		size_t k = have / ORACLE_RECORD;
+		if (k > cap - n)
+			k = cap - n;
+		const uint8_t *p = b->buf + b->pos;
+		for (size_t i = 0; i < k; i++, p += ORACLE_RECORD) {
+			uint64_t id = le64(p + 4);
+			uint64_t va = id << b->page_shift;
+			if ((va >> b->page_shift) != id || va > b->va_max) {
+				bin_fail(b, VM_ERANGE, b->base + (uint64_t)(p - b->buf) + 4,
+					 "object id %" PRIu64 " is beyond a %u-bit virtual address "
+					 "with %u-byte pages", id, b->va_bits, 1u << b->page_shift);
+				break;
+			}
+			out[n].va = va;
+			out[n].size = 1;
+			out[n].pid = 0;
+			out[n].kind = TRACE_READ;
+			n++;
+		}
+		b->pos = (size_t)(p - b->buf);
+		if (b->err)
+			break;
+	}
+	return n ? (long)n : b->err;
+}
+
+long trace_bin_read(trace_bin_t *b, trace_access_t *buf, size_t cap)
+{
+	if (b->err)
+		return b->err;
+	if (cap > (size_t)1 << 30)
+		cap = (size_t)1 << 30;
+	return b->fmt == TRACE_FMT_VMT ? vmt_read(b, buf, cap) : oracle_read(b, buf, cap);
+}
+
+const char *trace_bin_error(const trace_bin_t *b)
+{
+	return b->err ? b->msg : "";
+}
+
+void trace_bin_close(trace_bin_t *b)
+{
+	if (!b)
+		return;
+	free(b->buf);
+	free(b);
+}

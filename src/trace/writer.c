@@ -1,0 +1,317 @@
+/* writer.c - writing traces: vmt (docs/trace-format.md), lackey, text.
+ *
+ * Records are encoded into stage[]; for vmt, zstd compresses stage[] into
+ * zout[] as it fills, streaming, so memory stays bounded whatever the trace
+ * length.  Output goes out by write(2) in large blocks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "formats.h"
+#include "writer.h"
+#include "../util/vmerr.h"
+
+#define STAGE_SIZE ((size_t)1 << 18)   /* encoded bytes before compression */
+#define STAGE_ROOM 128                  /* the longest encoded access (text M: two lines) fits */
+#define VMT_LEVEL 9                     /* zstd level: 3x smaller than lackey.zst, fast enough for record */
+
+struct trace_writer {
+	trace_format_t fmt;
+	int fd;
+	char *path;             /* as given, or "<stdout>" */
+	char *tmp;              /* the temporary file renamed to path, or NULL */
+	bool finished;
+	uint8_t *stage;
+	size_t staged;
+	ZSTD_CCtx *zc;          /* vmt only */
+	uint8_t *zout;
+	size_t zout_size;
+	uint64_t prev[2];       /* vmt: last data and ifetch address */
+	uint32_t pid;           /* vmt: pid of the last record */
+	uint64_t count, bytes;
+	int err;
+	char msg[512];
+};
+
+/* Record "PATH: message" unless an error is already recorded; returns the
+ * error in force. */
+static int wr_fail(trace_writer_t *w, int code, const char *fmt, ...)
+{
+	if (w->err)
+		return w->err;
+	int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path);
+	if (n < 0 || (size_t)n >= sizeof w->msg)
+		n = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	w->err = code;
+	return code;
+}
+
+trace_format_t trace_writer_format_for(const char *path)
+{
+	size_t n = strlen(path);
+	if (n >= 7 && strcmp(path + n - 7, ".lackey") == 0)
+		return TRACE_FMT_LACKEY;
+	if (n >= 4 && strcmp(path + n - 4, ".txt") == 0)
+		return TRACE_FMT_TEXT;
+	return TRACE_FMT_VMT;
+}
+
+/* write(2) all of buf, retrying short writes and EINTR. */
+static int wr_out(trace_writer_t *w, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t k = write(w->fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return wr_fail(w, VM_EIO, "write error: %s",
+				       k < 0 ? strerror(errno) : "nothing written");
+		p += k;
+		len -= (size_t)k;
+		w->bytes += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Compress (vmt) or write out what is staged; mode ZSTD_e_end finishes the
+ * zstd frame. */
+static int wr_flush(trace_writer_t *w, ZSTD_EndDirective mode)
+{
+	if (w->err)
+		return w->err;
+	if (!w->zc) {
+		int rc = w->staged ? wr_out(w, w->stage, w->staged) : 0;
+		w->staged = 0;
+		return rc;
+	}
+	ZSTD_inBuffer in = { w->stage, w->staged, 0 };
+	for (;;) {
+		ZSTD_outBuffer out = { w->zout, w->zout_size, 0 };
+		size_t left = ZSTD_compressStream2(w->zc, &out, &in, mode);
+		if (ZSTD_isError(left))
+			return wr_fail(w, VM_ENOMEM, "zstd: %s", ZSTD_getErrorName(left));
+		if (out.pos && wr_out(w, w->zout, out.pos) < 0)
+			return w->err;
+		if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
+			break;
+	}
+	w->staged = 0;
+	return 0;
+}
+
+/* Create the output: stdout, the file itself when it is not a regular
+ * file, else a temporary file beside it. */
+static int wr_create(trace_writer_t *w, const char *path)
+{
+	if (strcmp(path, "-") == 0) {
+		w->fd = STDOUT_FILENO;
+		return 0;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		w->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (w->fd < 0)
+			return wr_fail(w, VM_EIO, "%s", strerror(errno));
+		return 0;
+	}
+	size_t n = strlen(path);
+	w->tmp = malloc(n + sizeof ".tmpXXXXXX");
+	if (!w->tmp)
+		return wr_fail(w, VM_ENOMEM, "out of memory");
+	memcpy(w->tmp, path, n);
+	memcpy(w->tmp + n, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		int e = errno;
+		free(w->tmp);
+		w->tmp = NULL;
+		return wr_fail(w, VM_EIO, "cannot create: %s", strerror(e));
+	}
+	/* mkstemp makes 0600; give the file the mode a plain create would */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(w->fd, 0666 & ~mask);
+	return 0;
+}
+
+int trace_writer_open(trace_writer_t **out, const char *path, trace_format_t fmt,
+		      char *err, size_t errlen)
+{
+	*out = NULL;
+	trace_writer_t *w = calloc(1, sizeof *w);
+	if (!w || !(w->path = strdup(strcmp(path, "-") ? path : "<stdout>"))) {
+		free(w);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return VM_ENOMEM;
+	}
+	w->fmt = fmt;
+	w->fd = -1;
+	int rc = 0;
+	if (fmt != TRACE_FMT_VMT && fmt != TRACE_FMT_LACKEY && fmt != TRACE_FMT_TEXT)
+		rc = wr_fail(w, VM_ENOTSUP, "cannot write %s traces (only vmt, lackey, text)",
+			     trace_format_name(fmt));
+	if (!rc && !(w->stage = malloc(STAGE_SIZE)))
+		rc = wr_fail(w, VM_ENOMEM, "out of memory");
+	if (!rc && fmt == TRACE_FMT_VMT) {
+		w->zc = ZSTD_createCCtx();
+		w->zout_size = ZSTD_CStreamOutSize();
+		w->zout = malloc(w->zout_size);
+		if (!w->zc || !w->zout)
+			rc = wr_fail(w, VM_ENOMEM, "out of memory");
+		else {
+			ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, VMT_LEVEL);
+			ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
+			memcpy(w->stage, VMT_MAGIC, VMT_MAGIC_LEN);
+			w->stage[VMT_MAGIC_LEN] = VMT_VERSION;
+			w->staged = VMT_MAGIC_LEN + 1;
+		}
+	}
+	if (!rc)
+		rc = wr_create(w, path);
+	if (rc) {
+		snprintf(err, errlen, "%s", w->msg);
+		trace_writer_free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+/* LEB128: 7 bits a byte, low bits first. */
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* One access as a vmt record at p; returns the byte after it. */
+static uint8_t *put_vmt(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
+{
+	unsigned k = a->kind == TRACE_READ ? VMT_K_READ : a->kind == TRACE_WRITE ? VMT_K_WRITE
+		   : a->kind == TRACE_IFETCH ? VMT_K_IFETCH : VMT_K_MODIFY;
+	unsigned tag = k | (a->size < 16 ? a->size << VMT_SIZE_SHIFT : 0);
+	if (a->pid != w->pid)
+		tag |= VMT_TAG_PID;
+	*p++ = (uint8_t)tag;
+	if (a->pid != w->pid)
+		p = put_varint(p, a->pid);
+	if (a->size >= 16)
+		p = put_varint(p, a->size);
+	w->pid = a->pid;
+	/* an instruction is predicted to follow the last one, data to be near
+	 * the last data access */
+	uint64_t *prev = &w->prev[k == VMT_K_IFETCH];
+	uint64_t d = a->va - *prev;
+	*prev = a->va + (k == VMT_K_IFETCH ? a->size : 0);
+	return put_varint(p, d << 1 ^ (0 - (d >> 63)));   /* zigzag */
+}
+
+/* One access as lackey or text lines at p. */
+static uint8_t *put_line(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
+{
+	char *s = (char *)p;
+	if (w->fmt == TRACE_FMT_LACKEY) {
+		const char *head = a->kind == TRACE_IFETCH ? "I " : a->kind == TRACE_READ ? " L"
+				 : a->kind == TRACE_WRITE ? " S" : " M";
+		return p + sprintf(s, "%s %08" PRIx64 ",%" PRIu32 "\n", head, a->va, a->size);
+	}
+	char pid[16] = "";
+	if (a->pid)
+		snprintf(pid, sizeof pid, " %" PRIu32, a->pid);
+	if (a->kind == TRACE_MODIFY) {   /* text has no M: the read, then the write */
+		s += sprintf(s, "R 0x%" PRIx64 " %" PRIu32 "%s\n", a->va, a->size, pid);
+		return (uint8_t *)s + sprintf(s, "W 0x%" PRIx64 " %" PRIu32 "%s\n", a->va, a->size, pid);
+	}
+	char kind = a->kind == TRACE_READ ? 'R' : a->kind == TRACE_WRITE ? 'W' : 'X';
+	return p + sprintf(s, "%c 0x%" PRIx64 " %" PRIu32 "%s\n", kind, a->va, a->size, pid);
+}
+
+int trace_writer_write(trace_writer_t *w, const trace_access_t *a, size_t n)
+{
+	if (w->err)
+		return w->err;
+	for (size_t i = 0; i < n; i++) {
+		if (w->staged > STAGE_SIZE - STAGE_ROOM && wr_flush(w, ZSTD_e_continue) < 0)
+			return w->err;
+		if (w->fmt == TRACE_FMT_LACKEY && a[i].pid != 0)
+			return wr_fail(w, VM_ENOTSUP, "access %" PRIu64 " is by pid %" PRIu32
+				       "; lackey traces have no pids (write vmt or text)",
+				       w->count + 1, a[i].pid);
+		uint8_t *p = w->stage + w->staged;
+		p = w->fmt == TRACE_FMT_VMT ? put_vmt(w, p, &a[i]) : put_line(w, p, &a[i]);
+		w->staged = (size_t)(p - w->stage);
+		w->count++;
+	}
+	return 0;
+}
+
+int trace_writer_finish(trace_writer_t *w)
+{
+	if (w->err || w->finished)
+		return w->err;
+	if (wr_flush(w, ZSTD_e_end) < 0)
+		return w->err;
+	if (w->fd != STDOUT_FILENO && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
+		return wr_fail(w, VM_EIO, "write error: %s", strerror(errno));
+	if (w->fd != STDOUT_FILENO) {
+		int rc = close(w->fd);
+		w->fd = -1;
+		if (rc < 0)
+			return wr_fail(w, VM_EIO, "write error: %s", strerror(errno));
+	}
+	if (w->tmp && rename(w->tmp, w->path) < 0)
+		return wr_fail(w, VM_EIO, "cannot rename %s into place: %s", w->tmp, strerror(errno));
+	free(w->tmp);
+	w->tmp = NULL;
+	w->finished = true;
+	return 0;
+}
+
+const char *trace_writer_error(const trace_writer_t *w)
+{
+	return w->err ? w->msg : "";
+}
+
+uint64_t trace_writer_count(const trace_writer_t *w)
+{
+	return w->count;
+}
+
+uint64_t trace_writer_bytes(const trace_writer_t *w)
+{
+	return w->bytes;
+}
+
+void trace_writer_free(trace_writer_t *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0 && w->fd != STDOUT_FILENO)
+		close(w->fd);
+	if (w->tmp)
+		unlink(w->tmp);
+	ZSTD_freeCCtx(w->zc);
+	free(w->zout);
+	free(w->stage);
+	free(w->tmp);
+	free(w->path);
+	free(w);
+}
