@@ -612,10 +612,14 @@ static void tp_direct_close(tp_direct_t *d)
 	free(d->priv);
 }
 
+/* What pick_victim is told when no particular page is coming in. */
+static const policy_page_t no_page = { .key = PAGE_KEY_NONE };
+
 /* on_fill then the access that follows it, as the machine does. */
 static void tp_load(tp_direct_t *d, frame_id_t f, uint64_t seq)
 {
-	d->ops->on_fill(d->state, f, seq);
+	policy_page_t pg = { .key = f, .seq = seq };
+	d->ops->on_fill(d->state, f, &pg);
 	if (d->ops->on_access)
 		d->ops->on_access(d->state, f, seq);
 }
@@ -630,18 +634,18 @@ Test(policy, direct_fifo)
 	tp_direct_t d = tp_direct_open("fifo", 4, NULL, 1);
 	for (frame_id_t f = 0; f < 4; f++)
 		tp_load(&d, f, f);
-	d.ops->on_evict(d.state, 1);            /* released: middle of the list */
-	cr_expect_eq(d.ops->pick_victim(d.state), 0);
-	d.ops->on_evict(d.state, 0);            /* the victim */
-	cr_expect_eq(d.ops->pick_victim(d.state), 2);
+	d.ops->on_evict(d.state, 1, POLICY_RELEASE);            /* released: middle of the list */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 0);
+	d.ops->on_evict(d.state, 0, POLICY_RELEASE);            /* the victim */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 2);
 	tp_load(&d, 1, 10);
-	d.ops->on_evict(d.state, 3);            /* released: the newest but one */
-	cr_expect_eq(d.ops->pick_victim(d.state), 2);
-	d.ops->on_evict(d.state, 2);
-	cr_expect_eq(d.ops->pick_victim(d.state), 1);
-	d.ops->on_evict(d.state, 1);            /* empty again, then reused */
+	d.ops->on_evict(d.state, 3, POLICY_RELEASE);            /* released: the newest but one */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 2);
+	d.ops->on_evict(d.state, 2, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 1);
+	d.ops->on_evict(d.state, 1, POLICY_RELEASE);            /* empty again, then reused */
 	tp_load(&d, 3, 11);
-	cr_expect_eq(d.ops->pick_victim(d.state), 3);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 3);
 	tp_direct_close(&d);
 }
 
@@ -651,17 +655,17 @@ Test(policy, direct_lru)
 	for (frame_id_t f = 0; f < 4; f++)
 		tp_load(&d, f, f);                  /* recency 0 1 2 3 */
 	tp_touch(&d, 0, 4);                     /* 1 2 3 0 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 1);
-	d.ops->on_evict(d.state, 2);            /* 1 3 0 */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 1);
+	d.ops->on_evict(d.state, 2, POLICY_RELEASE);            /* 1 3 0 */
 	tp_touch(&d, 1, 5);                     /* 3 0 1 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 3);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 3);
 	tp_touch(&d, 1, 6);                     /* already the newest: 3 0 1 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 3);
-	d.ops->on_evict(d.state, 3);            /* 0 1 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 0);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 3);
+	d.ops->on_evict(d.state, 3, POLICY_RELEASE);            /* 0 1 */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 0);
 	tp_load(&d, 2, 7);                      /* 0 1 2 */
 	tp_touch(&d, 0, 8);                     /* 1 2 0 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 1);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 1);
 	tp_direct_close(&d);
 }
 
@@ -670,29 +674,29 @@ Test(policy, direct_lfu)
 	tp_direct_t d = tp_direct_open("lfu", 6, NULL, 1);
 	for (frame_id_t f = 0; f < 6; f++)
 		tp_load(&d, f, f);                  /* all count 1, fill seq = f */
-	cr_expect_eq(d.ops->pick_victim(d.state), 0);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 0);
 	uint64_t seq = 6;
 	/* counts: frame 0:4, 1:3, 2:1, 3:2, 4:1, 5:5 */
 	for (int i = 0; i < 3; i++) tp_touch(&d, 0, seq++);
 	for (int i = 0; i < 2; i++) tp_touch(&d, 1, seq++);
 	tp_touch(&d, 3, seq++);
 	for (int i = 0; i < 4; i++) tp_touch(&d, 5, seq++);
-	cr_expect_eq(d.ops->pick_victim(d.state), 2);   /* count 1, older than 4 */
-	d.ops->on_evict(d.state, 2);
-	cr_expect_eq(d.ops->pick_victim(d.state), 4);
-	d.ops->on_evict(d.state, 0);                    /* released from the middle */
-	cr_expect_eq(d.ops->pick_victim(d.state), 4);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 2);   /* count 1, older than 4 */
+	d.ops->on_evict(d.state, 2, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 4);
+	d.ops->on_evict(d.state, 0, POLICY_RELEASE);                    /* released from the middle */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 4);
 	tp_touch(&d, 4, seq++);                         /* 4:2, 3:2; 3 is older */
-	cr_expect_eq(d.ops->pick_victim(d.state), 3);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 3);
 	tp_load(&d, 2, seq++);                          /* a fresh page: count 1 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 2);
-	d.ops->on_evict(d.state, 2);
-	d.ops->on_evict(d.state, 3);
-	cr_expect_eq(d.ops->pick_victim(d.state), 4);   /* 4:2 < 1:3 < 5:5 */
-	d.ops->on_evict(d.state, 4);
-	cr_expect_eq(d.ops->pick_victim(d.state), 1);
-	d.ops->on_evict(d.state, 1);
-	cr_expect_eq(d.ops->pick_victim(d.state), 5);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 2);
+	d.ops->on_evict(d.state, 2, POLICY_RELEASE);
+	d.ops->on_evict(d.state, 3, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 4);   /* 4:2 < 1:3 < 5:5 */
+	d.ops->on_evict(d.state, 4, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 1);
+	d.ops->on_evict(d.state, 1, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 5);
 	tp_direct_close(&d);
 }
 
@@ -707,21 +711,21 @@ Test(policy, direct_opt)
 	tp_direct_t d = tp_direct_open("opt", 6, next, 1);
 	for (frame_id_t f = 0; f < 6; f++)
 		tp_load(&d, f, f);
-	cr_expect_eq(d.ops->pick_victim(d.state), 2);   /* never, filled before 4 */
-	d.ops->on_evict(d.state, 2);
-	cr_expect_eq(d.ops->pick_victim(d.state), 4);
-	d.ops->on_evict(d.state, 0);                    /* released */
-	cr_expect_eq(d.ops->pick_victim(d.state), 4);
-	d.ops->on_evict(d.state, 4);
-	cr_expect_eq(d.ops->pick_victim(d.state), 1);   /* 1@12 > 5@11 > 3@7 */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 2);   /* never, filled before 4 */
+	d.ops->on_evict(d.state, 2, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 4);
+	d.ops->on_evict(d.state, 0, POLICY_RELEASE);                    /* released */
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 4);
+	d.ops->on_evict(d.state, 4, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 1);   /* 1@12 > 5@11 > 3@7 */
 	next[7] = 15;                                   /* seq 7 is frame 3's use */
 	tp_touch(&d, 3, 7);
-	cr_expect_eq(d.ops->pick_victim(d.state), 3);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 3);
 	next[11] = 13;
 	tp_touch(&d, 5, 11);                            /* 5@13, 1@12, 3@15 */
-	cr_expect_eq(d.ops->pick_victim(d.state), 3);
-	d.ops->on_evict(d.state, 3);
-	cr_expect_eq(d.ops->pick_victim(d.state), 5);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 3);
+	d.ops->on_evict(d.state, 3, POLICY_RELEASE);
+	cr_expect_eq(d.ops->pick_victim(d.state, &no_page), 5);
 	tp_direct_close(&d);
 }
 
@@ -735,14 +739,14 @@ Test(policy, direct_random_follows_the_documented_algorithm)
 		uint32_t n = 5;
 		for (frame_id_t f = 0; f < 5; f++)
 			tp_load(&d, f, f);
-		d.ops->on_evict(d.state, 1);    /* resident becomes 0 4 2 3 */
+		d.ops->on_evict(d.state, 1, POLICY_RELEASE);    /* resident becomes 0 4 2 3 */
 		resident[1] = resident[--n];
 		for (int k = 0; k < 50; k++) {
-			frame_id_t v = d.ops->pick_victim(d.state);
+			frame_id_t v = d.ops->pick_victim(d.state, &no_page);
 			frame_id_t want = resident[rng_below(&r, n)];
 			cr_assert_eq(v, want, "seed %llu, pick %d", (unsigned long long)seed, k);
 			/* evict it and refill the same frame: it moves to the end */
-			d.ops->on_evict(d.state, v);
+			d.ops->on_evict(d.state, v, POLICY_RELEASE);
 			uint32_t i = 0;
 			while (resident[i] != v)
 				i++;

@@ -107,7 +107,7 @@ int fault_evict(vm_machine_t *vm, uint32_t f)
 		return rc;
 	vm_event(vm, "evict frame %u vpn 0x%llx %s\n", f, (unsigned long long)vpn,
 		 dirty ? "dirty: written back" : "clean: dropped");
-	vm->pol->on_evict(vm->pol_state, f);
+	vm->pol->on_evict(vm->pol_state, f, POLICY_RECLAIM);
 	fr->used = 0;
 	idset_put(&vm->free_frames, f);
 	vm->st.evictions++;
@@ -154,11 +154,11 @@ static uint32_t oom_pick(vm_machine_t *vm)
  * Returns 0, VM_ENOSPC when nothing could be freed, or VM_EIO when writes
  * failed and nothing else could be freed (a failing disk is reported, not
  * answered by killing). */
-static int reclaim_one(vm_machine_t *vm, int allow_oom)
+static int reclaim_one(vm_machine_t *vm, const policy_page_t *incoming, int allow_oom)
 {
 	if (vm->st.resident_pages == 0)
 		return VM_ENOSPC;
-	frame_id_t victim = vm->pol->pick_victim(vm->pol_state);
+	frame_id_t victim = vm->pol->pick_victim(vm->pol_state, incoming);
 	assert(victim < vm->cfg.frames && vm->frames[victim].used);
 	int rc = fault_evict(vm, victim);
 	if ((rc != VM_ENOSPC && rc != VM_EIO) || !vm->cfg.bytes)
@@ -181,7 +181,7 @@ static int reclaim_one(vm_machine_t *vm, int allow_oom)
 	return sys_kill(vm, p, VM_PROC_OOM);
 }
 
-int fault_get_frame(vm_machine_t *vm, uint32_t *f)
+int fault_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f)
 {
 	/* Below the min watermark (or with nothing free) the faulting process
 	 * reclaims itself; trace mode has min 0: only when nothing is free. */
@@ -189,7 +189,7 @@ int fault_get_frame(vm_machine_t *vm, uint32_t *f)
 	       vm->free_frames.used == vm->free_frames.limit) {
 		if (vm->free_frames.used < vm->free_frames.limit && vm->st.resident_pages == 0)
 			break;
-		int rc = reclaim_one(vm, 1);
+		int rc = reclaim_one(vm, pg, 1);
 		if (rc)
 			return rc;
 		if (vm->cfg.bytes)
@@ -224,9 +224,10 @@ void fault_page_daemon(vm_machine_t *vm)
 	uint64_t free_now = vm->free_frames.limit - vm->free_frames.used;
 	if (free_now >= vm->cfg.wmark_low || vm->in_reclaim)
 		return;
+	policy_page_t ahead = { .key = PAGE_KEY_NONE, .seq = vm->st.references };
 	vm->in_reclaim = 1;
 	while (vm->free_frames.limit - vm->free_frames.used < vm->cfg.wmark_high &&
-	       reclaim_one(vm, 0) == VM_OK)
+	       reclaim_one(vm, &ahead, 0) == VM_OK)
 		vm->sys.daemon_reclaims++;
 	vm->in_reclaim = 0;
 }
@@ -241,7 +242,8 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 	if (rc)
 		return rc;
 	uint32_t f;
-	rc = fault_get_frame(vm, &f);
+	policy_page_t pg = { .key = policy_key(0, p, va >> vm->g.page_shift), .seq = seq };
+	rc = fault_get_frame(vm, &pg, &f);
 	if (rc)
 		return rc;
 	pte = phys_read64(&vm->phys, pte_pa); /* after reclaim, which may have changed it */
@@ -267,6 +269,6 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 	/* A and D stay clear: the retried access sets them, as hardware would. */
 	phys_write64(&vm->phys, pte_pa, pte_make(f, FAULT_ANON_FLAGS));
 	vm->procs[p].resident++;
-	vm->pol->on_fill(vm->pol_state, f, seq);
+	vm->pol->on_fill(vm->pol_state, f, &pg);
 	return VM_OK;
 }

@@ -51,7 +51,7 @@ void frame_release(vm_machine_t *vm, uint32_t f)
 {
 	frame_t *fr = &vm->frames[f];
 	assert(fr->used && fr->refs == 0 && fr->rmap == RMAP_NONE && fr->obj == OBJ_NONE);
-	vm->pol->on_evict(vm->pol_state, f);
+	vm->pol->on_evict(vm->pol_state, f, POLICY_RELEASE);
 	if (vm->phys.umem) /* junk, so that a stale use of the frame shows */
 		memset(phys_user_page(&vm->phys, f), 0x6b, geom_page_size(&vm->g));
 	*fr = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE, .obj = OBJ_NONE,

@@ -196,7 +196,7 @@ int fault_evict(vm_machine_t *vm, uint32_t f);
 /* A free frame: the lowest free one, or the policy's victim once evicted
  * (script mode: direct reclaim below the min watermark, the OOM killer when
  * nothing can be evicted). */
-int fault_get_frame(vm_machine_t *vm, uint32_t *f);
+int fault_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f);
 /* Undo fault_get_frame for a frame the policy was not told about yet. */
 void fault_put_frame(vm_machine_t *vm, uint32_t f);
 /* The page daemon: below the low watermark, reclaim up to the high one. */

@@ -56,10 +56,19 @@ static int map_frame(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 	return VM_OK;
 }
 
-/* A new frame for p; VM_EKILLED if reclaim's OOM killer chose p itself. */
-static int get_frame(vm_machine_t *vm, uint32_t p, uint32_t *f)
+/* What the policy is told of a page the current reference brings in: page
+ * `page` of process index or object `space` (file: a page-cache page). */
+static policy_page_t sys_page(const vm_machine_t *vm, int file, uint64_t space, uint64_t page)
 {
-	int rc = fault_get_frame(vm, f);
+	return (policy_page_t){ .key = policy_key(file, space, page), .seq = vm->st.references - 1,
+				.file = (uint8_t)file };
+}
+
+/* A new frame for p to hold pg; VM_EKILLED if reclaim's OOM killer chose p
+ * itself. */
+static int get_frame(vm_machine_t *vm, uint32_t p, const policy_page_t *pg, uint32_t *f)
+{
+	int rc = fault_get_frame(vm, pg, f);
 	if (rc)
 		return rc == VM_ENOSPC ? VM_ENOMEM : rc;
 	if (vm->procs[p].state != VM_PROC_ALIVE) {
@@ -69,8 +78,8 @@ static int get_frame(vm_machine_t *vm, uint32_t p, uint32_t *f)
 	return VM_OK;
 }
 
-/* Count a fault and tell the policy about a newly filled frame. */
-static void count_fault(vm_machine_t *vm, int major, uint32_t filled)
+/* Count a fault and tell the policy about a newly filled frame (pg). */
+static void count_fault(vm_machine_t *vm, int major, uint32_t filled, const policy_page_t *pg)
 {
 	vm->st.page_faults++;
 	if (major)
@@ -78,7 +87,7 @@ static void count_fault(vm_machine_t *vm, int major, uint32_t filled)
 	else
 		vm->st.minor_faults++;
 	if (filled != FRAME_NIL)
-		vm->pol->on_fill(vm->pol_state, filled, vm->st.references - 1);
+		vm->pol->on_fill(vm->pol_state, filled, pg);
 }
 
 /* Whether read-ahead may take a frame: only from frames free above the low
@@ -105,7 +114,8 @@ static void readahead_obj(vm_machine_t *vm, const vma_t *v, uint64_t va)
 				: pgoff >= ob->npages || obj_slot(vm, v->obj, pgoff) == SLOT_NONE)
 			break; /* nothing stored there to read */
 		uint32_t f;
-		if (pcache_find(vm, v->obj, pgoff) != FRAME_NIL || fault_get_frame(vm, &f))
+		policy_page_t pg = sys_page(vm, 1, v->obj, pgoff);
+		if (pcache_find(vm, v->obj, pgoff) != FRAME_NIL || fault_get_frame(vm, &pg, &f))
 			continue;
 		pcache_add(vm, f, v->obj, pgoff);
 		if (obj_read_page(vm, v->obj, pgoff, f)) { /* the fault itself will report it */
@@ -113,7 +123,7 @@ static void readahead_obj(vm_machine_t *vm, const vma_t *v, uint64_t va)
 			fault_put_frame(vm, f);
 			break;
 		}
-		vm->pol->on_fill(vm->pol_state, f, vm->st.references - 1);
+		vm->pol->on_fill(vm->pol_state, f, &pg);
 	}
 }
 
@@ -130,8 +140,9 @@ static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_
 			continue;
 		uint64_t pte = phys_read64(&vm->phys, pte_pa);
 		uint32_t f;
+		policy_page_t pg = sys_page(vm, 0, p, nva >> vm->g.page_shift);
 		if (!(pte & PTE_SWAP) || vm->swap_cache[pte_pfn(pte)] != FRAME_NIL ||
-		    fault_get_frame(vm, &f))
+		    fault_get_frame(vm, &pg, &f))
 			continue;
 		uint64_t slot = pte_pfn(pte);
 		if (swap_read(vm, slot, phys_user_page(&vm->phys, f)) != VM_OK) {
@@ -142,7 +153,7 @@ static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_
 		vm->swap_cache[slot] = f;
 		swap_get(vm, slot);
 		vm->st.swap_ins++;
-		vm->pol->on_fill(vm->pol_state, f, vm->st.references - 1);
+		vm->pol->on_fill(vm->pol_state, f, &pg);
 	}
 }
 
@@ -150,7 +161,8 @@ static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t v
 			uint64_t pte_pa)
 {
 	uint32_t f;
-	int rc = get_frame(vm, p, &f);
+	policy_page_t pg = sys_page(vm, 0, p, va >> vm->g.page_shift);
+	int rc = get_frame(vm, p, &pg, &f);
 	if (rc)
 		return rc;
 	memset(phys_user_page(&vm->phys, f), 0, geom_page_size(&vm->g));
@@ -158,7 +170,7 @@ static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t v
 	if (rc)
 		return rc;
 	vm_event(vm, "fault pid %u va 0x%llx minor: zero-fill\n", vm->procs[p].pid, (unsigned long long)va);
-	count_fault(vm, 0, f);
+	count_fault(vm, 0, f, &pg);
 	return VM_OK;
 }
 
@@ -167,8 +179,9 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 {
 	uint32_t f = vm->swap_cache[slot], filled = FRAME_NIL;
 	int major = f == FRAME_NIL;
+	policy_page_t pg = sys_page(vm, 0, p, va >> vm->g.page_shift);
 	if (major) {
-		int rc = get_frame(vm, p, &f);
+		int rc = get_frame(vm, p, &pg, &f);
 		if (rc)
 			return rc;
 		rc = swap_read(vm, slot, phys_user_page(&vm->phys, f));
@@ -192,7 +205,7 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 	swap_put(vm, slot); /* this PTE's reference became a mapping */
 	vm_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
 		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
-	count_fault(vm, major, filled);
+	count_fault(vm, major, filled, &pg);
 	if (major)
 		readahead_swap(vm, p, v, va);
 	return VM_OK;
@@ -203,8 +216,9 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 	uint64_t pgoff = v->pgoff + ((va - v->start) >> vm->g.page_shift);
 	uint32_t f = pcache_find(vm, v->obj, pgoff), filled = FRAME_NIL;
 	int major = 0;
+	policy_page_t pg = sys_page(vm, 1, v->obj, pgoff);
 	if (f == FRAME_NIL) {
-		int rc = get_frame(vm, p, &f);
+		int rc = get_frame(vm, p, &pg, &f);
 		if (rc)
 			return rc;
 		uint64_t reads = vm->sys.file_reads + vm->st.swap_ins;
@@ -225,7 +239,7 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 		 (unsigned long long)va, major ? "major" : "minor",
 		 filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
 		 (unsigned long long)pgoff);
-	count_fault(vm, major, filled);
+	count_fault(vm, major, filled, &pg);
 	if (major)
 		readahead_obj(vm, v, va);
 	return VM_OK;
@@ -237,6 +251,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	frame_t *fr = &vm->frames[f];
 	uint32_t asid = vm->procs[p].asid;
 	uint64_t vpn = va >> vm->g.page_shift;
+	policy_page_t pg = sys_page(vm, 0, p, vpn);
 	if (fr->obj == OBJ_NONE && fr->refs == 1 &&
 	    (fr->swap_slot == SLOT_NONE || vm->swap_count[fr->swap_slot] == 1)) {
 		/* The last user of an anonymous page: write in place.  Its swap
@@ -247,14 +262,14 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		vm->sys.cow_faults++;
 		vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
 			 vm->procs[p].pid, (unsigned long long)va);
-		count_fault(vm, 0, FRAME_NIL);
+		count_fault(vm, 0, FRAME_NIL, &pg);
 		return VM_OK;
 	}
 	/* Copy the source aside first: finding a frame may evict it, and
 	 * retrying then would only swap it back in to be evicted again. */
 	memcpy(vm->scratch, phys_user_page(&vm->phys, f), geom_page_size(&vm->g));
 	uint32_t nf;
-	int rc = get_frame(vm, p, &nf);
+	int rc = get_frame(vm, p, &pg, &nf);
 	if (rc)
 		return rc;
 	memcpy(phys_user_page(&vm->phys, nf), vm->scratch, geom_page_size(&vm->g));
@@ -278,7 +293,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	vm->sys.cow_copies++;
 	vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
 		 (unsigned long long)va);
-	count_fault(vm, 0, nf);
+	count_fault(vm, 0, nf, &pg);
 	return VM_OK;
 }
 

@@ -21,7 +21,7 @@
 
 /* The first lap clears every accessed bit it passes, so the second lap must
  * stop at a resident frame: at most 2 * nframes steps. */
-static frame_id_t clock_pick_victim(void *state)
+static frame_id_t clock_pick_victim(void *state, const policy_page_t *incoming)
 {
 	fclock_t *p = state;
 	for (uint64_t step = 0; step < 2ull * p->nframes; step++) {
@@ -35,6 +35,7 @@ static frame_id_t clock_pick_victim(void *state)
 }
 
 const policy_ops_t policy_clock = {
+	.version = POLICY_VERSION,
 	.name = "clock",
 	.summary = "clock (second chance): one hand, evict the first page not accessed",
 	.needs = POLICY_NEEDS_HW_BITS,

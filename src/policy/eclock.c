@@ -65,7 +65,7 @@ static frame_id_t eclock_sweep_dirty(fclock_t *p)
 	return FRAME_NONE;
 }
 
-static frame_id_t eclock_pick_victim(void *state)
+static frame_id_t eclock_pick_victim(void *state, const policy_page_t *incoming)
 {
 	fclock_t *p = state;
 	frame_id_t v = FRAME_NONE;
@@ -80,6 +80,7 @@ static frame_id_t eclock_pick_victim(void *state)
 }
 
 const policy_ops_t policy_eclock = {
+	.version = POLICY_VERSION,
 	.name = "eclock",
 	.summary = "enhanced second chance: prefer (not accessed, clean), then (not accessed, dirty)",
 	.needs = POLICY_NEEDS_HW_BITS,

@@ -45,7 +45,7 @@ static inline void fclock_destroy(void *state)
 }
 
 /* policy_ops_t.on_fill: the hand will find f from now on. */
-static inline void fclock_on_fill(void *state, frame_id_t f, uint64_t seq)
+static inline void fclock_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 {
 	fclock_t *p = state;
 	assert(!p->fr[f].resident);
@@ -53,11 +53,12 @@ static inline void fclock_on_fill(void *state, frame_id_t f, uint64_t seq)
 }
 
 /* policy_ops_t.on_evict: the hand skips f from now on. */
-static inline void fclock_on_evict(void *state, frame_id_t f)
+static inline policy_shadow_t fclock_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	fclock_t *p = state;
 	assert(p->fr[f].resident);
 	p->fr[f].resident = false;
+	return 0;
 }
 
 /* The frame after f round the ring (f < nframes). */

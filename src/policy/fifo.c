@@ -38,7 +38,7 @@ static void fifo_destroy(void *state)
 }
 
 /* The new page is the youngest: it goes to the head. */
-static void fifo_on_fill(void *state, frame_id_t f, uint64_t seq)
+static void fifo_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 {
 	fifo_t *p = state;
 	assert(!p->fr[f].resident);
@@ -48,15 +48,16 @@ static void fifo_on_fill(void *state, frame_id_t f, uint64_t seq)
 
 /* Unlink f wherever it is: victims leave at the tail, released frames
  * anywhere. */
-static void fifo_on_evict(void *state, frame_id_t f)
+static policy_shadow_t fifo_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	fifo_t *p = state;
 	assert(p->fr[f].resident);
 	flist_unlink(&p->list, f);
 	p->fr[f].resident = false;
+	return 0;
 }
 
-static frame_id_t fifo_pick_victim(void *state)
+static frame_id_t fifo_pick_victim(void *state, const policy_page_t *incoming)
 {
 	fifo_t *p = state;
 	assert(p->list.tail != FRAME_NONE);
@@ -64,6 +65,7 @@ static frame_id_t fifo_pick_victim(void *state)
 }
 
 const policy_ops_t policy_fifo = {
+	.version = POLICY_VERSION,
 	.name = "fifo",
 	.summary = "first in, first out: evict the page loaded longest ago",
 	.needs = POLICY_NEEDS_HW_BITS,

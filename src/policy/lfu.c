@@ -52,11 +52,11 @@ static void lfu_destroy(void *state)
 	free(state);
 }
 
-static void lfu_on_fill(void *state, frame_id_t f, uint64_t seq)
+static void lfu_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 {
 	lfu_t *p = state;
 	p->fr[f].count = 0;
-	p->fr[f].fill_seq = seq;
+	p->fr[f].fill_seq = pg->seq;
 	fheap_push(&p->heap, f);
 }
 
@@ -69,19 +69,21 @@ static void lfu_on_access(void *state, frame_id_t f, uint64_t seq)
 	fheap_update(&p->heap, f);
 }
 
-static void lfu_on_evict(void *state, frame_id_t f)
+static policy_shadow_t lfu_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	lfu_t *p = state;
 	fheap_remove(&p->heap, f);
+	return 0;
 }
 
-static frame_id_t lfu_pick_victim(void *state)
+static frame_id_t lfu_pick_victim(void *state, const policy_page_t *incoming)
 {
 	lfu_t *p = state;
 	return fheap_top(&p->heap);
 }
 
 const policy_ops_t policy_lfu = {
+	.version = POLICY_VERSION,
 	.name = "lfu",
 	.summary = "least frequently used since loaded; ties to the oldest arrival",
 	.needs = POLICY_NEEDS_EVERY_REF,

@@ -39,7 +39,7 @@ static void lru_destroy(void *state)
 }
 
 /* A page just loaded counts as just used (its reference follows at once). */
-static void lru_on_fill(void *state, frame_id_t f, uint64_t seq)
+static void lru_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 {
 	lru_t *p = state;
 	assert(!p->fr[f].resident);
@@ -57,15 +57,16 @@ static void lru_on_access(void *state, frame_id_t f, uint64_t seq)
 	flist_push_head(&p->list, f);
 }
 
-static void lru_on_evict(void *state, frame_id_t f)
+static policy_shadow_t lru_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	lru_t *p = state;
 	assert(p->fr[f].resident);
 	flist_unlink(&p->list, f);
 	p->fr[f].resident = false;
+	return 0;
 }
 
-static frame_id_t lru_pick_victim(void *state)
+static frame_id_t lru_pick_victim(void *state, const policy_page_t *incoming)
 {
 	lru_t *p = state;
 	assert(p->list.tail != FRAME_NONE);
@@ -73,6 +74,7 @@ static frame_id_t lru_pick_victim(void *state)
 }
 
 const policy_ops_t policy_lru = {
+	.version = POLICY_VERSION,
 	.name = "lru",
 	.summary = "exact least recently used: evict the page referenced longest ago",
 	.needs = POLICY_NEEDS_EVERY_REF,

@@ -58,11 +58,11 @@ static void opt_destroy(void *state)
 	free(state);
 }
 
-static void opt_on_fill(void *state, frame_id_t f, uint64_t seq)
+static void opt_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 {
 	opt_t *p = state;
-	p->fr[f].next_use = p->next_use[seq];
-	p->fr[f].fill_seq = seq;
+	p->fr[f].next_use = p->next_use[pg->seq];
+	p->fr[f].fill_seq = pg->seq;
 	fheap_push(&p->heap, f);
 }
 
@@ -75,19 +75,21 @@ static void opt_on_access(void *state, frame_id_t f, uint64_t seq)
 	fheap_update(&p->heap, f);
 }
 
-static void opt_on_evict(void *state, frame_id_t f)
+static policy_shadow_t opt_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	opt_t *p = state;
 	fheap_remove(&p->heap, f);
+	return 0;
 }
 
-static frame_id_t opt_pick_victim(void *state)
+static frame_id_t opt_pick_victim(void *state, const policy_page_t *incoming)
 {
 	opt_t *p = state;
 	return fheap_top(&p->heap);
 }
 
 const policy_ops_t policy_opt = {
+	.version = POLICY_VERSION,
 	.name = "opt",
 	.summary = "Belady's optimal: evict the page used farthest in the future",
 	.needs = POLICY_NEEDS_FUTURE,

@@ -10,11 +10,21 @@
  * frames lowest first.  A frame is "resident" from on_fill until on_evict.
  *
  * Call order for one reference that faults:
- *   pick_victim (only if no frame is free) -> on_evict(victim)
- *   -> on_fill(frame, seq) -> [the access is retried and completes]
- *   -> on_access(frame, seq)
- * and for one that does not fault: on_access(frame, seq) only.
- * seq numbers page references from 0 in the order the machine performs them.
+ *   pick_victim(incoming) (only if no frame is free) -> on_evict(victim, RECLAIM)
+ *   -> on_fill(frame, page) -> [the access is retried and completes]
+ *   -> on_access(frame, seq) with seq == page->seq
+ * and for one that does not fault: on_access(frame, seq) only.  The
+ * on_access that follows an on_fill with the same seq is the faulting
+ * reference's retry, not a hit: a policy that counts hits (SIEVE's visited
+ * flag, ARC's T1 -> T2 promotion) must not count it.  seq numbers page
+ * references from 0 in the order the machine performs them.
+ *
+ * Version 2 (POLICY_VERSION) gives policies pages, not only frames: a page
+ * key that survives eviction (so ghost lists and refault distance can be
+ * kept), the reason a page leaves (reclaimed, or released by unmap/exit), a
+ * shadow cookie the machine keeps with a page that left and hands back when
+ * it returns (Linux's mm/workingset.c), and the page being faulted in when a
+ * victim is chosen (ARC adapts before REPLACE).
  */
 #ifndef VMLAB_POLICY_H
 #define VMLAB_POLICY_H
@@ -25,6 +35,54 @@
 
 typedef uint32_t frame_id_t;
 #define FRAME_NONE UINT32_MAX
+
+/* The interface version policy_ops_t.version must hold. */
+#define POLICY_VERSION 2
+
+/* The identity of a page, unchanged by its eviction: (address space, VPN)
+ * for anonymous memory, (object, page offset) for page-cache pages; built
+ * by policy_key.  PAGE_KEY_NONE: no page (reclaim ahead of any fault). */
+typedef uint64_t page_key_t;
+#define PAGE_KEY_NONE UINT64_MAX
+
+/* A policy's note about a page that left (an eviction counter, say), kept by
+ * the machine with the non-resident page and given back on its return; 0
+ * means none. */
+typedef uint64_t policy_shadow_t;
+
+/* Why a page leaves its frame. */
+typedef enum policy_why {
+	POLICY_RECLAIM,   /* evicted: the page lives on (swap, file, or refault) */
+	POLICY_RELEASE,   /* released: unmapped or its process ended; keep no ghost */
+} policy_why_t;
+
+/* A page entering a frame (on_fill), or about to (pick_victim). */
+typedef struct policy_page {
+	page_key_t key;          /* PAGE_KEY_NONE: reclaim not for a fault (page daemon) */
+	uint64_t seq;            /* the reference that faulted it in (read-ahead: the
+				    reference whose fault read it) */
+	policy_shadow_t shadow;  /* what on_evict returned when it last left; 0 if none */
+	uint8_t file;            /* a page-cache page (file or shared memory), not anonymous */
+} policy_page_t;
+
+/* The key of page `page` of address space or object `space` (file: a
+ * page-cache page).  Exact while space < 2^23 and page < 2^40, else a
+ * 63-bit hash of the pair (collisions then possible, never equal to
+ * PAGE_KEY_NONE). */
+static inline page_key_t policy_key(int file, uint64_t space, uint64_t page)
+{
+	uint64_t k;
+	if (space < (1ull << 23) && page < (1ull << 40)) {
+		k = space << 40 | page;
+	} else {
+		k = (space * 0x9e3779b97f4a7c15ull) ^ (page + 0x632be59bd9b4e019ull);
+		k ^= k >> 31;
+		k *= 0xbf58476d1ce4e5b9ull;
+		k ^= k >> 29;
+		k = (k & ((1ull << 62) - 1)) | (1ull << 62); /* apart from exact keys */
+	}
+	return (uint64_t)!!file << 63 | k;
+}
 
 /* A next-use value meaning "never referenced again". */
 #define NEXT_USE_NEVER UINT64_MAX
@@ -48,28 +106,40 @@ typedef struct policy_env {
 				      the same page, NEXT_USE_NEVER if none;
 				      NULL when the future is unknown */
 	struct vm_machine *vm;     /* for the vm_frame_* helpers */
+	uint64_t tick;             /* on_tick every tick references; 0: never */
+	uint64_t tau;              /* working-set window in references (wsclock) */
+	unsigned swappiness;       /* 0..200: anonymous vs file scanning (linux) */
 } policy_env_t;
 
 typedef struct policy_ops {
+	unsigned version;          /* POLICY_VERSION */
 	const char *name;          /* as given to --policy */
 	const char *summary;       /* one line for --help and reports */
+	const char *paper;         /* the definition followed (paper, section); "" if textbook */
 	policy_needs_t needs;
 	size_t frame_priv_size;    /* bytes of per-frame state the machine keeps */
 	/* Returns the policy's state, or NULL if it cannot run (no memory, or a
 	 * future it needs is missing: env->next_use NULL). */
 	void *(*create)(const policy_env_t *env);
 	void (*destroy)(void *state);
-	/* Frame f now holds a page, loaded by reference seq. */
-	void (*on_fill)(void *state, frame_id_t f, uint64_t seq);
+	/* Frame f now holds page pg (pg->seq: the reference that loaded it). */
+	void (*on_fill)(void *state, frame_id_t f, const policy_page_t *pg);
 	/* Reference seq to the page in frame f completed.  May be NULL; the
 	 * machine calls it only if non-NULL (policies of POLICY_NEEDS_HW_BITS
 	 * should leave it NULL: hardware does not report references). */
 	void (*on_access)(void *state, frame_id_t f, uint64_t seq);
-	/* Frame f no longer holds its page (evicted or released). */
-	void (*on_evict)(void *state, frame_id_t f);
-	/* Choose a resident frame to evict.  Called only when at least one frame
+	/* Frame f no longer holds its page, for reason why.  Returns the shadow
+	 * the machine keeps with the page (0: none; ignored for a release). */
+	policy_shadow_t (*on_evict)(void *state, frame_id_t f, policy_why_t why);
+	/* Choose a resident frame to evict, for incoming (key PAGE_KEY_NONE when
+	 * reclaim runs ahead of a fault).  Called only when at least one frame
 	 * is resident; must return one of them. */
-	frame_id_t (*pick_victim)(void *state);
+	frame_id_t (*pick_victim)(void *state, const policy_page_t *incoming);
+	/* Optional (NULL): the page's identity died (its process ended, its
+	 * mapping went): forget its history, so that ghosts stay bounded. */
+	void (*on_forget)(void *state, page_key_t key);
+	/* Optional: env->tick more references have completed (seq: the last). */
+	void (*on_tick)(void *state, uint64_t seq);
 } policy_ops_t;
 
 /* Hardware bits of the page in frame f, through every PTE that maps it (the

@@ -57,7 +57,7 @@ static void random_destroy(void *state)
 	free(state);
 }
 
-static void random_on_fill(void *state, frame_id_t f, uint64_t seq)
+static void random_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 {
 	random_state_t *p = state;
 	assert(p->fr[f].pos == 0);
@@ -65,7 +65,7 @@ static void random_on_fill(void *state, frame_id_t f, uint64_t seq)
 	p->fr[f].pos = ++p->n;
 }
 
-static void random_on_evict(void *state, frame_id_t f)
+static policy_shadow_t random_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	random_state_t *p = state;
 	uint32_t i = p->fr[f].pos;
@@ -75,9 +75,10 @@ static void random_on_evict(void *state, frame_id_t f)
 	p->fr[last].pos = i;   /* when f is the last, this is undone below */
 	p->fr[f].pos = 0;
 	p->n--;
+	return 0;
 }
 
-static frame_id_t random_pick_victim(void *state)
+static frame_id_t random_pick_victim(void *state, const policy_page_t *incoming)
 {
 	random_state_t *p = state;
 	assert(p->n > 0);
@@ -85,6 +86,7 @@ static frame_id_t random_pick_victim(void *state)
 }
 
 const policy_ops_t policy_random = {
+	.version = POLICY_VERSION,
 	.name = "random",
 	.summary = "random: evict a uniformly chosen resident page (xoshiro256**)",
 	.needs = POLICY_NEEDS_HW_BITS,
