@@ -450,3 +450,62 @@ Test(holes, mmap0_fills_the_lowest_gap_exactly)
 	cr_assert_eq(vm_mmap(vm, 1, 0, PS, RW, VM_MAP_PRIVATE, NULL, 0, VM_KIND_MAPPING, &at), VM_ENOMEM);
 	vm_destroy(vm);
 }
+
+/* --- 8. found here: weak spots the mutation test did not name ----------- */
+
+/* Trace mode: a page swapped in keeps its slot, and when written and evicted
+ * again it goes back to that slot; it does not take a new one (which would
+ * leave the old one used by nobody).  1 frame, FIFO, references
+ * 0w 1 0w 1 0w 1:
+ *   0w  minor
+ *   1   evicts page 0, dirty: slot 0, a swap-out; minor
+ *   0w  evicts page 1, clean, no copy: dropped; major (swap-in, keeps slot 0)
+ *   1   evicts page 0, dirty, its slot 0: a swap-out to it; minor
+ *   0w  major;   1  swap-out to slot 0; minor
+ * swap-outs 3, swap-ins 2, minor 4, major 2, evictions 5, 1 slot in use.
+ * With a swap of exactly one slot the run must also succeed. */
+Test(holes, trace_rewritten_page_goes_back_to_its_own_slot)
+{
+	for (uint64_t slots = 0; slots <= 1; slots++) {
+		vm_config_t c;
+		vm_config_default(&c);
+		c.frames = 1;
+		c.policy = "fifo";
+		c.swap_slots = slots; /* 0: unbounded */
+		vm_machine_t *vm = build(&c);
+		for (int i = 0; i < 3; i++) {
+			cr_assert_eq(vm_ref(vm, 0, 0, VM_WRITE), 0);
+			cr_assert_eq(vm_ref(vm, 0, 1, VM_READ), 0, "swap of %llu slots, round %d",
+				     (unsigned long long)slots, i);
+		}
+		const vm_stats_t *s = vm_stats(vm);
+		cr_assert_eq(s->swap_outs, 3);
+		cr_assert_eq(s->swap_ins, 2);
+		cr_assert_eq(s->minor_faults, 4);
+		cr_assert_eq(s->major_faults, 2);
+		cr_assert_eq(s->evictions, 5);
+		cr_assert_eq(s->swap_slots_used, 1);
+		vm_destroy(vm);
+	}
+}
+
+/* Worked in the script's comments: with swap full, the fallback victim is
+ * the lowest frame that needs no slot (frame 2, not frame 3). */
+Test(holes, full_swap_falls_back_to_the_lowest_slotless_frame)
+{
+	cmd_out_t r;
+	run(&r, "%s script --check tests/data/holes-fallback-lowest.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+/* Worked in the scripts' comments: read-ahead skips a page it need not read
+ * (cached file page, mapped swap page) and reads the rest of its window,
+ * rather than stopping there. */
+Test(holes, readahead_skips_cached_pages_and_goes_on)
+{
+	cmd_out_t r;
+	run(&r, "%s script --check tests/data/holes-readahead-skip.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run(&r, "%s script --check tests/data/holes-readahead-swap-skip.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+}
