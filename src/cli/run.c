@@ -47,12 +47,7 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr)
 	return CLI_EXIT_OK;
 }
 
-typedef struct refvec {
-	vm_pageref_t *v;
-	size_t n, cap;
-} refvec_t;
-
-static int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind)
+int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind)
 {
 	if (rv->n == rv->cap) {
 		size_t cap = rv->cap ? rv->cap * 2 : 1 << 16;
