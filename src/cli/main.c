@@ -22,6 +22,8 @@ static const struct {
 	{ "run", cmd_run, "simulate a memory trace and summarise what the VM system did" },
 	{ "explain", cmd_explain, "translate addresses step by step (CS:APP 9.6 style)" },
 	{ "script", cmd_script, "run a scenario script on the kernel side (fork, mmap, swap, ...)" },
+	{ "mrc", cmd_mrc, "page faults over memory sizes: the miss-ratio curve, its knee" },
+	{ "sweep", cmd_sweep, "a grid of machines (policies x sizes x pages x TLBs) on one trace" },
 	{ "policies", cmd_policies, "list the replacement policies" },
 };
 
