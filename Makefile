@@ -8,7 +8,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
-LDLIBS  := -lzstd -lz -lm
+LDLIBS  := -lzstd -lz -lm -pthread
 BUILD   ?= build
 
 LIB_SRC := $(sort $(wildcard src/hw/*.c src/kern/*.c src/policy/*.c src/trace/*.c \

@@ -267,18 +267,18 @@ Test(wss_cli, list_forms)
 Test(wss_cli, list_errors_exit_2)
 {
 	static const struct { const char *list, *msg; } cases[] = {
-		{ "0", "values start at 1" },
-		{ "1,0..3", "values start at 1" },
-		{ "", "an empty item" },
-		{ "1,,2", "an empty item" },
-		{ "1,2,", "an empty item" },
-		{ "3..1", "the range starts above its end" },
-		{ "1..8/0", "a count of 0 values (/0)" },
+		{ "0", "every value must be at least 1" },
+		{ "1,0..3", "every value must be at least 1" },
+		{ "", "empty item in ''" },
+		{ "1,,2", "empty item in '1,,2'" },
+		{ "1,2,", "empty item in '1,2,'" },
+		{ "3..1", "the range goes down (3 > 1)" },
+		{ "1..8/0", "/0 asks for no values" },
 		{ "4294967297", "above 4294967296" },
 		{ "1..4294967297", "above 4294967296" },
 		{ "x", "is not a number" },
 		{ "1..", "is not a number" },
-		{ "1..4294967296", "more than 1000000 values" },
+		{ "1..4294967296", "makes more than 1048576 values" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cmd_out_t r;

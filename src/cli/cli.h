@@ -10,6 +10,8 @@
 
 #include "vmlab.h"
 #include "trace/trace.h"
+#include "util/spill.h"
+#include "analysis/nextuse.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
@@ -24,6 +26,7 @@ enum {
 	CLI_SCRIPT_ARGS = 1 << 5,/* script, command line only: --json --root --allow-any-path --max-steps */
 	CLI_LIMITS = 1 << 6,     /* --max-memory: command line only (a script cannot raise its own limits) */
 	CLI_CONVERT = 1 << 7,    /* convert: --format --to */
+	CLI_FRAMES_LIST = 1 << 8,/* the command takes --frames LIST itself: help leaves out --frames N */
 };
 
 typedef struct cli_opts {
@@ -67,6 +70,9 @@ int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned 
  * machine's physical memory (sysconf), or 0 (unlimited) if unknown. */
 uint64_t cli_default_max_memory(void);
 
+/* Whether option name (without the dashes) came from the command line. */
+int cli_given(const cli_opts_t *o, const char *name);
+
 /* Print the option help of the given groups. */
 void cli_print_options(unsigned groups);
 
@@ -97,6 +103,24 @@ int cmd_record(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_script(int argc, char **argv);
 int cmd_wss(int argc, char **argv);
+int cmd_mrc(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+
+/* Page references buffered in the machine's order (run.c): in memory while
+ * the budget given to refvec_init allows, else in a temporary file
+ * (util/spill.h). */
+typedef struct refvec {
+	spill_t mem;
+	vm_pageref_t *v;       /* = mem.p */
+	size_t n;
+	char err[512];         /* why growing failed */
+} refvec_t;
+
+/* An empty vector charging budget (NULL: unlimited). */
+void refvec_init(refvec_t *rv, budget_t *budget);
+/* Append one reference; returns 0, or VM_ENOMEM / VM_EIO with rv->err set. */
+int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind);
+void refvec_free(refvec_t *rv);
 
 
 /* Summary of a finished run: text for people, or one JSON object. */
@@ -104,5 +128,56 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		 const char *format);
 void report_json(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		 const char *format);
+
+/* One key's value.  NUM is a number that need not be an integer. */
+typedef enum report_type { REPORT_U64, REPORT_NUM, REPORT_STR, REPORT_NULL } report_type_t;
+typedef struct report_value {
+	report_type_t type;
+	uint64_t u;
+	double d;
+	const char *s;
+} report_value_t;
+typedef void report_emit_fn(void *arg, const char *key, const report_value_t *v);
+
+/* Every key of `vmlab run --json`, in its order, through emit(arg, ...);
+ * key names are static strings, values live only during the call. */
+void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
+		 const char *format, report_emit_fn *emit, void *arg);
+
+/* JSON and CSV pieces: a string with its quotes and escapes; a value
+ * (non-integers with %.17g); a CSV field (quoted only when needed). */
+void report_json_string(FILE *f, const char *s);
+void report_json_value(FILE *f, const report_value_t *v);
+void report_csv_value(FILE *f, const report_value_t *v);
+
+/* A JSON object written key by key, lines indented by indent: begin writes
+ * "{", each key its separator and "KEY": , end "\n INDENT }" (no newline). */
+typedef struct report_jobj {
+	FILE *f;
+	const char *indent;
+	int n;
+} report_jobj_t;
+void report_jobj_begin(report_jobj_t *j, FILE *f, const char *indent);
+void report_jobj_key(report_jobj_t *j, const char *key);
+void report_jobj_end(report_jobj_t *j);
+report_emit_fn report_jobj_emit;  /* arg: a report_jobj_t */
+
+/* A run's keys kept after its machine is gone (strings copied). */
+typedef struct report_kv {
+	const char *key;
+	report_value_t v;
+} report_kv_t;
+typedef struct report_row {
+	report_kv_t *kv;
+	size_t n, cap;
+	int failed;
+} report_row_t;
+
+/* Fill *row with report_keys' output.  Returns 0 or VM_ENOMEM. */
+int report_row_capture(report_row_t *row, vm_machine_t *vm, const cli_opts_t *o,
+		       const char *trace_name, const char *format);
+/* The value of key in row, or NULL. */
+const report_value_t *report_row_get(const report_row_t *row, const char *key);
+void report_row_free(report_row_t *row);
 
 #endif

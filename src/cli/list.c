@@ -1,4 +1,4 @@
-/* list.c - see list.h. */
+/* list.c - lists of values on the command line (prefix list_). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,150 +8,143 @@
 #include "util/num.h"
 #include "util/vmerr.h"
 
-typedef struct list_vec {
+typedef struct list_acc {
 	uint64_t *v;
 	size_t n, cap;
-} list_vec_t;
+} list_acc_t;
 
-static int list_push(list_vec_t *l, uint64_t x)
+static int list_push(list_acc_t *a, uint64_t v)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint64_t *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		uint64_t *p = realloc(a->v, cap * sizeof *p);
+		if (!p)
 			return VM_ENOMEM;
-		l->v = v;
-		l->cap = cap;
+		a->v = p;
+		a->cap = cap;
 	}
-	l->v[l->n++] = x;
+	a->v[a->n++] = v;
 	return VM_OK;
 }
 
-/* One number of an item, text [s, s+len), checked against 1..max (what
- * names it in messages).  The whole item is quoted for context. */
-static int list_number(const char *s, size_t len, uint64_t max, const char *what, uint64_t *out,
-		       char *err, size_t errlen)
+/* One number of an item: text [p, p + len) must be a number 1..max. */
+static int list_number(const char *p, size_t len, uint64_t max, int suffix, const char *list,
+		       uint64_t *out, char *err, size_t errlen)
 {
-	char buf[64];
+	char buf[32];
 	if (len == 0 || len >= sizeof buf) {
-		snprintf(err, errlen, "%s '%.*s' is not a number", what, (int)(len < 40 ? len : 40), s);
+		snprintf(err, errlen, "'%.*s' in '%s' is not a number", (int)len, p, list);
 		return VM_EINVAL;
 	}
-	memcpy(buf, s, len);
+	memcpy(buf, p, len);
 	buf[len] = 0;
-	int rc = num_parse_u64(buf, out, 0);
-	if (rc == VM_EINVAL) {
-		snprintf(err, errlen, "%s '%s' is not a number", what, buf);
-		return VM_EINVAL;
+	int rc = num_parse_u64(buf, out, suffix);
+	if (rc == VM_EINVAL)
+		snprintf(err, errlen, "'%s' in '%s' is not a number", buf, list);
+	else if (rc == VM_ERANGE || (rc == VM_OK && *out > max)) {
+		snprintf(err, errlen, "%s in '%s' is above %llu", buf, list, (unsigned long long)max);
+		rc = VM_ERANGE;
+	} else if (*out == 0) {
+		snprintf(err, errlen, "0 in '%s': every value must be at least 1", list);
+		rc = VM_EINVAL;
 	}
-	if (rc == VM_ERANGE || *out > max) {
-		snprintf(err, errlen, "%s %s is above %llu", what, buf, (unsigned long long)max);
-		return VM_ERANGE;
-	}
-	if (*out == 0) {
-		snprintf(err, errlen, "%s 0: values start at 1", what);
-		return VM_EINVAL;
-	}
-	return VM_OK;
+	return rc;
 }
 
-/* Append the N values spread geometrically from a to b (a <= b, n >= 1);
- * the ends are exact, the rest rounded half away from zero. */
-static int list_geometric(list_vec_t *l, uint64_t a, uint64_t b, uint64_t n)
+/* N values from a to b spread geometrically: a * (b/a)^(i/(N-1)), rounded;
+ * the ends are exact. */
+static int list_geometric(list_acc_t *acc, uint64_t a, uint64_t b, uint64_t count)
 {
-	double ratio = log((double)b / (double)a);
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t v = i == 0 ? a : i == n - 1 ? b :
-			(uint64_t)llround((double)a * exp(ratio * (double)i / (double)(n - 1)));
-		if (v < a)
-			v = a;
-		if (v > b)
-			v = b;
-		if (list_push(l, v))
-			return VM_ENOMEM;
+	int rc = VM_OK;
+	double ratio = (double)b / (double)a;
+	for (uint64_t i = 0; i < count && !rc; i++) {
+		uint64_t v = i == 0 ? a : i == count - 1 ? b
+			: (uint64_t)llround((double)a * pow(ratio, (double)i / (double)(count - 1)));
+		rc = list_push(acc, v);
 	}
-	return VM_OK;
+	return rc;
 }
 
-/* One item [s, s+len): A, A..B or A..B/N. */
-static int list_item(list_vec_t *l, const char *s, size_t len, uint64_t max, char *err, size_t errlen)
+/* One item: N, A..B or A..B/N. */
+static int list_item(list_acc_t *acc, const char *p, size_t len, uint64_t max, int suffix,
+		     const char *list, char *err, size_t errlen)
 {
-	uint64_t a, b, n = 0;
-	const char *dots = NULL, *slash = NULL;
-	for (size_t i = 0; i + 1 < len && !dots; i++)
-		if (s[i] == '.' && s[i + 1] == '.')
-			dots = s + i;
+	const char *dots = NULL;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (p[i] == '.' && p[i + 1] == '.') {
+			dots = p + i;
+			break;
+		}
+	uint64_t a, b, count = 0;
 	if (!dots) {
-		int rc = list_number(s, len, max, "value", &a, err, errlen);
-		return rc ? rc : list_push(l, a);
+		int rc = list_number(p, len, max, suffix, list, &a, err, errlen);
+		return rc ? rc : list_push(acc, a);
 	}
-	const char *end = s + len;
-	slash = memchr(dots + 2, '/', (size_t)(end - (dots + 2)));
-	int rc = list_number(s, (size_t)(dots - s), max, "range start", &a, err, errlen);
+	const char *bstart = dots + 2, *end = p + len;
+	const char *slash = memchr(bstart, '/', (size_t)(end - bstart));
+	int rc = list_number(p, (size_t)(dots - p), max, suffix, list, &a, err, errlen);
 	if (!rc)
-		rc = list_number(dots + 2, (size_t)((slash ? slash : end) - (dots + 2)), max, "range end", &b, err, errlen);
+		rc = list_number(bstart, (size_t)((slash ? slash : end) - bstart), max, suffix, list,
+				 &b, err, errlen);
 	if (!rc && slash) {
 		char buf[32];
-		size_t nl = (size_t)(end - slash - 1);
-		if (nl == 0 || nl >= sizeof buf) {
-			snprintf(err, errlen, "'%.*s': the count after / is missing or too long", (int)len, s);
+		size_t n = (size_t)(end - slash - 1);
+		snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), slash + 1);
+		if (n == 0 || n >= sizeof buf || num_parse_u64(buf, &count, 0) == VM_EINVAL) {
+			snprintf(err, errlen, "'%.*s' in '%s': /N needs a count of values", (int)len, p, list);
 			return VM_EINVAL;
 		}
-		memcpy(buf, slash + 1, nl);
-		buf[nl] = 0;
-		rc = num_parse_u64(buf, &n, 0);
-		if (rc) {
-			snprintf(err, errlen, "'%.*s': count '%s' is not a number", (int)len, s, buf);
-			return rc;
-		}
-		if (n == 0) {
-			snprintf(err, errlen, "'%.*s': a count of 0 values (/0)", (int)len, s);
+		if (count == 0) {
+			snprintf(err, errlen, "'%.*s' in '%s': /0 asks for no values", (int)len, p, list);
 			return VM_EINVAL;
 		}
 	}
 	if (rc)
 		return rc;
 	if (a > b) {
-		snprintf(err, errlen, "'%.*s': the range starts above its end", (int)len, s);
+		snprintf(err, errlen, "'%.*s' in '%s': the range goes down (%llu > %llu)", (int)len, p,
+			 list, (unsigned long long)a, (unsigned long long)b);
 		return VM_EINVAL;
 	}
-	uint64_t count = slash ? n : b - a + 1;
-	if (count > LIST_MAX_VALUES || l->n + count > LIST_MAX_VALUES) {
-		snprintf(err, errlen, "'%.*s': more than %d values in the list", (int)len, s, LIST_MAX_VALUES);
+	uint64_t values = slash ? count : b - a + 1;
+	if (values > LIST_MAX_VALUES) {
+		snprintf(err, errlen, "'%.*s' in '%s' makes more than %u values", (int)len, p, list,
+			 LIST_MAX_VALUES);
 		return VM_ERANGE;
 	}
 	if (slash)
-		return list_geometric(l, a, b, n);
+		return list_geometric(acc, a, b, count);
 	for (uint64_t v = a;; v++) {
-		if (list_push(l, v))
-			return VM_ENOMEM;
-		if (v == b)
-			break;
+		if ((rc = list_push(acc, v)) || v == b)
+			return rc;
 	}
-	return VM_OK;
 }
 
 static int list_cmp(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return (a > b) - (a < b);
+	return a < b ? -1 : a > b;
 }
 
-int list_parse(const char *s, uint64_t max, uint64_t **out, size_t *n, char *err, size_t errlen)
+int list_parse_u64(const char *s, uint64_t max, int suffix, uint64_t **out, size_t *n,
+		   char *err, size_t errlen)
 {
-	list_vec_t l = { 0 };
+	list_acc_t acc = { 0 };
+	int rc = VM_OK;
 	*out = NULL;
 	*n = 0;
-	const char *p = s;
-	int rc = VM_OK;
-	for (;;) {
+	for (const char *p = s;; ) {
 		size_t len = strcspn(p, ",");
 		if (len == 0) {
-			snprintf(err, errlen, "'%s': an empty item", s);
+			snprintf(err, errlen, "empty item in '%s'", s);
 			rc = VM_EINVAL;
-			break;
+		} else {
+			rc = list_item(&acc, p, len, max, suffix, s, err, errlen);
 		}
-		rc = list_item(&l, p, len, max, err, errlen);
+		if (!rc && acc.n > LIST_MAX_VALUES) {
+			snprintf(err, errlen, "'%s' makes more than %u values", s, LIST_MAX_VALUES);
+			rc = VM_ERANGE;
+		}
 		if (rc || !p[len])
 			break;
 		p += len + 1;
@@ -159,15 +152,53 @@ int list_parse(const char *s, uint64_t max, uint64_t **out, size_t *n, char *err
 	if (rc == VM_ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (rc) {
-		free(l.v);
+		free(acc.v);
 		return rc;
 	}
-	qsort(l.v, l.n, sizeof *l.v, list_cmp);
+	qsort(acc.v, acc.n, sizeof *acc.v, list_cmp);
 	size_t k = 0;
-	for (size_t i = 0; i < l.n; i++)
-		if (k == 0 || l.v[i] != l.v[k - 1])
-			l.v[k++] = l.v[i];
-	*out = l.v;
+	for (size_t i = 0; i < acc.n; i++)
+		if (k == 0 || acc.v[k - 1] != acc.v[i])
+			acc.v[k++] = acc.v[i];
+	*out = acc.v;
+	*n = k;
+	return VM_OK;
+}
+
+int list_split(const char *s, char ***out, size_t *n, char *err, size_t errlen)
+{
+	size_t items = 1, len = strlen(s);
+	for (const char *p = s; *p; p++)
+		items += *p == ',';
+	*out = NULL;
+	*n = 0;
+	char **v = malloc(items * sizeof *v + len + 1);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return VM_ENOMEM;
+	}
+	char *text = (char *)(v + items);
+	memcpy(text, s, len + 1);
+	size_t k = 0;
+	for (char *p = text;; ) {
+		size_t w = strcspn(p, ",");
+		int last = !p[w];
+		p[w] = 0;
+		if (w == 0) {
+			snprintf(err, errlen, "empty item in '%s'", s);
+			free(v);
+			return VM_EINVAL;
+		}
+		size_t j = 0;
+		while (j < k && strcmp(v[j], p))
+			j++;
+		if (j == k)
+			v[k++] = p;
+		if (last)
+			break;
+		p += w + 1;
+	}
+	*out = v;
 	*n = k;
 	return VM_OK;
 }

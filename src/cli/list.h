@@ -1,26 +1,28 @@
-/* list.h - LIST arguments of the analysis commands (prefix list_): --frames
- * of mrc and sweep, --tau of wss.
+/* list.h - lists of values on the command line (prefix list_).
  *
- * A LIST is comma-separated items, each one of
- *   A        the value A
- *   A..B     every value from A to B
- *   A..B/N   N values spread geometrically from A to B (A·(B/A)^(i/(N-1)),
- *            i = 0..N-1, rounded to the nearest integer; N = 1 gives A)
- * Values are C literals as elsewhere (31, 0x1f).  The result is sorted
- * ascending with duplicates removed.  Errors: an empty item, a value of 0, a
- * value above max, A > B, N = 0, and a list of more than LIST_MAX_VALUES
- * values (it would only exhaust memory). */
+ * A number list is comma-separated items, each N, A..B (every value from A
+ * to B) or A..B/N (N values spread geometrically from A to B, rounded);
+ * the result is sorted ascending with duplicates removed.  A word list is
+ * comma-separated words, kept in order, repeats dropped. */
 #ifndef VMLAB_CLI_LIST_H
 #define VMLAB_CLI_LIST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define LIST_MAX_VALUES 1000000
+/* At most this many values in a list, so that `1..4000000000` cannot
+ * exhaust memory. */
+#define LIST_MAX_VALUES (1u << 20)
 
-/* Parse s into a malloc'ed sorted array *out of *n distinct values, each
- * 1..max.  Returns 0, or a negative vm_err_t (VM_EINVAL malformed, VM_ERANGE
- * a value out of range, VM_ENOMEM) with the reason in err; then *out is NULL. */
-int list_parse(const char *s, uint64_t max, uint64_t **out, size_t *n, char *err, size_t errlen);
+/* Parse number list s, each value 1..max (K, M, G suffixes when suffix),
+ * into *out (free() it), *n values.  Returns 0, or VM_EINVAL / VM_ERANGE /
+ * VM_ENOMEM with the reason in err ("empty item in '1,,2'"). */
+int list_parse_u64(const char *s, uint64_t max, int suffix, uint64_t **out, size_t *n,
+		   char *err, size_t errlen);
+
+/* Split word list s into *out, *n words (free() *out: one block holding
+ * the pointers and the words).  Returns 0, or VM_EINVAL (an empty item) /
+ * VM_ENOMEM with the reason in err. */
+int list_split(const char *s, char ***out, size_t *n, char *err, size_t errlen);
 
 #endif

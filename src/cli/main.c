@@ -23,6 +23,8 @@ static const struct {
 	{ "explain", cmd_explain, "translate addresses step by step (CS:APP 9.6 style)" },
 	{ "script", cmd_script, "run a scenario script on the kernel side (fork, mmap, swap, ...)" },
 	{ "wss", cmd_wss, "Denning's working set of a trace for many window sizes, and over time" },
+	{ "mrc", cmd_mrc, "page faults over memory sizes: the miss-ratio curve, its knee" },
+	{ "sweep", cmd_sweep, "a grid of machines (policies x sizes x pages x TLBs) on one trace" },
 	{ "policies", cmd_policies, "list the replacement policies" },
 	{ "convert", cmd_convert, "convert a trace to vmt (compact binary), lackey or text" },
 	{ "record", cmd_record, "record a program's memory trace under Valgrind, as vmt" },

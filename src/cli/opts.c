@@ -331,7 +331,7 @@ void cli_print_options(unsigned groups)
 {
 	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++) {
 		const cli_option_t *op = &cli_options[i];
-		if (!(op->group & groups))
+		if (!(op->group & groups) || (op->set == set_frames && (groups & CLI_FRAMES_LIST)))
 			continue;
 		char left[40];
 		snprintf(left, sizeof left, "--%s%s%s", op->name, op->arg ? " " : "", op->arg ? op->arg : "");
@@ -349,6 +349,12 @@ static const cli_option_t *cli_find(const char *name, size_t len, unsigned group
 			return op;
 	}
 	return NULL;
+}
+
+int cli_given(const cli_opts_t *o, const char *name)
+{
+	const cli_option_t *op = cli_find(name, strlen(name), ~0u);
+	return op && (o->given & (1ull << (op - cli_options)));
 }
 
 int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char *usage)

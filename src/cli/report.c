@@ -1,9 +1,11 @@
 /* report.c - the summary of a run, for people (text) and for programs (JSON). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "vmlab_sys.h"
+#include "util/vmerr.h"
 
 /* n with thousands separators into buf. */
 static const char *group3(char *buf, size_t len, uint64_t n)
@@ -89,108 +91,211 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	       c->lat.major_ns, c->lat.writeback_ns);
 }
 
-/* Print s as a JSON string (quotes and escapes). */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
-static void json_key(const char *key)
-{
-	printf(",\n  ");
-	json_string(key);
-	printf(": ");
-}
-
-static void json_u64(const char *key, uint64_t v)
-{
-	json_key(key);
-	printf("%llu", (unsigned long long)v);
-}
-
-static void json_str(const char *key, const char *v)
-{
-	json_key(key);
-	json_string(v);
-}
-
-static void json_num(const char *key, double v)
-{
-	json_key(key);
-	printf("%.6g", v);
-}
-
-void report_json(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
-		 const char *format)
+/* The run's keys, in the order every output lists them.  The one list of
+ * them: run --json, mrc's points and sweep's rows all come from here. */
+void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
+		 const char *format, report_emit_fn *emit, void *arg)
 {
 	const vm_stats_t *s = vm_stats(vm);
 	const vm_config_t *c = vm_config(vm);
 	char tlb[32];
 	snprintf(tlb, sizeof tlb, c->tlb_entries ? "%u:%u" : "0", c->tlb_entries, c->tlb_ways);
-	printf("{\n  \"trace\": ");
-	json_string(trace_name);
-	json_str("format", format);
-	json_str("policy", vm_policy_name(vm));
-	json_str("policy_needs", vm_policy_needs(vm));
-	json_u64("frames", c->frames);
-	json_u64("page_size", c->page_size);
-	json_u64("va_bits", c->va_bits);
-	json_u64("pa_bits", c->pa_bits);
-	json_u64("levels", vm_levels(vm));
-	json_str("tlb", tlb);
-	json_u64("seed", c->seed);
-	json_u64("swap_bytes", o->swap_bytes);
-	json_num("lat_tlb_ns", c->lat.tlb_ns);
-	json_num("lat_mem_ns", c->lat.mem_ns);
-	json_num("lat_minor_ns", c->lat.minor_ns);
-	json_num("lat_major_ns", c->lat.major_ns);
-	json_num("lat_writeback_ns", c->lat.writeback_ns);
-	json_u64("references", s->references);
-	json_u64("reads", s->reads);
-	json_u64("writes", s->writes);
-	json_u64("ifetches", s->ifetches);
-	json_u64("distinct_pages", s->distinct_pages);
-	json_u64("processes", s->processes);
-	json_u64("page_faults", s->page_faults);
-	json_u64("minor_faults", s->minor_faults);
-	json_u64("major_faults", s->major_faults);
-	json_u64("tlb_hits", s->tlb_hits);
-	json_u64("tlb_misses", s->tlb_misses);
-	json_u64("page_walks", s->page_walks);
-	json_u64("walk_memory_refs", s->walk_memory_refs);
-	json_u64("evictions", s->evictions);
-	json_u64("dirty_writebacks", s->dirty_writebacks);
-	json_u64("swap_ins", s->swap_ins);
-	json_u64("swap_outs", s->swap_outs);
-	json_u64("swap_slots_used", s->swap_slots_used);
-	json_u64("page_table_pages", s->page_table_pages);
-	json_u64("resident_pages", s->resident_pages);
-	json_u64("resident_pages_peak", s->resident_pages_peak);
-	json_num("effective_access_ns", vm_effective_access_ns(vm));
+#define KEY_U(k, v) emit(arg, k, &(report_value_t){ .type = REPORT_U64, .u = (v) })
+#define KEY_N(k, v) emit(arg, k, &(report_value_t){ .type = REPORT_NUM, .d = (v) })
+#define KEY_S(k, v) emit(arg, k, &(report_value_t){ .type = REPORT_STR, .s = (v) })
+	KEY_S("trace", trace_name);
+	KEY_S("format", format);
+	KEY_S("policy", vm_policy_name(vm));
+	KEY_S("policy_needs", vm_policy_needs(vm));
+	KEY_U("frames", c->frames);
+	KEY_U("page_size", c->page_size);
+	KEY_U("va_bits", c->va_bits);
+	KEY_U("pa_bits", c->pa_bits);
+	KEY_U("levels", vm_levels(vm));
+	KEY_S("tlb", tlb);
+	KEY_U("seed", c->seed);
+	KEY_U("swap_bytes", o->swap_bytes);
+	KEY_N("lat_tlb_ns", c->lat.tlb_ns);
+	KEY_N("lat_mem_ns", c->lat.mem_ns);
+	KEY_N("lat_minor_ns", c->lat.minor_ns);
+	KEY_N("lat_major_ns", c->lat.major_ns);
+	KEY_N("lat_writeback_ns", c->lat.writeback_ns);
+	KEY_U("references", s->references);
+	KEY_U("reads", s->reads);
+	KEY_U("writes", s->writes);
+	KEY_U("ifetches", s->ifetches);
+	KEY_U("distinct_pages", s->distinct_pages);
+	KEY_U("processes", s->processes);
+	KEY_U("page_faults", s->page_faults);
+	KEY_U("minor_faults", s->minor_faults);
+	KEY_U("major_faults", s->major_faults);
+	KEY_U("tlb_hits", s->tlb_hits);
+	KEY_U("tlb_misses", s->tlb_misses);
+	KEY_U("page_walks", s->page_walks);
+	KEY_U("walk_memory_refs", s->walk_memory_refs);
+	KEY_U("evictions", s->evictions);
+	KEY_U("dirty_writebacks", s->dirty_writebacks);
+	KEY_U("swap_ins", s->swap_ins);
+	KEY_U("swap_outs", s->swap_outs);
+	KEY_U("swap_slots_used", s->swap_slots_used);
+	KEY_U("page_table_pages", s->page_table_pages);
+	KEY_U("resident_pages", s->resident_pages);
+	KEY_U("resident_pages_peak", s->resident_pages_peak);
+	KEY_N("effective_access_ns", vm_effective_access_ns(vm));
 	if (c->bytes) {
 		const vm_sys_stats_t *k = vm_sys_stats(vm);
-		json_u64("cow_faults", k->cow_faults);
-		json_u64("cow_copies", k->cow_copies);
-		json_u64("segfaults", k->segfaults);
-		json_u64("file_reads", k->file_reads);
-		json_u64("file_writebacks", k->file_writebacks);
-		json_u64("oom_kills", k->oom_kills);
-		json_u64("daemon_reclaims", k->daemon_reclaims);
-		json_u64("direct_reclaims", k->direct_reclaims);
-		json_u64("free_frames", k->free_frames);
-		json_u64("wmark_min", c->wmark_min);
-		json_u64("wmark_low", c->wmark_low);
-		json_u64("wmark_high", c->wmark_high);
+		KEY_U("cow_faults", k->cow_faults);
+		KEY_U("cow_copies", k->cow_copies);
+		KEY_U("segfaults", k->segfaults);
+		KEY_U("file_reads", k->file_reads);
+		KEY_U("file_writebacks", k->file_writebacks);
+		KEY_U("oom_kills", k->oom_kills);
+		KEY_U("daemon_reclaims", k->daemon_reclaims);
+		KEY_U("direct_reclaims", k->direct_reclaims);
+		KEY_U("free_frames", k->free_frames);
+		KEY_U("wmark_min", c->wmark_min);
+		KEY_U("wmark_low", c->wmark_low);
+		KEY_U("wmark_high", c->wmark_high);
 	}
-	printf("\n}\n");
+#undef KEY_U
+#undef KEY_N
+#undef KEY_S
+}
+
+void report_json_string(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			putc(ch, f);
+	}
+	putc('"', f);
+}
+
+/* Numbers that are not integers keep every bit (%.17g reads back exactly). */
+void report_json_value(FILE *f, const report_value_t *v)
+{
+	switch (v->type) {
+	case REPORT_U64: fprintf(f, "%llu", (unsigned long long)v->u); break;
+	case REPORT_NUM: fprintf(f, "%.17g", v->d); break;
+	case REPORT_STR: report_json_string(f, v->s); break;
+	case REPORT_NULL: fputs("null", f); break;
+	}
+}
+
+/* A CSV field: strings quoted (RFC 4180) when they hold a comma, a quote or
+ * a line break; null is an empty field. */
+void report_csv_value(FILE *f, const report_value_t *v)
+{
+	if (v->type != REPORT_STR) {
+		if (v->type != REPORT_NULL)
+			report_json_value(f, v);
+		return;
+	}
+	if (!v->s[strcspn(v->s, ",\"\r\n")]) {
+		fputs(v->s, f);
+		return;
+	}
+	putc('"', f);
+	for (const char *p = v->s; *p; p++) {
+		if (*p == '"')
+			putc('"', f);
+		putc(*p, f);
+	}
+	putc('"', f);
+}
+
+void report_jobj_begin(report_jobj_t *j, FILE *f, const char *indent)
+{
+	*j = (report_jobj_t){ .f = f, .indent = indent };
+	putc('{', f);
+}
+
+void report_jobj_key(report_jobj_t *j, const char *key)
+{
+	fprintf(j->f, "%s\n%s  ", j->n++ ? "," : "", j->indent);
+	report_json_string(j->f, key);
+	fputs(": ", j->f);
+}
+
+void report_jobj_emit(void *arg, const char *key, const report_value_t *v)
+{
+	report_jobj_t *j = arg;
+	report_jobj_key(j, key);
+	report_json_value(j->f, v);
+}
+
+void report_jobj_end(report_jobj_t *j)
+{
+	fprintf(j->f, "\n%s}", j->indent);
+}
+
+void report_json(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
+		 const char *format)
+{
+	report_jobj_t j;
+	report_jobj_begin(&j, stdout, "");
+	report_keys(vm, o, trace_name, format, report_jobj_emit, &j);
+	report_jobj_end(&j);
+	putchar('\n');
+}
+
+/* Capture one key into a row, copying strings (the run's are short-lived). */
+static void report_row_emit(void *arg, const char *key, const report_value_t *v)
+{
+	report_row_t *r = arg;
+	if (r->failed)
+		return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		report_kv_t *kv = realloc(r->kv, cap * sizeof *kv);
+		if (!kv) {
+			r->failed = 1;
+			return;
+		}
+		r->kv = kv;
+		r->cap = cap;
+	}
+	report_kv_t *e = &r->kv[r->n];
+	e->key = key;
+	e->v = *v;
+	if (v->type == REPORT_STR && !(e->v.s = strdup(v->s))) {
+		r->failed = 1;
+		return;
+	}
+	r->n++;
+}
+
+int report_row_capture(report_row_t *row, vm_machine_t *vm, const cli_opts_t *o,
+		       const char *trace_name, const char *format)
+{
+	*row = (report_row_t){ 0 };
+	report_keys(vm, o, trace_name, format, report_row_emit, row);
+	if (row->failed) {
+		report_row_free(row);
+		return VM_ENOMEM;
+	}
+	return VM_OK;
+}
+
+const report_value_t *report_row_get(const report_row_t *row, const char *key)
+{
+	for (size_t i = 0; i < row->n; i++)
+		if (!strcmp(row->kv[i].key, key))
+			return &row->kv[i].v;
+	return NULL;
+}
+
+void report_row_free(report_row_t *row)
+{
+	for (size_t i = 0; i < row->n; i++)
+		if (row->kv[i].v.type == REPORT_STR)
+			free((char *)row->kv[i].v.s);
+	free(row->kv);
+	*row = (report_row_t){ 0 };
 }

@@ -69,16 +69,22 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift)
 	return CLI_EXIT_OK;
 }
 
-/* The future OPT reads: every page reference of the trace, in memory while
- * half the budget allows, else in a temporary file (util/spill.h). */
-typedef struct refvec {
-	spill_t mem;
-	vm_pageref_t *v;       /* = mem.p */
-	size_t n;
-	char err[512];         /* why growing failed */
-} refvec_t;
+void refvec_init(refvec_t *rv, budget_t *budget)
+{
+	rv->n = 0;
+	rv->v = NULL;
+	rv->err[0] = 0;
+	spill_init(&rv->mem, budget);
+}
 
-static int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind)
+void refvec_free(refvec_t *rv)
+{
+	spill_free(&rv->mem);
+	rv->v = NULL;
+	rv->n = 0;
+}
+
+int refvec_push(refvec_t *rv, uint32_t pid, uint64_t vpn, uint8_t kind)
 {
 	if ((rv->n + 1) * sizeof *rv->v > rv->mem.cap) {
 		int rc = spill_reserve(&rv->mem, (rv->n + 1) * sizeof *rv->v, rv->err, sizeof rv->err);
@@ -179,9 +185,9 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 	int future = pol && pol->needs == POLICY_NEEDS_FUTURE;
 	budget_t fb;
 	budget_init(&fb, o->cfg.max_memory / 2 ? o->cfg.max_memory / 2 : o->cfg.max_memory);
-	refvec_t rv = { .n = 0 };
+	refvec_t rv;
 	spill_t next;
-	spill_init(&rv.mem, &fb);
+	refvec_init(&rv, &fb);
 	spill_init(&next, &fb);
 	int status = CLI_EXIT_OK;
 	if (future) {
@@ -204,7 +210,7 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 			status = future ? run_refs(*vm, &rv) : run_stream(*vm, tr, log2_of(o->cfg.page_size));
 		}
 	}
-	spill_free(&rv.mem);
+	refvec_free(&rv);
 	spill_free(&next);
 	return status;
 }

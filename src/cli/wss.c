@@ -309,7 +309,7 @@ static int wss_check_args(const wss_args_t *a, const cli_opts_t *o, uint64_t **t
 		fprintf(stderr, "vmlab wss: --csv and --json exclude each other\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (a->tau && list_parse(a->tau, 1ull << 32, taus, ntau, err, sizeof err)) {
+	if (a->tau && list_parse_u64(a->tau, 1ull << 32, 0, taus, ntau, err, sizeof err)) {
 		fprintf(stderr, "vmlab wss: --tau: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
