@@ -197,7 +197,8 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 uint64_t sysfault_pte_flags(const vma_t *v, int cow);
 
 /* swap.c: slots with reference counts and the swap cache (script mode). */
-int swap_init(vm_machine_t *vm);
+/* Open the swap file (script mode); the reason for a failure into err. */
+int swap_init(vm_machine_t *vm, char *err, size_t errlen);
 void swap_fini(vm_machine_t *vm);
 int swap_alloc(vm_machine_t *vm, uint64_t *slot);      /* count 1 */
 void swap_get(vm_machine_t *vm, uint64_t slot);        /* count + 1 */
@@ -208,6 +209,9 @@ int swap_write(vm_machine_t *vm, uint64_t slot, const void *page);
 int swap_read(vm_machine_t *vm, uint64_t slot, void *page);
 
 /* obj.c: backing objects and the page cache. */
+/* The object of the regular file at path (shared with mappings already open),
+ * one more reference.  VM_ENOENT: no such file; VM_ENOTSUP: not a regular
+ * file (found without blocking on a FIFO); VM_EIO: it cannot be opened. */
 int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out);
 int obj_new_anon(vm_machine_t *vm, uint64_t pages, uint32_t *out);
 void obj_get(vm_machine_t *vm, uint32_t o);
