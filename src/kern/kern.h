@@ -64,6 +64,8 @@ typedef struct rmap {
 	uint64_t vpn;
 	uint32_t proc;         /* index into vm->procs */
 	uint32_t next;         /* next mapping of the same frame, or RMAP_NONE */
+	uint32_t prev;         /* previous one, RMAP_NONE for the first */
+	uint32_t hnext;        /* next entry in the same bucket of vm->rmap_hash */
 } rmap_t;
 
 typedef struct frame {
@@ -104,6 +106,9 @@ struct vm_machine {
 	idset_t free_frames;
 	rmap_t *rmaps;
 	uint32_t nrmaps, rmaps_cap, rmap_free;
+	uint32_t *rmap_hash;   /* pte_pa -> entry of rmaps (rmaps_cap buckets), so
+				  that unmapping one PTE of a page shared by
+				  many processes does not walk all its mappings */
 
 	idset_t swap;          /* slots in use */
 	uint32_t *swap_count;  /* script mode: references to each slot (PTEs,

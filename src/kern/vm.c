@@ -175,6 +175,7 @@ void vm_destroy(vm_machine_t *vm)
 	free(vm->frame_priv);
 	free(vm->frames);
 	free(vm->rmaps);
+	free(vm->rmap_hash);
 	free(vm->procs);
 	free(vm->pid_index);
 	idset_free(&vm->free_frames);
