@@ -201,7 +201,8 @@ static int lim_script(const char *text, uint32_t frames, uint64_t swap_slots, ch
 	c.swap_slots = swap_slots;
 	vm_machine_t *vm;
 	cr_assert_eq(vm_create(&vm, &c, NULL, err, sizeof err), 0, "%s", err);
-	FILE *f = fmemopen(out, outlen, "w");
+	memset(out, 0, outlen); /* fmemopen leaves it unterminated when nothing is written */
+	FILE *f = fmemopen(out, outlen - 1, "w");
 	cr_assert_not_null(f);
 	*scans = 0;
 	script_env_t env = { .out = f, .swap_bytes = swap_slots * 4096, .notice_scans = scans };
