@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -18,6 +19,9 @@
 /* Swap when neither --swap nor `set swap` gives it: room to see swapping
  * without a full swap being the usual ending. */
 #define SCRIPT_DEFAULT_SWAP (64ull << 20)
+/* Steps a script may run without --max-steps: far beyond any example (the
+ * largest runs under 1000); a block past it is refused before it starts. */
+#define SCRIPT_DEFAULT_MAX_STEPS 1000000000ull
 
 static const char script_usage[] =
 	"usage: vmlab script [OPTIONS] FILE\n"
@@ -35,6 +39,13 @@ static char *script_slurp(const char *path, char *err, size_t errlen)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		if (f != stdin)
+			fclose(f);
 		return NULL;
 	}
 	size_t n = 0, cap = 4096;
@@ -224,7 +235,8 @@ static int script_main(cli_opts_t *o, const char *file)
 	if (!status) {
 		script_report_t rep = { .o = o, .name = name };
 		script_env_t env = { .out = out, .check = check, .stats = script_stats,
-				     .stats_arg = &rep, .swap_bytes = o->swap_bytes };
+				     .stats_arg = &rep, .swap_bytes = o->swap_bytes,
+				     .max_steps = o->max_steps ? o->max_steps : SCRIPT_DEFAULT_MAX_STEPS };
 		if (script_run(vm, &s, &env, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			status = CLI_EXIT_FAIL;

@@ -22,10 +22,12 @@ int phys_init(phys_t *p, const geom_t *g, uint32_t nuser, int with_bytes)
 void phys_free(phys_t *p)
 {
 	if (p->g)
-		budget_release(p->budget, BUDGET_TABLES, (p->kcap << p->g->page_shift) +
-						       p->kfree_cap * sizeof *p->kfree);
+		budget_release(p->budget, BUDGET_TABLES, p->kcap << p->g->page_shift);
 	free(p->kmem);
-	free(p->kfree);
+	for (uint32_t i = 0; i < p->npools; i++) {
+		budget_release(p->budget, BUDGET_TABLES, p->kfree[i].cap * sizeof *p->kfree[i].first);
+		free(p->kfree[i].first);
+	}
 	free(p->umem);
 	memset(p, 0, sizeof *p);
 }
@@ -55,15 +57,24 @@ static int phys_kgrow(phys_t *p, uint64_t need)
 	return VM_OK;
 }
 
+/* The pool of runs of count frames, created if there is room; NULL if not. */
+static phys_pool_t *phys_pool(phys_t *p, uint32_t count, int create)
+{
+	for (uint32_t i = 0; i < p->npools; i++)
+		if (p->kfree[i].count == count)
+			return &p->kfree[i];
+	if (!create || p->npools == PHYS_POOLS)
+		return NULL;
+	p->kfree[p->npools] = (phys_pool_t){ .count = count };
+	return &p->kfree[p->npools++];
+}
+
 int phys_kalloc(phys_t *p, uint32_t count, uint64_t *pfn)
 {
 	uint64_t first;
-	uint32_t i;
-	for (i = 0; i < p->nkfree && p->kfree[i].count != count; i++)
-		;
-	if (i < p->nkfree) {
-		first = p->kfree[i].first;
-		p->kfree[i] = p->kfree[--p->nkfree];
+	phys_pool_t *pool = phys_pool(p, count, 0);
+	if (pool && pool->n) {
+		first = pool->first[--pool->n];
 	} else {
 		int rc = phys_kgrow(p, p->ktop + count);
 		if (rc)
@@ -84,17 +95,20 @@ void phys_kfree(phys_t *p, uint64_t pfn, uint32_t count)
 	uint64_t first = pfn - p->g->kbase_pfn;
 	memset(p->kmem + (first << p->g->page_shift), PHYS_JUNK,
 	       (uint64_t)count << p->g->page_shift);
-	if (p->nkfree == p->kfree_cap) {
-		uint32_t cap = p->kfree_cap ? p->kfree_cap * 2 : 16;
-		int rc;
-		phys_run_t *runs = budget_realloc(p->budget, BUDGET_TABLES, p->kfree,
-						  p->kfree_cap * sizeof *runs, cap * sizeof *runs, &rc);
-		if (!runs) /* losing a run of frames is harmless; it stays junk */
-			goto out;
-		p->kfree = runs;
-		p->kfree_cap = cap;
-	}
-	p->kfree[p->nkfree++] = (phys_run_t){ first, count };
-out:
 	p->klive -= count;
+	/* losing a run of frames (no pool, no memory) is harmless: it stays junk */
+	phys_pool_t *pool = phys_pool(p, count, 1);
+	if (!pool)
+		return;
+	if (pool->n == pool->cap) {
+		uint32_t cap = pool->cap ? pool->cap * 2 : 16;
+		int rc;
+		uint64_t *runs = budget_realloc(p->budget, BUDGET_TABLES, pool->first,
+						pool->cap * sizeof *runs, cap * sizeof *runs, &rc);
+		if (!runs)
+			return;
+		pool->first = runs;
+		pool->cap = cap;
+	}
+	pool->first[pool->n++] = first;
 }

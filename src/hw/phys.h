@@ -14,10 +14,17 @@
 #include "pte.h"
 #include "../util/budget.h"
 
-typedef struct phys_run {
-	uint64_t first;        /* kernel frame index (not PFN) */
-	uint32_t count;        /* contiguous frames */
-} phys_run_t;
+/* Runs of count frames given back, reused last freed first.  One pool per
+ * run size (a page table's size depends only on its level), so taking one
+ * never searches: the cost of a fork or spawn stays the same however many
+ * processes came and went. */
+typedef struct phys_pool {
+	uint32_t count;        /* contiguous frames a run */
+	uint32_t n, cap;
+	uint64_t *first;       /* kernel frame index (not PFN) of each run */
+} phys_pool_t;
+
+#define PHYS_POOLS 8       /* run sizes kept (levels <= 5: at most 5 sizes) */
 
 typedef struct phys {
 	const geom_t *g;
@@ -25,8 +32,8 @@ typedef struct phys {
 	uint64_t kcap;         /* frames kmem has room for */
 	uint64_t ktop;         /* frames ever handed out from the bottom */
 	uint64_t klive;        /* frames in use now */
-	phys_run_t *kfree;     /* runs given back, reused by exact size */
-	uint32_t nkfree, kfree_cap;
+	phys_pool_t kfree[PHYS_POOLS]; /* runs given back, reused by exact size */
+	uint32_t npools;
 	uint32_t nuser;        /* user frames */
 	uint8_t *umem;         /* user frame bytes, NULL in trace mode */
 	budget_t *budget;      /* the pool's bytes are charged here (may be NULL) */

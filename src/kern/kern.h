@@ -74,6 +74,8 @@ typedef struct rmap {
 	uint64_t vpn;
 	uint32_t proc;         /* index into vm->procs */
 	uint32_t next;         /* next mapping of the same frame, or RMAP_NONE */
+	uint32_t prev;         /* previous one, RMAP_NONE for the first */
+	uint32_t hnext;        /* next entry in the same bucket of vm->rmap_hash */
 } rmap_t;
 
 typedef struct frame {
@@ -115,6 +117,9 @@ struct vm_machine {
 	idset_t free_frames;
 	rmap_t *rmaps;
 	uint32_t nrmaps, rmaps_cap, rmap_free;
+	uint32_t *rmap_hash;   /* pte_pa -> entry of rmaps (rmaps_cap buckets), so
+				  that unmapping one PTE of a page shared by
+				  many processes does not walk all its mappings */
 
 	idset_t swap;          /* slots in use */
 	uint32_t *swap_count;  /* script mode: references to each slot (PTEs,
@@ -209,7 +214,8 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 uint64_t sysfault_pte_flags(const vma_t *v, int cow);
 
 /* swap.c: slots with reference counts and the swap cache (script mode). */
-int swap_init(vm_machine_t *vm);
+/* Open the swap file (script mode); the reason for a failure into err. */
+int swap_init(vm_machine_t *vm, char *err, size_t errlen);
 void swap_fini(vm_machine_t *vm);
 int swap_alloc(vm_machine_t *vm, uint64_t *slot);      /* count 1 */
 void swap_get(vm_machine_t *vm, uint64_t slot);        /* count + 1 */
@@ -229,6 +235,9 @@ int kio_pread(int fd, void *buf, size_t len, uint64_t at);
 int kio_fail(vm_machine_t *vm, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* obj.c: backing objects and the page cache. */
+/* The object of the regular file at path (shared with mappings already open),
+ * one more reference.  VM_ENOENT: no such file; VM_ENOTSUP: not a regular
+ * file (found without blocking on a FIFO); VM_EIO: it cannot be opened. */
 int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out);
 int obj_new_anon(vm_machine_t *vm, uint64_t pages, uint32_t *out);
 void obj_get(vm_machine_t *vm, uint32_t o);

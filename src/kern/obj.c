@@ -1,6 +1,7 @@
 /* obj.c - backing objects (real files, shared anonymous memory) and the page
  * cache that holds their pages, shared by every process that maps them. */
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "kern.h"
+#include "util/hostfile.h"
 #include "util/vmerr.h"
 
 /* Add an object slot; *out gets its index with one reference. */
@@ -31,22 +33,26 @@ static int obj_new(vm_machine_t *vm, const vobj_t *o, uint32_t *out)
 
 int obj_open_file(vm_machine_t *vm, const char *path, uint32_t *out)
 {
+	char why[128];
 	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return VM_ENOENT;
+	int fd = hostfile_open(path, O_RDWR, 0, why, sizeof why);
+	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == ETXTBSY))
+		fd = hostfile_open(path, O_RDONLY, 0, why, sizeof why);
+	if (fd < 0)
+		return errno == ENOENT ? VM_ENOENT : errno == ENODEV ? VM_ENOTSUP : VM_EIO;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return VM_EIO;
+	}
 	for (uint32_t i = 0; i < vm->nobjs; i++) {
 		vobj_t *o = &vm->objs[i];
 		if (o->refs && o->fd >= 0 && o->dev == (uint64_t)st.st_dev && o->ino == (uint64_t)st.st_ino) {
+			close(fd);
 			o->refs++;
 			*out = i;
 			return VM_OK;
 		}
 	}
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return VM_EIO;
 	vobj_t o = { .path = strdup(path), .fd = fd, .dev = (uint64_t)st.st_dev,
 		     .ino = (uint64_t)st.st_ino, .size = (uint64_t)st.st_size };
 	int rc = o.path ? obj_new(vm, &o, out) : VM_ENOMEM;

@@ -11,29 +11,45 @@
 #include <unistd.h>
 
 #include "kern.h"
+#include "util/hostfile.h"
 #include "util/vmerr.h"
 
-/* Open the swap file: the given path, or an unlinked temporary file. */
-static int swap_open(vm_machine_t *vm)
+/* Open the swap file: the given path (a regular file, checked without
+ * blocking on a FIFO, emptied only once it passed), or an unlinked temporary
+ * file.  The reason for a failure into err. */
+static int swap_open(vm_machine_t *vm, char *err, size_t errlen)
 {
+	char why[128];
 	if (vm->cfg.swap_file) {
-		vm->swap_fd = open(vm->cfg.swap_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		return vm->swap_fd < 0 ? VM_EIO : VM_OK;
+		vm->swap_fd = hostfile_open(vm->cfg.swap_file, O_RDWR | O_CREAT, 0600, why, sizeof why);
+		if (vm->swap_fd >= 0 && ftruncate(vm->swap_fd, 0) != 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			close(vm->swap_fd);
+			vm->swap_fd = -1;
+		}
+		if (vm->swap_fd < 0) {
+			snprintf(err, errlen, "cannot create the swap file %s: %s", vm->cfg.swap_file, why);
+			return VM_EIO;
+		}
+		return VM_OK;
 	}
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/vmlab-swap-XXXXXX", dir && *dir ? dir : "/tmp");
 	vm->swap_fd = mkstemp(path);
-	if (vm->swap_fd < 0)
+	if (vm->swap_fd < 0) {
+		snprintf(err, errlen, "cannot create the swap file (a temporary file in %s; set TMPDIR or --swap-file): %s",
+			 dir && *dir ? dir : "/tmp", strerror(errno));
 		return VM_EIO;
+	}
 	unlink(path); /* removed when the machine closes it, even on a crash */
 	return VM_OK;
 }
 
-int swap_init(vm_machine_t *vm)
+int swap_init(vm_machine_t *vm, char *err, size_t errlen)
 {
 	vm->swap_fd = -1;
-	return vm->cfg.bytes ? swap_open(vm) : VM_OK;
+	return vm->cfg.bytes ? swap_open(vm, err, errlen) : VM_OK;
 }
 
 void swap_fini(vm_machine_t *vm)

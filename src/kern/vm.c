@@ -181,9 +181,7 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	for (uint32_t f = 0; f < cfg->frames; f++)
 		vm->frames[f] = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE,
 					   .obj = OBJ_NONE, .hnext = FRAME_NIL };
-	if (swap_init(vm)) {
-		snprintf(err, errlen, "cannot create the swap file %s",
-			 cfg->swap_file ? cfg->swap_file : "(temporary)");
+	if (swap_init(vm, err, errlen)) {
 		rc = VM_EIO;
 		goto err;
 	}
@@ -223,6 +221,7 @@ void vm_destroy(vm_machine_t *vm)
 	free(vm->frame_priv);
 	free(vm->frames);
 	free(vm->rmaps);
+	free(vm->rmap_hash);
 	free(vm->procs);
 	free(vm->pid_index);
 	idset_free(&vm->free_frames);

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "script/script.h"
+#include "util/hostfile.h"
 #include "util/vmerr.h"
 
 /* A run in progress. */
@@ -17,6 +19,9 @@ typedef struct script_exec {
 	const script_t *s;
 	const script_env_t *env;
 	vm_proc_state_t *seen;      /* last state reported, per s->pids[] */
+	uint64_t oom_kills;         /* the kernel's count when notices last looked */
+	uint64_t *cost;             /* steps of each command (a repeat: its whole block) */
+	uint64_t steps;             /* steps run so far (--max-steps) */
 	char *err;
 	size_t errlen;
 } script_exec_t;
@@ -137,22 +142,41 @@ static char *exec_render_str(const unsigned char *d, size_t n, size_t limit)
 	return buf;
 }
 
-/* Say on the script's output which processes died since the last look:
- * the one a call killed, and others the OOM killer chose. */
-static void exec_notices(script_exec_t *x)
+/* Say on the script's output whether process s->pids[i] died since the
+ * last look. */
+static void exec_notice(script_exec_t *x, size_t i)
 {
-	for (size_t i = 0; i < x->s->npids; i++) {
-		vm_proc_info_t pi;
-		vm_proc_info(x->vm, x->s->pids[i], &pi);
-		if (pi.state == x->seen[i])
-			continue;
-		x->seen[i] = pi.state;
-		if (pi.state == VM_PROC_SEGV)
-			fprintf(x->env->out, "P %u: SIGSEGV at 0x%llx (%s)\n", x->s->pids[i],
-				(unsigned long long)pi.fault_addr, pi.reason ? pi.reason : "?");
-		else if (pi.state == VM_PROC_OOM)
-			fprintf(x->env->out, "P %u: killed by the out-of-memory killer\n", x->s->pids[i]);
+	vm_proc_info_t pi;
+	vm_proc_info(x->vm, x->s->pids[i], &pi);
+	if (pi.state == x->seen[i])
+		return;
+	x->seen[i] = pi.state;
+	if (pi.state == VM_PROC_SEGV)
+		fprintf(x->env->out, "P %u: SIGSEGV at 0x%llx (%s)\n", x->s->pids[i],
+			(unsigned long long)pi.fault_addr, pi.reason ? pi.reason : "?");
+	else if (pi.state == VM_PROC_OOM)
+		fprintf(x->env->out, "P %u: killed by the out-of-memory killer\n", x->s->pids[i]);
+}
+
+/* Say which processes command c killed: its own (and a fork's child) can
+ * die of what it did; any other only by the OOM killer, so every process is
+ * looked at only when the kernel's OOM-kill count moved.  A command thus
+ * costs the same however many processes the script has made. */
+static void exec_notices(script_exec_t *x, const script_cmd_t *c)
+{
+	uint64_t kills = vm_sys_stats(x->vm)->oom_kills;
+	if (kills != x->oom_kills) {
+		x->oom_kills = kills;
+		if (x->env->notice_scans)
+			(*x->env->notice_scans)++;
+		for (size_t i = 0; i < x->s->npids; i++)
+			exec_notice(x, i);
+		return;
 	}
+	if (c->pidx != SIZE_MAX)
+		exec_notice(x, c->pidx);
+	if (c->pidx2 != SIZE_MAX)
+		exec_notice(x, c->pidx2);
 }
 
 static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
@@ -160,6 +184,10 @@ static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
 	uint64_t got = 0;
 	int rc = vm_mmap(x->vm, c->pid, c->addr, c->len, c->prot, c->flags, c->path, c->offset,
 			 c->kind, &got);
+	struct stat st;
+	if (rc == VM_ENOTSUP && c->path && stat(c->path, &st) == 0) /* words the message only */
+		return exec_fail(x, c, rc, "%s: the kernel refused: %s is not a regular file (%s)",
+				 c->text, c->path, hostfile_kind(st.st_mode));
 	if (rc && !exec_died(rc))
 		return exec_refused(x, c, rc);
 	if (!rc && !c->addr)
@@ -167,15 +195,44 @@ static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
 	return VM_OK;
 }
 
-/* file PATH SIZE: create or truncate a real file to SIZE zero bytes. */
+/* exec_file's failure: remove the file if this command created it (nothing
+ * stays changed), then "cannot create PATH: why". */
+static int exec_file_fail(script_exec_t *x, const script_cmd_t *c, int fd, int created,
+			  const char *why)
+{
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(c->path);
+	return exec_fail(x, c, VM_EIO, "cannot create %s: %s", c->path, why);
+}
+
+/* file PATH SIZE: create or truncate a real file to SIZE zero bytes.  Every
+ * check comes before the first change: the file must be a regular one
+ * (opened without blocking, so a FIFO is refused, not waited on), and the
+ * file system must hold SIZE bytes, found by growing the file to SIZE, which
+ * loses nothing, before truncating it to 0 and back. */
 static int exec_file(script_exec_t *x, const script_cmd_t *c)
 {
-	int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)c->len)) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return exec_fail(x, c, VM_EIO, "cannot create %s: %s", c->path, strerror(e));
+	char why[160];
+	if (c->len > (uint64_t)INT64_MAX) {
+		snprintf(why, sizeof why, "%llu bytes is more than a file can hold (at most %lld)",
+			 (unsigned long long)c->len, (long long)INT64_MAX);
+		return exec_file_fail(x, c, -1, 0, why);
+	}
+	int created = 1;
+	int fd = hostfile_open(c->path, O_WRONLY | O_CREAT | O_EXCL, 0644, why, sizeof why);
+	if (fd < 0 && errno == EEXIST) {
+		created = 0;
+		fd = hostfile_open(c->path, O_WRONLY, 0, why, sizeof why);
+	}
+	if (fd < 0)
+		return exec_file_fail(x, c, -1, 0, why);
+	struct stat st;
+	if (fstat(fd, &st) || ((uint64_t)st.st_size < c->len && ftruncate(fd, (off_t)c->len)) ||
+	    ftruncate(fd, 0) || ftruncate(fd, (off_t)c->len)) {
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		return exec_file_fail(x, c, fd, created, why);
 	}
 	close(fd);
 	return VM_OK;
@@ -329,42 +386,127 @@ static int exec_final_sync(script_exec_t *x, int rc)
 	return x->env->check ? exec_check(x, last, "after the end-of-script write-back") : VM_OK;
 }
 
+/* Step counts saturate: a repeat of repeats can ask for more than 2^64. */
+static uint64_t steps_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t steps_mul(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* The page references command c asks for (touch, read, write): one every
+ * STRIDE bytes, or one per page the bytes span. */
+static uint64_t exec_refs(const script_cmd_t *c, unsigned page_shift)
+{
+	uint64_t n = c->op == SCRIPT_WRITE ? c->ndata : c->len;
+	if (c->op == SCRIPT_TOUCH) {
+		uint64_t stride = c->stride ? c->stride : 1ull << page_shift;
+		return n ? (n - 1) / stride + 1 : 0;
+	}
+	if ((c->op != SCRIPT_READ && c->op != SCRIPT_WRITE) || !n)
+		return 0;
+	if (c->addr + (n - 1) < c->addr) /* wraps: at most a reference a byte */
+		return n;
+	return ((c->addr + (n - 1)) >> page_shift) - (c->addr >> page_shift) + 1;
+}
+
+/* The steps of every command into cost[]: 1 for the command and 1 for each
+ * page reference it asks for; a repeat's cost is its whole block, N passes
+ * of (1 + the steps of the lines inside).  Known before anything runs, so a
+ * command or block the limit cannot afford is refused before it starts. */
+static void exec_costs(const script_t *s, unsigned page_shift, uint64_t *cost)
+{
+	uint64_t inner[SCRIPT_MAX_DEPTH + 1] = { 0 }; /* steps of each open block's lines */
+	int depth = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const script_cmd_t *c = &s->cmds[i];
+		cost[i] = 0;
+		if (c->op == SCRIPT_SET)
+			continue;
+		if (c->op == SCRIPT_REPEAT) {
+			inner[++depth] = 0;
+			continue;
+		}
+		if (c->op == SCRIPT_END) {
+			size_t r = c->jump;
+			cost[r] = steps_mul(s->cmds[r].value, steps_add(1, inner[depth--]));
+			inner[depth] = steps_add(inner[depth], cost[r]);
+			continue;
+		}
+		cost[i] = steps_add(1, exec_refs(c, page_shift));
+		inner[depth] = steps_add(inner[depth], cost[i]);
+	}
+}
+
+/* --max-steps would be passed by command c (or its block): say so (exit 1). */
+static int exec_limit(script_exec_t *x, const script_cmd_t *c, size_t i)
+{
+	uint64_t max = x->env->max_steps, need = x->cost[i];
+	return exec_fail(x, c, VM_ELIMIT,
+			 "%s: --max-steps %llu reached: the script has run %llu steps and this %s needs %llu%s more (a step is a command run, a pass of a repeat, or a page reference of touch, read or write); raise --max-steps",
+			 c->text, (unsigned long long)max, (unsigned long long)x->steps,
+			 c->op == SCRIPT_REPEAT ? "repeat block" : "command", (unsigned long long)need,
+			 need == UINT64_MAX ? " or" : "");
+}
+
 int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, char *err,
 	       size_t errlen)
 {
-	script_exec_t x = { .vm = vm, .s = s, .env = env, .err = err, .errlen = errlen };
+	script_exec_t x = { .vm = vm, .s = s, .env = env, .err = err, .errlen = errlen,
+			    .oom_kills = vm_sys_stats(vm)->oom_kills };
 	uint64_t left[SCRIPT_MAX_DEPTH]; /* iterations left of each open repeat */
+	uint64_t max = env->max_steps;
 	int depth = 0, rc = VM_OK;
 	x.seen = calloc(s->npids ? s->npids : 1, sizeof *x.seen);
-	if (!x.seen) {
+	x.cost = malloc((s->n ? s->n : 1) * sizeof *x.cost);
+	if (!x.seen || !x.cost) {
+		free(x.seen);
+		free(x.cost);
 		snprintf(err, errlen, "%s: out of memory", s->name);
 		return VM_ENOMEM;
 	}
+	unsigned shift = 0;
+	while ((2u << shift) <= vm_config(vm)->page_size)
+		shift++;
+	exec_costs(s, shift, x.cost);
 	for (size_t i = 0; i < s->n && !rc; i++) {
 		const script_cmd_t *c = &s->cmds[i];
 		if (c->op == SCRIPT_SET)
 			continue;
-		if (c->op == SCRIPT_REPEAT) {
-			if (c->value == 0)
-				i = c->jump;
-			else
-				left[depth++] = c->value;
-			continue;
-		}
 		if (c->op == SCRIPT_END) {
-			if (--left[depth - 1])
+			if (--left[depth - 1]) {
 				i = c->jump;
-			else
+				x.steps++; /* the next pass; its block's cost was allowed */
+			} else {
 				depth--;
+			}
 			continue;
 		}
+		if (max && x.cost[i] > max - x.steps) {
+			rc = exec_limit(&x, c, i);
+			break;
+		}
+		if (c->op == SCRIPT_REPEAT) {
+			if (c->value == 0) {
+				i = c->jump;
+			} else {
+				left[depth++] = c->value;
+				x.steps++;
+			}
+			continue;
+		}
+		x.steps += x.cost[i];
 		rc = exec_one(&x, c);
-		exec_notices(&x);
+		exec_notices(&x, c);
 		if (!rc && env->check)
 			rc = exec_check(&x, c, "after this command");
 	}
 	rc = exec_final_sync(&x, rc);
 	fflush(env->out);
 	free(x.seen);
+	free(x.cost);
 	return rc;
 }

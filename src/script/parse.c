@@ -29,6 +29,8 @@ typedef struct script_parser {
 	int seen_command;           /* a command other than set has been read */
 	size_t open[SCRIPT_MAX_DEPTH]; /* indices of repeat commands not ended */
 	int depth;
+	size_t *pid_slot;           /* open addressing: index into s->pids + 1, 0 empty */
+	size_t pid_slots, pids_cap; /* pid_slot entries (a power of two), s->pids room */
 	char *err;
 	size_t errlen;
 } script_parser_t;
@@ -567,17 +569,55 @@ static script_cmd_t *script_push(script_t *s)
 	return c;
 }
 
-/* Note a process number the script names (notices of deaths follow them). */
-static int script_note_pid(script_t *s, uint32_t pid)
+/* The slot of pid in the parser's pid index: where it is, or the empty slot
+ * where it would go. */
+static size_t script_pid_slot(const script_parser_t *p, uint32_t pid)
 {
-	for (size_t i = 0; i < s->npids; i++)
-		if (s->pids[i] == pid)
-			return VM_OK;
-	uint32_t *v = realloc(s->pids, (s->npids + 1) * sizeof *v);
-	if (!v)
+	size_t mask = p->pid_slots - 1, h = (size_t)(((uint64_t)pid * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+	while (p->pid_slot[h] && p->s->pids[p->pid_slot[h] - 1] != pid)
+		h = (h + 1) & mask;
+	return h;
+}
+
+/* Double the pid index and re-insert every pid. */
+static int script_pid_grow(script_parser_t *p)
+{
+	size_t n = p->pid_slots ? p->pid_slots * 2 : 64;
+	size_t *slot = calloc(n, sizeof *slot);
+	if (!slot)
 		return VM_ENOMEM;
-	s->pids = v;
-	s->pids[s->npids++] = pid;
+	free(p->pid_slot);
+	p->pid_slot = slot;
+	p->pid_slots = n;
+	for (size_t i = 0; i < p->s->npids; i++)
+		slot[script_pid_slot(p, p->s->pids[i])] = i + 1;
+	return VM_OK;
+}
+
+/* Note a process number the script names (notices of deaths follow them);
+ * *idx gets its index in s->pids.  A hash index keeps this constant time:
+ * scripts may name 100,000 processes. */
+static int script_note_pid(script_parser_t *p, uint32_t pid, size_t *idx)
+{
+	script_t *s = p->s;
+	if ((s->npids + 1) * 2 > p->pid_slots && script_pid_grow(p))
+		return VM_ENOMEM;
+	size_t h = script_pid_slot(p, pid);
+	if (p->pid_slot[h]) {
+		*idx = p->pid_slot[h] - 1;
+		return VM_OK;
+	}
+	if (s->npids == p->pids_cap) {
+		size_t cap = p->pids_cap ? p->pids_cap * 2 : 16;
+		uint32_t *v = realloc(s->pids, cap * sizeof *v);
+		if (!v)
+			return VM_ENOMEM;
+		s->pids = v;
+		p->pids_cap = cap;
+	}
+	s->pids[s->npids] = pid;
+	p->pid_slot[h] = ++s->npids;
+	*idx = s->npids - 1;
 	return VM_OK;
 }
 
@@ -622,8 +662,9 @@ static int script_line(script_parser_t *p, const char *line)
 		return rc;
 	if (c->op != SCRIPT_SET)
 		p->seen_command = 1;
-	if (script_names_pid(c) && (script_note_pid(p->s, c->pid) ||
-				    (c->op == SCRIPT_FORK && script_note_pid(p->s, c->pid2))))
+	c->pidx = c->pidx2 = SIZE_MAX;
+	if (script_names_pid(c) && (script_note_pid(p, c->pid, &c->pidx) ||
+				    (c->op == SCRIPT_FORK && script_note_pid(p, c->pid2, &c->pidx2))))
 		return script_bad(p, "out of memory"), VM_ENOMEM;
 	return VM_OK;
 }
@@ -653,6 +694,7 @@ int script_parse(script_t *s, const char *name, const char *text, const script_p
 		rc = script_bad(&p, "repeat without end");
 	}
 	free(copy);
+	free(p.pid_slot);
 	if (rc) {
 		script_free(s);
 		s->name = NULL;

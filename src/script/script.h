@@ -9,7 +9,8 @@
  *                 script's folder, VM_ENOENT path that cannot be resolved,
  *                 VM_ENOMEM host memory                  (the command: exit 2)
  *   script_run    a failed expectation, a process that is not alive, a
- *                 system call the kernel refused               (exit 1)
+ *                 system call the kernel refused, VM_ELIMIT for a command
+ *                 or repeat block past env.max_steps            (exit 1)
  * A process killed by SIGSEGV or the OOM killer is not an error: a line
  * says so and the script goes on. */
 #ifndef VMLAB_SCRIPT_H
@@ -56,6 +57,7 @@ typedef struct script_cmd {
 	unsigned line;
 	char *text;                /* the line as written, trimmed */
 	uint32_t pid, pid2;
+	size_t pidx, pidx2;        /* indices of pid, pid2 in script_t.pids; SIZE_MAX: none */
 	uint64_t addr, len, offset, stride, value;
 	unsigned prot, flags;
 	int access;                /* touch: 'R' 'W' 'X' */
@@ -98,6 +100,7 @@ typedef struct script_env {
 	void *stats_arg;
 	uint64_t swap_bytes;       /* for `expect stat swap_bytes` */
 	uint64_t max_steps;        /* commands, repeat passes and references allowed; 0: unlimited */
+	uint64_t *notice_scans;    /* if set, counts the looks at every process (after OOM kills) */
 } script_env_t;
 
 /* Run the commands of s (set lines are skipped: the caller applied them).
