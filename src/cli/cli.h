@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmlab.h"
 #include "trace/trace.h"
@@ -59,6 +60,14 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
  * err (VM_ENOENT: no such option among groups). */
 int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned groups,
 		   char *err, size_t errlen);
+
+/* Flush and close an output stream (stdout included) and report a write
+ * that failed at any time, now or earlier: prints "vmlab: cannot write
+ * NAME: REASON" on stderr and returns CLI_EXIT_FAIL; 0 when everything
+ * written reached it.  main() does this for stdout after every subcommand
+ * (NAME "the output"); a subcommand writing a file of its own calls it
+ * with the file's name before it returns. */
+int cli_close_output(FILE *f, const char *name);
 
 /* Print the option help of the given groups. */
 void cli_print_options(unsigned groups);
