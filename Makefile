@@ -101,7 +101,8 @@ fuzz: fuzz-build
 	@set -e; for f in $(FUZZ_NAMES); do \
 		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
 		tests/fuzz/seed.sh $$f $(FUZZ_DIR)/corpus/$$f; \
-		case $$f in fuzz_script_*) dict=-dict=tests/fuzz/script.dict ;; *) dict= ;; esac; \
+		case $$f in fuzz_script_*) dict=-dict=tests/fuzz/script.dict ;; \
+			fuzz_explain) dict=-dict=tests/fuzz/explain.dict ;; *) dict= ;; esac; \
 		$(FUZZ_DIR)/$$f -max_total_time=$(FUZZ_SECONDS) $(FUZZ_RUN_FLAGS) $$dict \
 			-artifact_prefix=$(FUZZ_DIR)/$$f- $(FUZZ_DIR)/corpus/$$f; \
 	done

@@ -16,6 +16,9 @@
  *   pages   decimal page numbers separated by commas, spaces or new lines;
  *           "Nw" marks a write; page N is the address N << page_shift, size 1,
  *           pid 0; '#' starts a comment.
+ * A line of lackey or text may be up to 1 MiB long; a longer one is an error
+ * unless it is a "==" line or a comment (text: also a comment ending a line),
+ * which may be any length, under every format and auto alike.
  * Files compressed with gzip or zstd are recognised by their magic bytes and
  * read transparently, from a path or from stdin.
  */

@@ -28,7 +28,7 @@
 #include "util/vmerr.h"
 
 #define MAX_ACCESSES ((size_t)1 << 20)
-#define MAX_REFS ((uint64_t)1 << 22)
+#define MAX_REFS ((uint64_t)1 << 20)
 #define BATCH 1024
 
 static int memfd = -1;
