@@ -23,8 +23,9 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 DEFAULT_TRACE := examples/ls.lackey.zst
 
-# Debian packages the build needs, and a header that proves each is there.
-DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev clang
+# Debian packages the build needs, and a header that proves each is there
+# (clang and libclang-rt-dev, its sanitizer and libFuzzer runtimes: make fuzz).
+DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev clang libclang-rt-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all run test bench sanitize clean deps fuzz fuzz-build
