@@ -98,8 +98,11 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out %/main.o,$(CLI_OBJ)) $(BUILD)/
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $(filter %.c %.o %.a,$^) \
 		$(LDLIBS) $(FUZZ_LDFLAGS_$*)
 
+# TMPDIR: the harnesses' folders and swap files, kept out of /tmp (a crash
+# leaves its folder behind).
 fuzz: fuzz-build
-	@set -e; for f in $(FUZZ_NAMES); do \
+	@mkdir -p $(FUZZ_DIR)/tmp
+	@set -e; export TMPDIR=$(CURDIR)/$(FUZZ_DIR)/tmp; for f in $(FUZZ_NAMES); do \
 		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
 		tests/fuzz/seed.sh $$f $(FUZZ_DIR)/corpus/$$f; \
 		case $$f in fuzz_script_*) dict=-dict=tests/fuzz/script.dict ;; \

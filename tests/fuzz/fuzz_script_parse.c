@@ -15,7 +15,7 @@
 #include "script/path.h"
 #include "script/script.h"
 
-static char root[64];
+static char root[256];
 
 /* Check what the executor assumes of a parsed script; abort on a breach. */
 static void check_script(const script_t *s)
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!root[0]) {
 		const char *t = getenv("TMPDIR");
-		snprintf(root, sizeof root, "%s/vmlab-fuzz-parse-XXXXXX", t && strlen(t) < 32 ? t : "/tmp");
+		snprintf(root, sizeof root, "%s/vmlab-fuzz-parse-XXXXXX", t && strlen(t) < 200 ? t : "/tmp");
 		if (!mkdtemp(root))
 			abort();
 		atexit(remove_root);

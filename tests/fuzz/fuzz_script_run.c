@@ -32,7 +32,7 @@
 #define MAX_STEPS "100000"
 #define MAX_MEMORY "64M"
 
-static char parent[64];
+static char parent[256];
 static char *cwd_names;   /* the current folder's entries before any run */
 
 /* The data files the example scripts map, read once from the tree. */
@@ -64,7 +64,7 @@ static char *listing(const char *dir)
 
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
 {
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len) || close(fd))
@@ -79,7 +79,7 @@ static void remove_parent(void)
 static void setup(void)
 {
 	const char *t = getenv("TMPDIR");
-	snprintf(parent, sizeof parent, "%s/vmlab-fuzz-run-XXXXXX", t && strlen(t) < 32 ? t : "/tmp");
+	snprintf(parent, sizeof parent, "%s/vmlab-fuzz-run-XXXXXX", t && strlen(t) < 200 ? t : "/tmp");
 	if (!mkdtemp(parent))
 		abort();
 	atexit(remove_parent);
@@ -153,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!parent[0])
 		setup();
-	char run[128], path[160];
+	char run[300], path[320];
 	snprintf(run, sizeof run, "%s/run-XXXXXX", parent);
 	if (!mkdtemp(run))
 		abort();
@@ -172,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	clearerr(stdout);
 
 	/* nothing but RUN in the parent, nothing new here */
-	char *names = listing(parent), want[64];
+	char *names = listing(parent), want[300];
 	snprintf(want, sizeof want, "%s\n", strrchr(run, '/') + 1);
 	if (strcmp(names, want)) {
 		fprintf(stderr, "outside its folder %s:\n%s", run, names);
