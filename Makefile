@@ -3,6 +3,7 @@
 #   make test    build and run the whole test suite
 #   make bench   record a larger trace with Valgrind and measure throughput
 #   make sanitize  the test suite under AddressSanitizer + UBSan
+#   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -22,18 +23,19 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 DEFAULT_TRACE := examples/ls.lackey.zst
 
-# Debian packages the build needs, and a header that proves each is there.
-DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev gnuplot-nox valgrind
+# Debian packages the build needs, and a command or header that proves each is
+# there (clang and libclang-rt-dev, its sanitizer and libFuzzer runtimes: make fuzz).
+DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev gnuplot-nox valgrind clang libclang-rt-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench sanitize clean deps
+.PHONY: all run test bench sanitize clean deps fuzz fuzz-build
 all: $(BUILD)/vmlab
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
 	@if [ -f /usr/include/criterion/criterion.h ] && [ -f /usr/include/zstd.h ] && [ -f /usr/include/zlib.h ] && \
-	     command -v gnuplot >/dev/null && command -v valgrind >/dev/null; then \
+	     command -v gnuplot >/dev/null && command -v valgrind >/dev/null && command -v clang >/dev/null; then \
 		:; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "installing $(DEPS_PKGS)"; \
@@ -74,7 +76,42 @@ sanitize:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-san \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-clean:
-	rm -rf build build-san
+# libFuzzer harnesses, one program each from tests/fuzz/*.c (not part of the
+# test binary), built with clang into build-fuzz/ and run one after another
+# for FUZZ_SECONDS each on a corpus seeded from examples/ and tests/data
+# (build-fuzz/corpus/NAME).  A crash, leak or timeout stops `make fuzz` with
+# its input in build-fuzz/NAME-crash-... (never in the tree); rerun it with
+# build-fuzz/NAME FILE.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build-fuzz
+FUZZ_NAMES := $(notdir $(basename $(sort $(wildcard tests/fuzz/*.c))))
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LDFLAGS_script_run := -Wl,--wrap=script_run
+FUZZ_RUN_FLAGS := -timeout=20 -rss_limit_mb=2048 -close_fd_mask=3 -print_final_stats=1
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_DIR) CC=clang CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" \
+		$(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
+
+# A harness links the library and the command line but main.c.
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out %/main.o,$(CLI_OBJ)) $(BUILD)/libvmlab.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $(filter %.c %.o %.a,$^) \
+		$(LDLIBS) $(FUZZ_LDFLAGS_$*)
+
+# TMPDIR: the harnesses' folders and swap files, kept out of /tmp (a crash
+# leaves its folder behind).
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/tmp
+	@set -e; export TMPDIR=$(CURDIR)/$(FUZZ_DIR)/tmp; for f in $(FUZZ_NAMES); do \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		tests/fuzz/seed.sh $$f $(FUZZ_DIR)/corpus/$$f; \
+		case $$f in fuzz_script_*) dict=-dict=tests/fuzz/script.dict ;; \
+			fuzz_explain) dict=-dict=tests/fuzz/explain.dict ;; *) dict= ;; esac; \
+		$(FUZZ_DIR)/$$f -max_total_time=$(FUZZ_SECONDS) $(FUZZ_RUN_FLAGS) $$dict \
+			-artifact_prefix=$(FUZZ_DIR)/$$f- $(FUZZ_DIR)/corpus/$$f; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d)

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmlab.h"
 #include "trace/trace.h"
@@ -72,6 +73,14 @@ uint64_t cli_default_max_memory(void);
 
 /* Whether option name (without the dashes) came from the command line. */
 int cli_given(const cli_opts_t *o, const char *name);
+
+/* Flush and close an output stream (stdout included) and report a write
+ * that failed at any time, now or earlier: prints "vmlab: cannot write
+ * NAME: REASON" on stderr and returns CLI_EXIT_FAIL; 0 when everything
+ * written reached it.  main() does this for stdout after every subcommand
+ * (NAME "the output"); a subcommand writing a file of its own calls it
+ * with the file's name before it returns. */
+int cli_close_output(FILE *f, const char *name);
 
 /* Print the option help of the given groups. */
 void cli_print_options(unsigned groups);

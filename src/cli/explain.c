@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "hw/pte.h"
@@ -106,21 +107,45 @@ static int parse_state_words(char **w, int n, state_line_t *sl, char *err, size_
 	return -1;
 }
 
+/* Read one line of f into line (cap bytes, without its '\n', NUL ended).
+ * Returns 1 for a line, 0 at the end of the file, -1 for a line that does
+ * not fit and -2 for a NUL byte in it (the rest of the line is not read). */
+static int state_getline(FILE *f, char *line, size_t cap)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == 0)
+			return -2;
+		if (n + 2 >= cap)   /* room for the '\n' and the NUL, as fgets */
+			return -1;
+		line[n++] = (char)c;
+	}
+	line[n] = 0;
+	return c == EOF && n == 0 ? 0 : 1;
+}
+
 /* Read a state file; on a bad line prints FILE:LINE: reason and returns 2. */
 static int state_read(const char *path, state_t *st)
 {
 	FILE *f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "vmlab explain: %s: %s\n", path, strerror(errno));
+	struct stat sb;
+	if (!f || (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode))) {
+		fprintf(stderr, "vmlab explain: %s: %s\n", path, f ? "is a directory" : strerror(errno));
+		if (f)
+			fclose(f);
 		return CLI_EXIT_USAGE;
 	}
 	char line[1024], err[256];
 	unsigned lineno = 0;
-	int status = CLI_EXIT_OK;
-	while (status == CLI_EXIT_OK && fgets(line, sizeof line, f)) {
+	int status = CLI_EXIT_OK, got;
+	while (status == CLI_EXIT_OK && (got = state_getline(f, line, sizeof line)) != 0) {
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fprintf(stderr, "%s:%u: line longer than %zu characters\n", path, lineno, sizeof line - 2);
+		if (got < 0) {
+			if (got == -1)
+				fprintf(stderr, "%s:%u: line longer than %zu characters\n", path, lineno, sizeof line - 2);
+			else
+				fprintf(stderr, "%s:%u: a NUL byte in the line (a state file is text)\n", path, lineno);
 			status = CLI_EXIT_USAGE;
 			break;
 		}

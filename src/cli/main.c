@@ -38,7 +38,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n`vmlab COMMAND --help` describes each.\n");
 }
 
-int main(int argc, char **argv)
+/* Run the subcommand argv[1]; its exit status. */
+static int dispatch(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
@@ -54,4 +55,14 @@ int main(int argc, char **argv)
 	fprintf(stderr, "vmlab: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int status = dispatch(argc, argv);
+	/* Output that never reached stdout is a failed run, whatever the
+	 * subcommand thought (a failure of stderr cannot be reported). */
+	if (cli_close_output(stdout, "the output") && status == CLI_EXIT_OK)
+		status = CLI_EXIT_FAIL;
+	return status;
 }

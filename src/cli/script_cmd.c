@@ -200,6 +200,9 @@ static void script_stats(vm_machine_t *vm, void *arg)
 	if (saved >= 0) {
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
+		/* a failed write here went to stderr, which cannot be reported;
+		 * stdout itself holds nothing yet (the JSON object comes last) */
+		clearerr(stdout);
 	}
 }
 

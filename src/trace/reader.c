@@ -8,6 +8,12 @@
  * straddles a refill is moved to the front of the buffer with the rest of the
  * unread bytes; that memmove is the only copy.
  *
+ * A line longer than BUF_SIZE is refused, unless what the buffer holds of it
+ * already ends it for every format: a "==" line, a comment line, or (text)
+ * the part before a '#'.  That part is kept with a '\n' added, and the rest
+ * of the line is dropped unread (discard), under --format auto as under an
+ * explicit format: comments cost no memory and lose nothing.
+ *
  * The pages format allows one huge line ("1,2,3,..."), so it works token by
  * token on [pos, end) and stops before a token the buffer cuts in two.
  *
@@ -48,6 +54,8 @@ struct trace_reader {
 	size_t end;             /* just past the last byte read */
 	bool eof;               /* the input is exhausted */
 	bool in_comment;        /* pages: inside a '#' comment */
+	bool discard;           /* drop input up to the next '\n': the rest of
+				   a long comment (see cut_long_line) */
 	uint64_t line;          /* line number of buf[pos] */
 	int err;                /* sticky error, 0 if none */
 	char msg[512];          /* "PATH:LINE: what is wrong" */
@@ -213,7 +221,21 @@ static int refill(trace_reader_t *r)
 		r->end = rest;
 	}
 	assert(r->end < r->cap && !r->eof);
-	long got = trace_input_read(r->in, r->buf + r->end, r->cap - r->end);
+	long got;
+	char *at = r->buf + r->end;
+	for (;;) {
+		got = trace_input_read(r->in, at, r->cap - r->end);
+		if (got <= 0 || !r->discard)
+			break;
+		char *nl = memchr(at, '\n', (size_t)got);
+		if (!nl)
+			continue;   /* all of it belongs to the cut line */
+		r->discard = false;
+		got = at + got - (nl + 1);
+		memmove(at, nl + 1, (size_t)got);
+		if (got > 0)
+			break;
+	}
 	if (got < 0)
 		return fail(r, (int)got, r->line, "%s", trace_input_error(r->in));
 	if (got == 0) {
@@ -229,6 +251,39 @@ static int refill(trace_reader_t *r)
 	return 0;
 }
 
+/* How much of a line that does not fit the buffer to keep: s holds its
+ * first len bytes.  A "==" line keeps "==", a comment line its spaces and
+ * '#', a text line the part up to its '#' (f TRACE_FMT_AUTO: the format is
+ * not known yet, so only what every format skips).  0: the line holds
+ * more than a comment, and is refused. */
+static size_t long_line_keep(const char *s, size_t len, trace_format_t f)
+{
+	if (len >= 2 && s[0] == '=' && s[1] == '=')
+		return 2;
+	if (f == TRACE_FMT_TEXT) {
+		const char *h = memchr(s, '#', len);
+		return h ? (size_t)(h - s) + 1 : 0;
+	}
+	size_t i = 0;
+	while (i < len && is_space(s[i]))
+		i++;
+	return i < len && s[i] == '#' ? i + 1 : 0;
+}
+
+/* The line at buf[start] has no '\n' in the buffer and BUF_SIZE bytes or
+ * more: cut it after what long_line_keep keeps, end it with '\n' and drop
+ * the rest of it as it is read.  Returns 0 or the error of a line refused. */
+static int cut_long_line(trace_reader_t *r, size_t start, uint64_t line)
+{
+	size_t keep = long_line_keep(r->buf + start, r->end - start, r->format);
+	if (keep == 0)
+		return fail(r, VM_EINVAL, line, "line longer than %zu bytes", BUF_SIZE);
+	r->buf[start + keep] = '\n';
+	r->end = r->limit = start + keep + 1;
+	r->discard = true;
+	return 0;
+}
+
 /* Make sure [pos, limit) holds at least one complete line unless the input
  * is exhausted.  Returns 1 if there is a line, 0 at the end, or an error. */
 static int need_line(trace_reader_t *r)
@@ -236,9 +291,12 @@ static int need_line(trace_reader_t *r)
 	while (r->pos == r->limit) {
 		if (r->eof)
 			return 0;
-		if (r->end - r->pos == r->cap)
-			return fail(r, VM_EINVAL, r->line,
-				    "line longer than %zu bytes", r->cap);
+		if (r->end - r->pos >= BUF_SIZE) {
+			int rc = cut_long_line(r, r->pos, r->line);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		int rc = refill(r);
 		if (rc < 0)
 			return rc;
@@ -376,6 +434,12 @@ static int detect(trace_reader_t *r)
 			r->pos = r->limit = r->end;
 			r->line = line;
 			return 0;
+		}
+		if ((size_t)(e - s) >= BUF_SIZE) {
+			int rc = cut_long_line(r, (size_t)(s - r->buf), line);
+			if (rc < 0)
+				return rc;
+			continue;
 		}
 		if (r->end - r->pos == r->cap) {
 			int rc = grow(r, line);

@@ -23,6 +23,9 @@
  *           ".oracleGeneral".
  *   din     Dinero's "LABEL ADDR" lines (0 read, 1 write, 2 ifetch, 1 byte);
  *           din.c.
+ * A line of lackey or text may be up to 1 MiB long; a longer one is an error
+ * unless it is a "==" line or a comment (text: also a comment ending a line),
+ * which may be any length, under every format and auto alike.
  * Files compressed with gzip or zstd are recognised by their magic bytes and
  * read transparently, from a path or from stdin.
  */
