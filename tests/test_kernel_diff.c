@@ -813,7 +813,8 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	Test(suite, s3fifo, .timeout = 300) { run_diff("s3fifo", &machine, 0x2f3e4d5c6b7a8998ull ^ salt); } \
 	Test(suite, aging, .timeout = 300) { run_diff("aging", &machine, 0x3f4e5d6c7b8a99a8ull ^ salt); } \
 	Test(suite, nru, .timeout = 300) { run_diff("nru", &machine, 0x4f5e6d7c8b9aa9b8ull ^ salt); } \
-	Test(suite, wsclock, .timeout = 300) { run_diff("wsclock", &machine, 0x5f6e7d8c9baab9c8ull ^ salt); }
+	Test(suite, wsclock, .timeout = 300) { run_diff("wsclock", &machine, 0x5f6e7d8c9baab9c8ull ^ salt); } \
+	Test(suite, clock_pro, .timeout = 300) { run_diff("clock-pro", &machine, 0x6f7e8d9cabbac9d8ull ^ salt); }
 
 DIFF_TESTS(kernel_diff, M_BASE, 0)
 DIFF_TESTS(kernel_diff_tight, M_TIGHT, 0x1111)

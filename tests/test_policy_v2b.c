@@ -1,4 +1,5 @@
-/* test_policy_v2b.c - sieve, sieve-hw, s3fifo, aging, nru and wsclock, run
+/* test_policy_v2b.c - sieve, sieve-hw, s3fifo, clock-pro, aging, nru and
+ * wsclock, run
  * as a user runs them: `vmlab run --format pages --tlb 0 --policy P
  * --frames F [--tick N] [--tau N]` on textbook strings and on strings built
  * to show each policy's point; plus S3-FIFO's ghost queue (s3ghost.h)
@@ -74,6 +75,7 @@ Test(policy_v2b, registered_with_paper_and_needs)
 		{ "sieve", POLICY_NEEDS_EVERY_REF },  { "sieve-hw", POLICY_NEEDS_HW_BITS },
 		{ "s3fifo", POLICY_NEEDS_EVERY_REF }, { "aging", POLICY_NEEDS_HW_BITS },
 		{ "nru", POLICY_NEEDS_HW_BITS },      { "wsclock", POLICY_NEEDS_HW_BITS },
+		{ "clock-pro", POLICY_NEEDS_HW_BITS },
 	};
 	for (size_t i = 0; i < V2_LEN(want); i++) {
 		const policy_ops_t *p = policy_find(want[i].name);
@@ -134,7 +136,20 @@ Test(policy_v2b, registered_with_paper_and_needs)
  *   seq4 1 m: f1 f2 unused for 1 <= 3, f0 accessed (cleared, 4): no victim:
  *   f1 (2); hand f2.  seq5 2 m: likewise f2 (3); seq6 5 m: f0 (4); hand f1.
  *   seq7 1 h, seq8 2 h.  seq9 3 m: clears f1 f2 f0: f1 (1).  seq10 4 m:
- *   f2 (2).  seq11 5 h.  Misses: 9. */
+ *   f2 (2).  seq11 5 h.  Misses: 9.
+ * clock-pro, 3 frames (10): m_c = 1 (1% rounded down, at least 1), m_h =
+ *   3 - m_c; the clock is listed from HANDhot; N1 is page 1's non-resident
+ *   entry; the bit of the page filled last is cleared at the next fault.
+ *   1 2 3 m: cold, in test: [1 2 3].  4 m: HANDcold at 1, bit clear: evict,
+ *   N1 in its place; 4 cold at the head: [N1 2 3 4].  1 m: evict 2 (-> N2);
+ *   1 has N1: hot, m_c 2: [N2 3 4 1].  2 m: evict 3 (-> N3); 2 has N2: hot,
+ *   m_c stays 2 (at most frames - 1); 2 hot > m_h 1: HANDhot drops N3 and
+ *   ends 4's test (m_c 1), finds 1 hot with its bit clear: 1 turns cold:
+ *   [4 1 2].  5 m: HANDcold at 4, not in test: evicted, no entry: [2 1 5].
+ *   1 h, 2 h.  3 m: HANDcold at 1: bit set, not in test: new test, to the
+ *   head; 2 is hot; 5 bit clear: evict (-> N5): [2 N5 1 3].  4 m: HANDcold
+ *   at 1, bit cleared a fault ago: evict (-> N1).  5 m: evict 3 (-> N3); 5
+ *   has N5: hot.  Hits only r8 (1) and r9 (2): 10 misses. */
 Test(policy_v2b, table_belady, .timeout = 60)
 {
 	static const v2_row_t rows[] = {
@@ -144,6 +159,7 @@ Test(policy_v2b, table_belady, .timeout = 60)
 		{ "aging", "--tick 2", { 12, 11, 8, 8, 5 } },
 		{ "nru", "--tick 2", { 12, 12, 10, 8, 5 } },
 		{ "wsclock", "--tau 3", { 12, 12, 9, 10, 5 } },
+		{ "clock-pro", "", { 12, 12, 10, 8, 5 } },
 	};
 	v2_table("Belady", BELADY, rows, V2_LEN(rows));
 }
@@ -157,6 +173,7 @@ Test(policy_v2b, table_silberschatz, .timeout = 60)
 		{ "aging", "--tick 2", { 20, 16, 13, 8, 7 } },
 		{ "nru", "--tick 2", { 20, 17, 12, 8, 7 } },
 		{ "wsclock", "--tau 3", { 20, 15, 15, 10, 9 } },
+		{ "clock-pro", "", { 20, 15, 11, 8, 7 } },
 	};
 	v2_table("Silberschatz", SILBERSCHATZ, rows, V2_LEN(rows));
 }
@@ -178,6 +195,7 @@ Test(policy_v2b, loop_one_page_larger_than_memory, .timeout = 60)
 		{ "s3fifo", "", { 18, 18, 18, 15, 14 } },
 		{ "aging", "--tick 2", { 18, 18, 18, 14, 10 } },
 		{ "nru", "--tick 2", { 18, 18, 16, 14, 10 } },
+		{ "clock-pro", "", { 18, 18, 18, 18, 16 } },
 	};
 	v2_table("loop of 6", LOOP6, rows, V2_LEN(rows));
 }
@@ -198,6 +216,13 @@ Test(policy_v2b, scan_lru_cannot_survive, .timeout = 30)
 	cr_expect_eq(v2_faults("s3fifo", 10, "", SCAN), 20);
 	cr_expect_eq(v2_faults("sieve", 10, "", SCAN), 20);
 	cr_expect_eq(v2_faults("sieve-hw", 10, "", SCAN), 25);
+	/* clock-pro, m_c 1: the fill of 6 clears 5's bit (5 was filled last, and
+	 * the bit of the page filled last is taken to be its fault's), so at
+	 * page 11 HANDcold finds 1-4 used in their test periods (hot, to the
+	 * head) and evicts 5; the scan pages never have a bit set at HANDcold
+	 * and are evicted in turn; no page turns hot, so HANDhot never runs and
+	 * 1-4 stay: 5 + 15 + 1 = 21. */
+	cr_expect_eq(v2_faults("clock-pro", 10, "", SCAN), 21);
 }
 
 /* NRU prefers a dirty page not used since the tick to a clean one used, and

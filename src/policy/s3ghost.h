@@ -77,6 +77,14 @@ static inline bool s3ghost_contains(const s3ghost_t *g, page_key_t k)
 	return g->slot[s3ghost_find_slot(g, k)] != 0;
 }
 
+/* The node (0 .. cap-1) holding key k, or S3GHOST_NIL; stable until k is
+ * removed (clock-pro names its non-resident entries by it). */
+static inline uint32_t s3ghost_node(const s3ghost_t *g, page_key_t k)
+{
+	uint32_t s = g->slot[s3ghost_find_slot(g, k)];
+	return s ? s - 1 : S3GHOST_NIL;
+}
+
 /* Empty hash slot i, moving later entries of its run back into the hole so
  * that every lookup still finds its key. */
 static inline void s3ghost_slot_delete(s3ghost_t *g, uint32_t i)
