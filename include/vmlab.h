@@ -50,6 +50,11 @@ typedef struct vm_config {
 	FILE *events;         /* if set, one line per fault and eviction */
 	uint64_t timeline_every; /* if set, a vmstat-like line every N references */
 	FILE *timeline;       /* ... written here */
+	/* Clocks of the policies that keep time (aging, nru, wsclock): */
+	uint64_t tick;        /* the policy's on_tick every tick references;
+				 0: never (default 1000) */
+	uint64_t tau;         /* working-set window in references (wsclock;
+				 default 10000) */
 } vm_config_t;
 
 /* Reference kinds for vm_ref (the same letters as trace kinds). */
@@ -75,7 +80,8 @@ typedef struct vm_stats {
 } vm_stats_t;
 
 /* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived
- * levels, 64 frames, TLB 64:4, clock, seed 1, unbounded swap. */
+ * levels, 64 frames, TLB 64:4, clock, seed 1, unbounded swap, tick 1000,
+ * tau 10000. */
 void vm_config_default(vm_config_t *cfg);
 
 /* Check that cfg describes a machine that can be built (geometry, frames,

@@ -807,7 +807,14 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	Test(suite, lru, .timeout = 300) { run_diff("lru", &machine, 0xdeadbeefcafef00dull ^ salt); } \
 	Test(suite, lfu, .timeout = 300) { run_diff("lfu", &machine, 0x0123456789abcdefull ^ salt); } \
 	Test(suite, clock, .timeout = 300) { run_diff("clock", &machine, 0xfeedfacef00dbabeull ^ salt); } \
-	Test(suite, eclock, .timeout = 300) { run_diff("eclock", &machine, 0x5555aaaa3333ccccull ^ salt); }
+	Test(suite, eclock, .timeout = 300) { run_diff("eclock", &machine, 0x5555aaaa3333ccccull ^ salt); } \
+	Test(suite, sieve, .timeout = 300) { run_diff("sieve", &machine, 0x0f1e2d3c4b5a6978ull ^ salt); } \
+	Test(suite, sieve_hw, .timeout = 300) { run_diff("sieve-hw", &machine, 0x1f2e3d4c5b6a7988ull ^ salt); } \
+	Test(suite, s3fifo, .timeout = 300) { run_diff("s3fifo", &machine, 0x2f3e4d5c6b7a8998ull ^ salt); } \
+	Test(suite, aging, .timeout = 300) { run_diff("aging", &machine, 0x3f4e5d6c7b8a99a8ull ^ salt); } \
+	Test(suite, nru, .timeout = 300) { run_diff("nru", &machine, 0x4f5e6d7c8b9aa9b8ull ^ salt); } \
+	Test(suite, wsclock, .timeout = 300) { run_diff("wsclock", &machine, 0x5f6e7d8c9baab9c8ull ^ salt); } \
+	Test(suite, clock_pro, .timeout = 300) { run_diff("clock-pro", &machine, 0x6f7e8d9cabbac9d8ull ^ salt); }
 
 DIFF_TESTS(kernel_diff, M_BASE, 0)
 DIFF_TESTS(kernel_diff_tight, M_TIGHT, 0x1111)

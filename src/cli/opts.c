@@ -240,6 +240,16 @@ static int set_timeline(cli_opts_t *o, const char *arg, char *err, size_t errlen
 	return set_uint(arg, UINT64_MAX, 0, &o->cfg.timeline_every, err, errlen);
 }
 
+static int set_tick(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, UINT64_MAX, 0, &o->cfg.tick, err, errlen);
+}
+
+static int set_tau(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, UINT64_MAX, 0, &o->cfg.tau, err, errlen);
+}
+
 static int set_events(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	return set_flag(&o->events, arg, err, errlen);
@@ -300,6 +310,8 @@ static const cli_option_t cli_options[] = {
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
 	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default unbounded)", set_swap },
+	{ "tick", CLI_MACHINE, "N", "aging and nru: shift/clear the accessed bits every N references (default 1000; 0: never)", set_tick },
+	{ "tau", CLI_MACHINE, "N", "wsclock: working-set window in references (default 10000)", set_tau },
 	{ "max-memory", CLI_LIMITS, "SIZE", "host-memory budget for page tables, buffers, objects and processes, K/M/G suffixes (default: half the machine's memory)", set_max_memory },
 	{ "lat-tlb", CLI_MACHINE, "NS", "latency of a TLB lookup (default 1)", set_lat_tlb },
 	{ "lat-mem", CLI_MACHINE, "NS", "latency of a memory access (default 100)", set_lat_mem },

@@ -142,6 +142,8 @@ struct vm_machine {
 	void *pol_state;
 	void *frame_priv;
 	const uint64_t *next_use;
+	uint64_t tick_at;      /* st.references at which pol->on_tick runs next;
+				  UINT64_MAX: never (no tick, or no on_tick) */
 };
 
 /* idset.c */

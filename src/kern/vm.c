@@ -14,7 +14,7 @@ void vm_config_default(vm_config_t *cfg)
 	*cfg = (vm_config_t){
 		.page_size = 4096, .va_bits = 48, .pa_bits = 52, .levels = 0,
 		.frames = 64, .tlb_entries = 64, .tlb_ways = 4,
-		.policy = "clock", .seed = 1, .swap_slots = 0,
+		.policy = "clock", .seed = 1, .swap_slots = 0, .tick = 1000, .tau = 10000,
 		.lat = { .tlb_ns = 1, .mem_ns = 100, .minor_ns = 1000,
 			 .major_ns = 5000000, .writeback_ns = 5000000 },
 	};
@@ -99,7 +99,9 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 			return VM_ENOMEM;
 	}
 	policy_env_t env = { .nframes = vm->cfg.frames, .seed = vm->cfg.seed,
-			     .frame_priv = vm->frame_priv, .next_use = vm->next_use, .vm = vm };
+			     .frame_priv = vm->frame_priv, .next_use = vm->next_use, .vm = vm,
+			     .tick = vm->cfg.tick, .tau = vm->cfg.tau };
+	vm->tick_at = vm->cfg.tick && vm->pol->on_tick ? vm->cfg.tick : UINT64_MAX;
 	vm->pol_state = vm->pol->create(&env);
 	if (!vm->pol_state) {
 		snprintf(err, errlen, "policy '%s' could not start (out of memory)", vm->pol->name);
@@ -246,6 +248,17 @@ static void vm_timeline(vm_machine_t *vm)
 		(unsigned long long)s->swap_outs);
 }
 
+/* cfg.tick more references have completed: the policy's clock ticks.  A
+ * reference that failed may have passed tick_at without completing; the tick
+ * then comes with the next one that completes, and the phase is kept. */
+static void vm_tick(vm_machine_t *vm, uint64_t seq)
+{
+	while (vm->tick_at <= vm->st.references)
+		vm->tick_at = vm->tick_at > UINT64_MAX - vm->cfg.tick ? UINT64_MAX
+								  : vm->tick_at + vm->cfg.tick;
+	vm->pol->on_tick(vm->pol_state, seq);
+}
+
 /* One page reference at va by process p: translate, fault and retry until it
  * completes, then tell the policy.  *pfn (if not NULL) gets the frame. */
 static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
@@ -269,6 +282,8 @@ static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc
 		*pfn = r.pfn;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
 		vm_timeline(vm);
+	if (vm->st.references >= vm->tick_at)
+		vm_tick(vm, seq);
 	return VM_OK;
 }
 

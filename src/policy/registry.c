@@ -11,10 +11,19 @@ extern const policy_ops_t policy_lfu;
 extern const policy_ops_t policy_clock;
 extern const policy_ops_t policy_eclock;
 extern const policy_ops_t policy_opt;
+extern const policy_ops_t policy_sieve;
+extern const policy_ops_t policy_sieve_hw;
+extern const policy_ops_t policy_s3fifo;
+extern const policy_ops_t policy_aging;
+extern const policy_ops_t policy_nru;
+extern const policy_ops_t policy_wsclock;
+extern const policy_ops_t policy_clockpro;
 
 const policy_ops_t *const policy_registry[] = {
 	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
 	&policy_clock, &policy_eclock, &policy_opt,
+	&policy_sieve, &policy_sieve_hw, &policy_s3fifo, &policy_aging, &policy_nru,
+	&policy_wsclock, &policy_clockpro,
 };
 const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
 

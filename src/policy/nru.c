@@ -1,0 +1,103 @@
+/* nru.c - not recently used (prefix nru_): Tanenbaum and Bos, Modern
+ * Operating Systems, 4th ed., section 3.4.2.
+ *
+ * Every resident page is in one of four classes from its hardware bits,
+ * class = 2 * accessed + dirty (vm_frame_young, vm_frame_dirty):
+ *   0 not accessed, clean; 1 not accessed, dirty;
+ *   2 accessed, clean;     3 accessed, dirty.
+ * Every env->tick references (on_tick) the accessed bits of all resident
+ * pages are cleared (vm_frame_test_and_clear_young), so "accessed" means
+ * "since the last tick"; dirty bits are cleared only by a write-back, which
+ * in vmlab is an eviction.  The victim is a page of the lowest non-empty
+ * class; where Tanenbaum picks one "at random", vmlab takes the lowest frame
+ * of that class, so that runs are reproducible.  A new page is accessed (its
+ * faulting access set the bit) until the next tick.  Only hardware bits are
+ * used; choosing a victim and a tick are each a scan of the frames. */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "policy.h"
+
+typedef struct nru_frame {
+	bool resident;      /* between on_fill and on_evict */
+} nru_frame_t;
+
+typedef struct nru {
+	nru_frame_t *fr;         /* env->frame_priv, one entry per frame */
+	struct vm_machine *vm;   /* asked for the hardware bits */
+	uint32_t nframes;
+} nru_t;
+
+static void *nru_create(const policy_env_t *env)
+{
+	nru_t *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->fr = env->frame_priv;
+	p->vm = env->vm;
+	p->nframes = env->nframes;
+	return p;
+}
+
+static void nru_destroy(void *state)
+{
+	free(state);
+}
+
+static void nru_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
+{
+	nru_t *p = state;
+	assert(!p->fr[f].resident);
+	p->fr[f].resident = true;
+}
+
+static policy_shadow_t nru_on_evict(void *state, frame_id_t f, policy_why_t why)
+{
+	nru_t *p = state;
+	assert(p->fr[f].resident);
+	p->fr[f].resident = false;
+	return 0;
+}
+
+static void nru_on_tick(void *state, uint64_t seq)
+{
+	nru_t *p = state;
+	for (frame_id_t f = 0; f < p->nframes; f++)
+		if (p->fr[f].resident)
+			vm_frame_test_and_clear_young(p->vm, f);
+}
+
+/* The first frame of class 0 ends the scan at once. */
+static frame_id_t nru_pick_victim(void *state, const policy_page_t *incoming)
+{
+	nru_t *p = state;
+	frame_id_t best = FRAME_NONE;
+	unsigned best_class = 4;
+	for (frame_id_t f = 0; f < p->nframes && best_class > 0; f++) {
+		if (!p->fr[f].resident)
+			continue;
+		unsigned c = 2u * vm_frame_young(p->vm, f) + vm_frame_dirty(p->vm, f);
+		if (c < best_class) {
+			best_class = c;
+			best = f;
+		}
+	}
+	assert(best != FRAME_NONE && "nru: no resident frame");
+	return best;
+}
+
+const policy_ops_t policy_nru = {
+	.version = POLICY_VERSION,
+	.name = "nru",
+	.summary = "not recently used: classes 2*accessed+dirty, accessed bits cleared every --tick references; evict the lowest frame of the lowest class",
+	.paper = "Tanenbaum & Bos, Modern Operating Systems 4th ed., section 3.4.2",
+	.needs = POLICY_NEEDS_HW_BITS,
+	.frame_priv_size = sizeof(nru_frame_t),
+	.create = nru_create,
+	.destroy = nru_destroy,
+	.on_fill = nru_on_fill,
+	.on_access = NULL,
+	.on_evict = nru_on_evict,
+	.pick_victim = nru_pick_victim,
+	.on_tick = nru_on_tick,
+};
