@@ -255,18 +255,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	status = run_simulate(&o, src.tr, &vm);
 	trace_format_t fmt = trace_format(src.tr);
-	if (src.pid) {
-		/* the program's own failure is not the simulation's, unless
-		 * nothing was recorded (valgrind missing, no such program) */
-		int prog = cli_trace_close(&src);
-		if (prog && status == CLI_EXIT_OK && vm_stats(vm)->references == 0) {
-			fprintf(stderr, "vmlab run: %s: nothing recorded (exit status %d)\n",
-				o.args[0], prog);
-			status = CLI_EXIT_FAIL;
-		} else if (prog && status == CLI_EXIT_OK) {
-			fprintf(stderr, "vmlab run: note: %s exited with status %d\n", o.args[0], prog);
-		}
-	}
+	status = cli_trace_finish(&src, "run", vm ? vm_stats(vm)->references : 0, status);
 	if (status == CLI_EXIT_OK) {
 		if (o.json)
 			report_json(vm, &o, src.name, trace_format_name(fmt));
