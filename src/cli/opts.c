@@ -406,7 +406,7 @@ static const cli_option_t cli_options[] = {
 	{ "root", CLI_SCRIPT_ARGS, "DIR", "the folder script paths are relative to (default: the script's folder)", set_root },
 	{ "allow-any-path", CLI_SCRIPT_ARGS, NULL, "let script paths be absolute or leave that folder", set_allow_any_path },
 	{ "frames", CLI_GRID, "LIST", "sizes: N, A..B, A..B/N (N sizes spread geometrically), comma-separated", set_frames_list },
-	{ "tau", CLI_WSS, "LIST", "window sizes in references, as --frames LIST (default: every power of ten from 1 to the references)", set_tau_list },
+	{ "tau", CLI_WSS, "LIST", "window sizes in references: N, A..B, A..B/N, comma-separated (default: every power of ten from 1 to the references)", set_tau_list },
 	{ "every", CLI_WSS, "N", "also |W(t, tau)| at t = N, 2N, ... (a time series)", set_every },
 	{ "sample", CLI_MRC, "R", "SHARDS spatial sampling of the pages, 0 < R <= 1 (default 1: every page)", set_sample },
 	{ "max-fault-rate", CLI_MRC, "R", "frames_needed: the fewest frames with faults/references <= R (default 0.001)", set_max_fault_rate },
