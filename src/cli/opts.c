@@ -465,10 +465,14 @@ static const cli_option_t *cli_find(const char *name, size_t len, unsigned group
 	return shared;
 }
 
+/* Any option of that name: a command parses only one of the groups that
+ * share a name (run's --frames N, mrc's --frames LIST). */
 int cli_given(const cli_opts_t *o, const char *name)
 {
-	const cli_option_t *op = cli_find(name, strlen(name), ~0u);
-	return op && (o->given & (1ull << (op - cli_options)));
+	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++)
+		if (!strcmp(cli_options[i].name, name) && (o->given & (1ull << i)))
+			return 1;
+	return 0;
 }
 
 int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char *usage)
