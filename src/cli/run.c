@@ -61,7 +61,8 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift,
 	static trace_access_t buf[RUN_BATCH];
 	long n;
 	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0) {
-		progress_update(prog, vm_stats(vm)->references);
+		if (prog->on)  /* vm_stats brings counters up to date: not for nothing */
+			progress_update(prog, vm_stats(vm)->references);
 		for (long i = 0; i < n; i++) {
 			int rc = vm_access(vm, buf[i].pid, buf[i].va, buf[i].size, buf[i].kind);
 			if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
