@@ -27,6 +27,8 @@ typedef struct vm_latency {
 	double writeback_ns;  /* writing one dirty page back */
 } vm_latency_t;
 
+struct vm_stats;
+
 typedef struct vm_config {
 	unsigned page_size;   /* bytes, power of two 16..65536 */
 	unsigned va_bits;
@@ -50,6 +52,10 @@ typedef struct vm_config {
 	FILE *events;         /* if set, one line per fault and eviction */
 	uint64_t timeline_every; /* if set, a vmstat-like line every N references */
 	FILE *timeline;       /* ... written here */
+	/* ... or, if set, handed to this instead (vmlab run's own columns):
+	 * the counters and the free user frames at that reference */
+	void (*timeline_fn)(void *arg, const struct vm_stats *s, uint64_t free_frames);
+	void *timeline_arg;
 	/* Clocks of the policies that keep time (aging, nru, wsclock): */
 	uint64_t tick;        /* the policy's on_tick every tick references;
 				 0: never (default 1000) */

@@ -2,7 +2,9 @@
  *
  * Given the page references a machine will perform, in order, computes for
  * each one the index of the next reference to the same (pid, VPN): one
- * backward pass with a hash table, O(1) expected per reference. */
+ * backward pass with a hash table, O(1) expected per reference.  Memory:
+ * the 8-byte answer per reference, and a table of 48 bytes per distinct
+ * page (24-byte slots, at most half full). */
 #ifndef VMLAB_NEXTUSE_H
 #define VMLAB_NEXTUSE_H
 

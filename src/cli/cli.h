@@ -28,7 +28,18 @@ enum {
 	CLI_LIMITS = 1 << 6,     /* --max-memory: command line only (a script cannot raise its own limits) */
 	CLI_CONVERT = 1 << 7,    /* convert: --format --to */
 	CLI_FRAMES_LIST = 1 << 8,/* the command takes --frames LIST itself: help leaves out --frames N */
+	/* The analysis commands' own groups.  An option of one of these
+	 * shadows a shared option of the same name (mrc's --frames LIST over
+	 * --frames N), in parsing and in --help. */
+	CLI_ANALYSIS = 1 << 9,   /* mrc, wss, sweep: --csv --plot */
+	CLI_WSS = 1 << 10,       /* wss: --tau LIST --every */
+	CLI_MRC = 1 << 11,       /* mrc: --sample --max-fault-rate */
+	CLI_SWEEP = 1 << 12,     /* sweep: --policies --page-sizes --tlbs --shard */
+	CLI_GRID = 1 << 13,      /* mrc, sweep: --frames LIST, -j */
+	CLI_PROGRESS = 1 << 14,  /* commands that read a whole trace: --quiet */
+	CLI_RUN = 1 << 15,       /* run: --timeline --timeline-csv */
 };
+#define CLI_OWN_GROUPS (CLI_ANALYSIS | CLI_WSS | CLI_MRC | CLI_SWEEP | CLI_GRID | CLI_RUN)
 
 typedef struct cli_opts {
 	vm_config_t cfg;
@@ -51,6 +62,19 @@ typedef struct cli_opts {
 	const char *root;        /* --root DIR, or NULL: the script's folder */
 	int allow_any_path;
 	uint64_t max_steps;      /* --max-steps: commands and references a script may execute */
+	/* the analysis commands; a LIST is kept as given and parsed by its
+	 * command, which knows its bounds and default */
+	int csv;                 /* --csv */
+	const char *plot;        /* --plot FILE (checked: .png or .svg) */
+	const char *tau_list;    /* wss --tau LIST */
+	uint64_t every;          /* wss --every N (>= 1), 0: none */
+	const char *frames_list; /* mrc, sweep --frames LIST */
+	unsigned threads;        /* -j N, 0: one per core */
+	double sample;           /* mrc --sample R, 0: not given */
+	double max_fault_rate;   /* mrc --max-fault-rate R (valid when given) */
+	const char *policies, *page_sizes, *tlbs, *shard;  /* sweep's lists */
+	int quiet;               /* --quiet: no progress line */
+	const char *timeline_csv;/* run --timeline-csv FILE */
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups
@@ -105,6 +129,13 @@ int cli_trace_open(cli_trace_t *t, const char *cmd, const cli_opts_t *o,
  * else the program's exit status (128 + signal if a signal killed it).
  * Safe to call on a closed or zeroed t. */
 int cli_trace_close(cli_trace_t *t);
+
+/* After a command read references from t (status so far): a recording is
+ * closed and waited for (a file is left to cli_trace_close, so t->name stays
+ * valid); the program's failure is not the command's, unless nothing was
+ * recorded ("vmlab CMD: PROG: nothing recorded (exit status N)", exit 1);
+ * else a note says how it exited.  Returns the command's status. */
+int cli_trace_finish(cli_trace_t *t, const char *cmd, uint64_t references, int status);
 
 int cmd_run(int argc, char **argv);
 int cmd_convert(int argc, char **argv);

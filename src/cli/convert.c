@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "trace/writer.h"
 
 #define CONVERT_BATCH 4096
@@ -17,14 +18,19 @@ static const char convert_usage[] =
 	"OUT appears only once complete: a failed write (a full disk) leaves no\n"
 	"partial file and exits 1.";
 
-/* Copy every access of tr into w.  Returns an exit status. */
-static int convert_copy(trace_reader_t *tr, trace_writer_t *w)
+/* Copy every access of tr into w (the progress line counts accesses).
+ * Returns an exit status. */
+static int convert_copy(trace_reader_t *tr, trace_writer_t *w, progress_t *prog)
 {
 	static trace_access_t buf[CONVERT_BATCH];
+	uint64_t done = 0;
 	long n;
-	while ((n = trace_read(tr, buf, CONVERT_BATCH)) > 0)
+	while ((n = trace_read(tr, buf, CONVERT_BATCH)) > 0) {
+		progress_update(prog, done);
+		done += (uint64_t)n;
 		if (trace_writer_write(w, buf, (size_t)n) < 0)
 			goto write_failed;
+	}
 	if (n < 0) {
 		fprintf(stderr, "%s\n", trace_error(tr));
 		return CLI_EXIT_USAGE;
@@ -39,7 +45,7 @@ write_failed:
 int cmd_convert(int argc, char **argv)
 {
 	cli_opts_t o = { 0 };
-	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_CONVERT, convert_usage);
+	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_CONVERT | CLI_PROGRESS, convert_usage);
 	if (status) {
 		free(o.args);
 		return status < 0 ? CLI_EXIT_OK : status;
@@ -76,7 +82,10 @@ int cmd_convert(int argc, char **argv)
 		status = CLI_EXIT_FAIL;
 		goto out;
 	}
-	status = convert_copy(tr, w);
+	progress_t prog;
+	progress_start(&prog, "convert", tr, o.quiet);
+	status = convert_copy(tr, w, &prog);
+	progress_end(&prog);
 out:
 	trace_writer_free(w);
 	trace_close(tr);

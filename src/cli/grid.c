@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "grid.h"
+#include "progress.h"
 #include "policy/policy.h"
 #include "util/vmerr.h"
 
@@ -99,36 +100,39 @@ static int grid_strdup(char **out, const char *s)
 	return (*out = strdup(s)) ? VM_OK : VM_ENOMEM;
 }
 
-int grid_load(grid_trace_t *gt, const char *path, const cli_opts_t *o, double sample,
-	      const char *cmd)
+int grid_load(grid_trace_t *gt, const cli_opts_t *o, double sample, const char *cmd)
 {
-	char err[512];
-	trace_reader_t *tr = NULL;
+	cli_trace_t src;
 	*gt = (grid_trace_t){ .page_shift = grid_page_shift(o->cfg.page_size) };
 	uint64_t limit = o->cfg.max_memory ? o->cfg.max_memory : cli_default_max_memory();
 	budget_init(&gt->budget, limit / 2 ? limit / 2 : limit);
 	refvec_init(&gt->refs, &gt->budget);
 	trace_opts_t topts = { .format = o->format, .page_shift = gt->page_shift,
 			       .va_bits = o->cfg.va_bits };
-	if (trace_open(&tr, path, &topts, err, sizeof err)) {
-		fprintf(stderr, "vmlab %s: %s\n", cmd, err);
-		return CLI_EXIT_USAGE;
-	}
+	int status = cli_trace_open(&src, cmd, o, &topts);
+	if (status)
+		return status;
+	trace_reader_t *tr = src.tr;
 	grid_loader_t l = { .gt = gt, .threshold = sample * (double)(1u << 24) };
 	trace_access_t *buf = malloc(GRID_BATCH * sizeof *buf);
-	int status = buf ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	status = buf ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	long n = 0;
-	while (status == CLI_EXIT_OK && (n = trace_read(tr, buf, GRID_BATCH)) > 0)
+	progress_t prog;
+	progress_start(&prog, cmd, tr, o->quiet);
+	while (status == CLI_EXIT_OK && (n = trace_read(tr, buf, GRID_BATCH)) > 0) {
+		progress_update(&prog, gt->references);
 		for (long i = 0; i < n && status == CLI_EXIT_OK; i++) {
 			l.pid = buf[i].pid;
 			if (vm_split_access(gt->page_shift, buf[i].va, buf[i].size, buf[i].kind, grid_add, &l))
 				status = CLI_EXIT_FAIL;
 		}
+	}
+	progress_end(&prog);
 	if (status == CLI_EXIT_OK && n < 0) {
 		fprintf(stderr, "%s\n", trace_error(tr));
 		status = CLI_EXIT_USAGE;
 	} else if (status == CLI_EXIT_OK &&
-		   (grid_strdup(&gt->name, trace_name(tr)) ||
+		   (grid_strdup(&gt->name, src.name) ||
 		    grid_strdup(&gt->format, trace_format_name(trace_format(tr))))) {
 		status = CLI_EXIT_FAIL;
 	}
@@ -138,7 +142,8 @@ int grid_load(grid_trace_t *gt, const char *path, const cli_opts_t *o, double sa
 	gt->distinct = l.pages.n;
 	free(l.pages.slot);
 	free(buf);
-	trace_close(tr);
+	status = cli_trace_finish(&src, cmd, gt->references, status);
+	cli_trace_close(&src);
 	return status;
 }
 
@@ -229,66 +234,5 @@ int grid_run(const grid_trace_t *gt, grid_job_t *jobs, size_t n, unsigned thread
 			fprintf(stderr, "vmlab %s: %s: %s\n", cmd, jobs[i].what, jobs[i].err);
 			return jobs[i].status;
 		}
-	return CLI_EXIT_OK;
-}
-
-/* The table entry argv's a names, and where its value starts (NULL: the
- * next argument), or NULL. */
-static const grid_opt_t *grid_match(const char *a, const grid_opt_t *table, size_t n,
-				    const char **inline_value)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(table[i].name);
-		if (strncmp(a, table[i].name, len))
-			continue;
-		if (!a[len]) {
-			*inline_value = NULL;
-			return &table[i];
-		}
-		if (table[i].takes_arg && (a[len] == '=' || (len == 2 && a[1] != '-'))) {
-			*inline_value = a + len + (a[len] == '=');
-			return &table[i];
-		}
-	}
-	return NULL;
-}
-
-int grid_take_options(int *argc, char **argv, const grid_opt_t *table, size_t n,
-		      const char *cmd)
-{
-	int out = 1, i = 1;
-	for (; i < *argc && strcmp(argv[i], "--"); i++) {
-		const char *value;
-		const grid_opt_t *op = grid_match(argv[i], table, n, &value);
-		if (!op) {
-			argv[out++] = argv[i];
-			continue;
-		}
-		if (!op->takes_arg)
-			value = "";
-		else if (!value && !(value = i + 1 < *argc ? argv[++i] : NULL)) {
-			fprintf(stderr, "vmlab %s: %s needs a value\n", cmd, op->name);
-			return CLI_EXIT_USAGE;
-		}
-		*op->value = value;
-	}
-	while (i < *argc)
-		argv[out++] = argv[i++];
-	*argc = out;
-	return CLI_EXIT_OK;
-}
-
-int grid_parse_jobs(const char *arg, unsigned *out, const char *cmd)
-{
-	char *end;
-	*out = 0;
-	if (!arg)
-		return CLI_EXIT_OK;
-	unsigned long v = arg[0] >= '0' && arg[0] <= '9' ? strtoul(arg, &end, 10) : 0;
-	if (arg[0] < '0' || arg[0] > '9' || *end || v < 1 || v > 1024) {
-		fprintf(stderr, "vmlab %s: -j: '%s' is not a thread count from 1 to 1024\n", cmd, arg);
-		return CLI_EXIT_USAGE;
-	}
-	*out = (unsigned)v;
 	return CLI_EXIT_OK;
 }

@@ -34,12 +34,11 @@ static inline int grid_sample_keep(double threshold, uint32_t pid, uint64_t vpn)
 /* log2 of a page size (a power of two). */
 unsigned grid_page_shift(unsigned page_size);
 
-/* Read trace path (NULL or "-": stdin) with o's format, page size and VA
- * width into *gt, keeping only the pages grid_sample_keep keeps at sample
+/* Read the trace o names (a file, stdin, or `-- PROGRAM` recorded live:
+ * cli_trace_open) with o's format, page size and VA width into *gt, keeping only the pages grid_sample_keep keeps at sample
  * (0 < sample <= 1).  Errors go to stderr as "vmlab CMD: ..." or the
  * reader's "PATH:LINE: ..."; returns a CLI_EXIT_ status. */
-int grid_load(grid_trace_t *gt, const char *path, const cli_opts_t *o, double sample,
-	      const char *cmd);
+int grid_load(grid_trace_t *gt, const cli_opts_t *o, double sample, const char *cmd);
 
 /* Build gt's next-use index (for policies that read the future), once.
  * Returns a CLI_EXIT_ status. */
@@ -62,23 +61,6 @@ typedef struct grid_job {
  * CLI_EXIT_OK. */
 int grid_run(const grid_trace_t *gt, grid_job_t *jobs, size_t n, unsigned threads,
 	     const char *cmd);
-
-/* An option of mrc or sweep that the shared table (opts.c) does not hold. */
-typedef struct grid_opt {
-	const char *name;     /* "--frames"; a one-letter "-j" also takes "-jN" */
-	int takes_arg;
-	const char **value;   /* set to the argument, or to "" for a flag */
-} grid_opt_t;
-
-/* Take the options of table[0..n) out of argv[1..*argc) ("--name VALUE",
- * "--name=VALUE"), closing the gaps, up to a "--"; the rest is left for
- * cli_parse.  Returns CLI_EXIT_OK, or CLI_EXIT_USAGE with the message
- * printed. */
-int grid_take_options(int *argc, char **argv, const grid_opt_t *table, size_t n,
-		      const char *cmd);
-
-/* Parse "-j N": a thread count 1..1024 (NULL: 0, one per core). */
-int grid_parse_jobs(const char *arg, unsigned *out, const char *cmd);
 
 /* Threads to use for -j 0: the cores online. */
 unsigned grid_default_threads(void);

@@ -13,6 +13,8 @@
 #include "cli.h"
 #include "grid.h"
 #include "list.h"
+#include "plot.h"
+#include "progress.h"
 #include "analysis/stackdist.h"
 #include "policy/policy.h"
 #include "util/vmerr.h"
@@ -21,22 +23,17 @@
 
 static const char mrc_usage[] =
 	"usage: vmlab mrc [OPTIONS] [TRACE]\n"
+	"       vmlab mrc [OPTIONS] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Page faults of a trace at many memory sizes.  lru (the default policy here)\n"
 	"takes one pass of LRU stack distances; any other policy runs one machine per\n"
 	"size, in threads, on the trace read once.  Every point equals `vmlab run`\n"
-	"with the same options and --frames.\n"
+	"with the same options and --frames.  With -- PROGRAM, the program's trace\n"
+	"is recorded under Valgrind lackey as it runs.\n"
 	"\n"
-	"Options of mrc:\n"
-	"  --frames LIST          sizes: N, A..B, A..B/N (N sizes spread geometrically),\n"
-	"                         comma-separated (default: powers of two up to the\n"
-	"                         distinct pages, and the distinct pages)\n"
-	"  --policy NAME          replacement policy (default lru for mrc)\n"
-	"  --sample R             SHARDS spatial sampling of the pages, 0 < R <= 1\n"
-	"  --max-fault-rate R     frames_needed: the fewest frames with faults/references\n"
-	"                         <= R (default 0.001)\n"
-	"  --csv                  a CSV table (a header row, a row per size)\n"
-	"  -j N                   threads for a policy other than lru (default: the cores)";
+	"Here --policy defaults to lru, --frames to every power of two up to the\n"
+	"distinct pages and the distinct pages, -j serves a policy other than lru,\n"
+	"and --plot draws page faults over frames (log scale) with the knee marked.";
 
 /* Frames above this are meaningless to every machine (frames is 32 bits). */
 #define MRC_MAX_FRAMES (1ull << 32)
@@ -50,7 +47,6 @@ typedef struct mrc_point {
 
 typedef struct mrc {
 	cli_opts_t o;
-	const char *path;
 	double sample;            /* 1: every page */
 	double max_rate;
 	int csv, exact_lru, simulated;  /* simulated: points carry run's keys */
@@ -132,26 +128,29 @@ static int mrc_ref_sampled(void *arg, uint64_t vpn, int kind)
  * proportional to the distinct pages. */
 static int mrc_lru_pass(mrc_t *m)
 {
-	char err[512];
-	trace_reader_t *tr = NULL;
+	cli_trace_t src;
 	unsigned shift = grid_page_shift(m->o.cfg.page_size);
 	trace_opts_t topts = { .format = m->o.format, .page_shift = shift, .va_bits = m->o.cfg.va_bits };
-	if (trace_open(&tr, m->path, &topts, err, sizeof err)) {
-		fprintf(stderr, "vmlab mrc: %s\n", err);
-		return CLI_EXIT_USAGE;
-	}
+	int status = cli_trace_open(&src, "mrc", &m->o, &topts);
+	if (status)
+		return status;
+	trace_reader_t *tr = src.tr;
 	trace_access_t *buf = malloc(MRC_BATCH * sizeof *buf);
-	int status = buf && !stackdist_create(&m->sd) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	status = buf && !stackdist_create(&m->sd) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	mrc_feed_t feed = { .m = m, .threshold = m->sample * (double)(1u << 24) };
 	long n = 0;
 	int rc = VM_OK;
-	while (status == CLI_EXIT_OK && !rc && (n = trace_read(tr, buf, MRC_BATCH)) > 0)
+	progress_t prog;
+	progress_start(&prog, "mrc", tr, m->o.quiet);
+	while (status == CLI_EXIT_OK && !rc && (n = trace_read(tr, buf, MRC_BATCH)) > 0) {
+		progress_update(&prog, m->references);
 		for (long i = 0; i < n && !rc; i++) {
 			feed.pid = buf[i].pid;
 			rc = m->sample >= 1
 				? vm_split_access(shift, buf[i].va, buf[i].size, buf[i].kind, mrc_ref_all, &feed)
 				: vm_split_access(shift, buf[i].va, buf[i].size, buf[i].kind, mrc_ref_sampled, &feed);
 		}
+	}
 	if (status != CLI_EXIT_OK || rc) {
 		fprintf(stderr, "vmlab mrc: %s\n", rc == VM_ERANGE ? "more distinct pages than the stack-distance pass holds (2^30)"
 							       : "out of memory");
@@ -159,13 +158,15 @@ static int mrc_lru_pass(mrc_t *m)
 	} else if (n < 0) {
 		fprintf(stderr, "%s\n", trace_error(tr));
 		status = CLI_EXIT_USAGE;
-	} else if (!(m->trace_name = strdup(trace_name(tr))) ||
+	} else if (!(m->trace_name = strdup(src.name)) ||
 		   !(m->format = strdup(trace_format_name(trace_format(tr))))) {
 		fprintf(stderr, "vmlab mrc: out of memory\n");
 		status = CLI_EXIT_FAIL;
 	}
+	progress_end(&prog);
 	free(buf);
-	trace_close(tr);
+	status = cli_trace_finish(&src, "mrc", m->references, status);
+	cli_trace_close(&src);
 	if (status == CLI_EXIT_OK) {
 		stackdist_finish(m->sd);
 		m->distinct = mrc_scale_faults(m, stackdist_distinct(m->sd));
@@ -199,7 +200,7 @@ static int mrc_lru_points(mrc_t *m)
 static int mrc_simulate(mrc_t *m, grid_trace_t *gt)
 {
 	const policy_ops_t *pol = policy_find(m->o.cfg.policy);
-	int status = grid_load(gt, m->path, &m->o, m->sample, "mrc");
+	int status = grid_load(gt, &m->o, m->sample, "mrc");
 	if (status)
 		return status;
 	m->references = gt->references;
@@ -230,8 +231,6 @@ static int mrc_simulate(mrc_t *m, grid_trace_t *gt)
 	}
 	if (status == CLI_EXIT_OK && pol->needs == POLICY_NEEDS_FUTURE)
 		status = grid_future(gt, "mrc");
-	/* --plot FILE: the plot module (cli/plot.c) is called from mrc_print
-	 * once the points are known; nothing here depends on it. */
 	if (status == CLI_EXIT_OK)
 		status = grid_run(gt, jobs, m->nframes, m->threads, "mrc");
 	for (size_t i = 0; i < m->nframes && status == CLI_EXIT_OK; i++) {
@@ -386,74 +385,84 @@ static void mrc_table(const mrc_t *m)
 		printf("none%s\n", m->exact_lru ? "" : " of the sizes listed");
 }
 
-static void mrc_print(const mrc_t *m)
+/* --plot: page faults over frames on a log axis, one line (the policy),
+ * the knee marked. */
+static int mrc_plot(const mrc_t *m)
 {
-	/* The place for --plot FILE (plot module, cli/plot.c): it draws
-	 * m->pt[i].frames against m->pt[i].page_faults / m->references and
-	 * marks m->pt[m->knee]. */
+	double *xy = malloc(2 * m->nframes * sizeof *xy);
+	char title[512], name[128], knee[64], err[1024];
+	if (!xy) {
+		fprintf(stderr, "vmlab mrc: out of memory drawing the plot\n");
+		return CLI_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < m->nframes; i++) {
+		xy[i] = (double)m->pt[i].frames;
+		xy[m->nframes + i] = (double)m->pt[i].page_faults;
+	}
+	snprintf(title, sizeof title, "vmlab mrc: %s, %llu references", m->trace_name,
+		 (unsigned long long)m->references);
+	snprintf(name, sizeof name, "%s%s", m->o.cfg.policy,
+		 m->sample < 1 ? " (SHARDS estimate)" : "");
+	snprintf(knee, sizeof knee, "knee: %llu frames", (unsigned long long)m->pt[m->knee].frames);
+	plot_series_t ser = { .name = name, .n = m->nframes, .x = xy, .y = xy + m->nframes };
+	plot_mark_t mark = { .x = xy[m->knee], .y = xy[m->nframes + m->knee], .label = knee };
+	plot_t p = { .title = title, .xlabel = "memory (frames, log scale)",
+		     .ylabel = "page faults", .logx = 1, .series = &ser, .nseries = 1, .mark = &mark };
+	int rc = plot_write(m->o.plot, &p, err, sizeof err);
+	free(xy);
+	if (rc)
+		fprintf(stderr, "vmlab mrc: %s\n", err);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int mrc_print(const mrc_t *m)
+{
+	if (m->o.plot) {
+		int status = mrc_plot(m);
+		if (status)
+			return status;
+	}
 	if (m->o.json)
 		mrc_json(m);
 	else if (m->csv)
 		mrc_csv(m);
 	else
 		mrc_table(m);
-}
-
-/* A number in (lo, hi] (lo_ok: [lo, hi]) from option name. */
-static int mrc_parse_rate(const char *arg, const char *name, double lo, int lo_ok, double hi,
-			  double *out)
-{
-	char *end;
-	double v = arg ? strtod(arg, &end) : 0;
-	if (!arg)
-		return CLI_EXIT_OK;
-	if (end == arg || *end || !(lo_ok ? v >= lo : v > lo) || !(v <= hi)) {
-		fprintf(stderr, "vmlab mrc: %s: '%s' is not a number in %c%g, %g]\n", name, arg,
-			lo_ok ? '[' : '(', lo, hi);
-		return CLI_EXIT_USAGE;
-	}
-	*out = v;
 	return CLI_EXIT_OK;
 }
 
-/* Options of mrc alone, then the shared ones; checks everything it can
- * before the trace is read. */
+/* The options (one table, opts.c), checked as far as they can be before
+ * the trace is read. */
 static int mrc_options(mrc_t *m, int argc, char **argv)
 {
-	const char *frames = NULL, *sample = NULL, *rate = NULL, *csv = NULL, *jobs = NULL;
-	const grid_opt_t own[] = {
-		{ "--frames", 1, &frames }, { "--sample", 1, &sample },
-		{ "--max-fault-rate", 1, &rate }, { "--csv", 0, &csv }, { "-j", 1, &jobs },
-	};
-	int status = grid_take_options(&argc, argv, own, sizeof own / sizeof own[0], "mrc");
-	if (status)
-		return status;
-	status = cli_parse(&m->o, argc, argv,
-			   CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS | CLI_FRAMES_LIST, mrc_usage);
+	int status = cli_parse(&m->o, argc, argv,
+			       CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS | CLI_FRAMES_LIST |
+			       CLI_ANALYSIS | CLI_MRC | CLI_GRID | CLI_PROGRESS, mrc_usage);
 	if (status)
 		return status;
 	if (!cli_given(&m->o, "policy"))
 		m->o.cfg.policy = "lru";
 	m->exact_lru = !strcmp(m->o.cfg.policy, "lru");
-	m->sample = 1;
-	m->max_rate = 0.001;
-	m->csv = csv != NULL;
-	/* Below 2^-24 the 24 bits of the hash cannot sample any finer. */
-	if ((status = mrc_parse_rate(sample, "--sample", 1.0 / (1u << 24), 1, 1, &m->sample)) ||
-	    (status = mrc_parse_rate(rate, "--max-fault-rate", 0, 1, 1, &m->max_rate)) ||
-	    (status = grid_parse_jobs(jobs, &m->threads, "mrc")))
-		return status;
+	m->sample = m->o.sample > 0 ? m->o.sample : 1;
+	m->max_rate = m->o.max_fault_rate;
+	m->csv = m->o.csv;
+	m->threads = m->o.threads;
+	const char *frames = m->o.frames_list;
 	m->simulated = !m->exact_lru && m->sample >= 1;
 	char err[512];
 	if (frames && list_parse_u64(frames, MRC_MAX_FRAMES, 0, &m->frames, &m->nframes, err, sizeof err)) {
 		fprintf(stderr, "vmlab mrc: --frames: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
-	if (m->o.nargs > 1) {
+	if (m->o.dashdash < 0 && m->o.nargs > 1) {
 		fprintf(stderr, "vmlab mrc: one trace at a time ('%s' is extra)\n", m->o.args[1]);
 		return CLI_EXIT_USAGE;
 	}
-	m->path = m->o.nargs ? m->o.args[0] : NULL;
+	int rc = m->o.plot ? plot_check(m->o.plot, err, sizeof err) : VM_OK;
+	if (rc) {
+		fprintf(stderr, "vmlab mrc: --plot: %s\n", err);
+		return rc == VM_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	}
 	if (m->o.swap_bytes) {
 		m->o.cfg.swap_slots = m->o.swap_bytes / m->o.cfg.page_size;
 		if (!m->o.cfg.swap_slots) {
@@ -491,7 +500,7 @@ int cmd_mrc(int argc, char **argv)
 		status = m.exact_lru ? mrc_lru(&m) : mrc_simulate(&m, &gt);
 		if (status == CLI_EXIT_OK) {
 			mrc_knee(&m);
-			mrc_print(&m);
+			status = mrc_print(&m);
 		}
 	}
 	for (size_t i = 0; m.pt && i < m.nframes; i++)

@@ -300,6 +300,89 @@ static int set_max_steps(cli_opts_t *o, const char *arg, char *err, size_t errle
 	return rc;
 }
 
+/* --csv, --quiet: flags. */
+static int set_csv(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_flag(&o->csv, arg, err, errlen);
+}
+
+static int set_quiet(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_flag(&o->quiet, arg, err, errlen);
+}
+
+/* A string kept as given: a LIST its command parses (and explains), or a
+ * path (never empty). */
+static int set_string(const char **field, const char *arg, int path, char *err, size_t errlen)
+{
+	if (path && !*arg) {
+		snprintf(err, errlen, "an empty value");
+		return VM_EINVAL;
+	}
+	*field = arg;
+	return VM_OK;
+}
+
+#define SET_STRING(fn, field, path)                                           \
+	static int fn(cli_opts_t *o, const char *arg, char *err, size_t errlen) \
+	{                                                                     \
+		return set_string(&o->field, arg, path, err, errlen);         \
+	}
+SET_STRING(set_plot, plot, 1)
+SET_STRING(set_tau_list, tau_list, 0)
+SET_STRING(set_frames_list, frames_list, 0)
+SET_STRING(set_policies, policies, 0)
+SET_STRING(set_page_sizes, page_sizes, 0)
+SET_STRING(set_tlbs, tlbs, 0)
+SET_STRING(set_shard, shard, 0)
+SET_STRING(set_timeline_csv, timeline_csv, 1)
+
+static int set_every(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (num_parse_u64(arg, &o->every, 0) || o->every == 0) {
+		snprintf(err, errlen, "'%s' is not a number of references >= 1", arg);
+		return VM_EINVAL;
+	}
+	return VM_OK;
+}
+
+static int set_jobs(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	if (num_parse_u64(arg, &v, 0) || v < 1 || v > 1024) {
+		snprintf(err, errlen, "'%s' is not a thread count from 1 to 1024", arg);
+		return VM_EINVAL;
+	}
+	o->threads = (unsigned)v;
+	return VM_OK;
+}
+
+/* A number in (lo, hi], or [lo, hi] when lo_ok. */
+static int set_rate(double *field, const char *arg, double lo, int lo_ok, double hi,
+		    char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(lo_ok ? v >= lo : v > lo) || !(v <= hi)) {
+		snprintf(err, errlen, "'%s' is not a number in %c%g, %g]", arg, lo_ok ? '[' : '(', lo, hi);
+		return VM_EINVAL;
+	}
+	*field = v;
+	return VM_OK;
+}
+
+/* Below 2^-24 the 24 bits of SHARDS' hash cannot sample any finer. */
+static int set_sample(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_rate(&o->sample, arg, 1.0 / (1u << 24), 1, 1, err, errlen);
+}
+
+static int set_max_fault_rate(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_rate(&o->max_fault_rate, arg, 0, 1, 1, err, errlen);
+}
+
 static const cli_option_t cli_options[] = {
 	{ "page-size", CLI_GEOMETRY, "BYTES", "page size, a power of two from 16 to 64K (default 4096)", set_page_size },
 	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
@@ -334,39 +417,74 @@ static const cli_option_t cli_options[] = {
 	{ "json", CLI_SCRIPT_ARGS, NULL, "print one JSON object on stdout; what the script prints goes to stderr", set_json },
 	{ "root", CLI_SCRIPT_ARGS, "DIR", "the folder script paths are relative to (default: the script's folder)", set_root },
 	{ "allow-any-path", CLI_SCRIPT_ARGS, NULL, "let script paths be absolute or leave that folder", set_allow_any_path },
+	{ "frames", CLI_GRID, "LIST", "sizes: N, A..B, A..B/N (N sizes spread geometrically), comma-separated", set_frames_list },
+	{ "tau", CLI_WSS, "LIST", "window sizes in references: N, A..B, A..B/N, comma-separated (default: every power of ten from 1 to the references)", set_tau_list },
+	{ "every", CLI_WSS, "N", "also |W(t, tau)| at t = N, 2N, ... (a time series)", set_every },
+	{ "sample", CLI_MRC, "R", "SHARDS spatial sampling of the pages, 0 < R <= 1 (default 1: every page)", set_sample },
+	{ "max-fault-rate", CLI_MRC, "R", "frames_needed: the fewest frames with faults/references <= R (default 0.001)", set_max_fault_rate },
+	{ "policies", CLI_SWEEP, "LIST|all", "policies, comma-separated, or all in `vmlab policies`' order (default: --policy)", set_policies },
+	{ "page-sizes", CLI_SWEEP, "LIST", "page sizes, as --frames (default: --page-size)", set_page_sizes },
+	{ "tlbs", CLI_SWEEP, "LIST", "TLBs E:W or 0, comma-separated (default: --tlb)", set_tlbs },
+	{ "shard", CLI_SWEEP, "I/N", "only the rows whose index is I modulo N (I >= 0, taken modulo N)", set_shard },
+	{ "csv", CLI_ANALYSIS, NULL, "CSV: a header row, then one row per point", set_csv },
+	{ "plot", CLI_ANALYSIS, "FILE", "draw the result into FILE, .png or .svg, with gnuplot", set_plot },
+	{ "j", CLI_GRID, "N", "threads (default: one per core)", set_jobs },
+	{ "quiet", CLI_PROGRESS, NULL, "no progress line on a terminal's stderr", set_quiet },
+	{ "timeline", CLI_RUN, "N", "a vmstat-like line every N references (default 0: none)", set_timeline },
+	{ "timeline-csv", CLI_RUN, "FILE", "write the --timeline lines to FILE as CSV", set_timeline_csv },
 };
 
 /* The bits of cli_opts_t.given are indices into cli_options. */
 _Static_assert(sizeof cli_options / sizeof cli_options[0] <= 64, "cli_opts_t.given has 64 bits");
 
+static const cli_option_t *cli_find(const char *name, size_t len, unsigned groups);
+
+/* "--name" or, for a one-letter name, "-n". */
+static const char *cli_dashes(const cli_option_t *op)
+{
+	return op->name[1] ? "--" : "-";
+}
+
 void cli_print_options(unsigned groups)
 {
 	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++) {
 		const cli_option_t *op = &cli_options[i];
-		if (!(op->group & groups) || (op->set == set_frames && (groups & CLI_FRAMES_LIST)))
+		if (!(op->group & groups) || (op->set == set_frames && (groups & CLI_FRAMES_LIST)) ||
+		    cli_find(op->name, strlen(op->name), groups) != op)
 			continue;
 		char left[40];
-		snprintf(left, sizeof left, "--%s%s%s", op->name, op->arg ? " " : "", op->arg ? op->arg : "");
+		snprintf(left, sizeof left, "%s%s%s%s", cli_dashes(op), op->name, op->arg ? " " : "",
+			 op->arg ? op->arg : "");
 		printf("  %-22s %s\n", left, op->help);
 	}
 	printf("  %-22s %s\n", "--help", "this text");
 }
 
-/* The option called name (text up to '=' or the end) among groups, or NULL. */
+/* The option called name (text up to '=' or the end) among groups, or NULL;
+ * one in a command's own group (CLI_OWN_GROUPS) first. */
 static const cli_option_t *cli_find(const char *name, size_t len, unsigned groups)
 {
+	const cli_option_t *shared = NULL;
 	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++) {
 		const cli_option_t *op = &cli_options[i];
-		if ((op->group & groups) && strlen(op->name) == len && !strncmp(op->name, name, len))
+		if (!(op->group & groups) || strlen(op->name) != len || strncmp(op->name, name, len))
+			continue;
+		if (op->group & CLI_OWN_GROUPS)
 			return op;
+		if (!shared)
+			shared = op;
 	}
-	return NULL;
+	return shared;
 }
 
+/* Any option of that name: a command parses only one of the groups that
+ * share a name (run's --frames N, mrc's --frames LIST). */
 int cli_given(const cli_opts_t *o, const char *name)
 {
-	const cli_option_t *op = cli_find(name, strlen(name), ~0u);
-	return op && (o->given & (1ull << (op - cli_options)));
+	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++)
+		if (!strcmp(cli_options[i].name, name) && (o->given & (1ull << i)))
+			return 1;
+	return 0;
 }
 
 int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char *usage)
@@ -377,6 +495,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 	o->format = TRACE_FMT_AUTO;
 	o->access = 'r';
 	o->dashdash = -1;
+	o->max_fault_rate = 0.001;
 	o->args = calloc((size_t)argc, sizeof *o->args);
 	if (!o->args)
 		return CLI_EXIT_FAIL;
@@ -400,23 +519,28 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 		const char *name = a + 2, *eq = strchr(a, '=');
 		const cli_option_t *op = a[1] == '-' ?
 			cli_find(name, eq ? (size_t)(eq - name) : strlen(name), groups) : NULL;
-		if (!op) {
+		if (a[1] != '-' && (op = cli_find(a + 1, 1, groups)) != NULL) {
+			/* -jN, -j=N or -j N */
+			eq = a[2] == '=' ? a + 2 : a[2] ? a + 1 : NULL;
+		}
+		if (!op || (a[1] != '-' && !op->arg && a[2])) {
 			fprintf(stderr, "vmlab %s: unknown option '%s' (try vmlab %s --help)\n", cmd, a, cmd);
 			return CLI_EXIT_USAGE;
 		}
+		const char *dashes = cli_dashes(op);
 		const char *arg = NULL;
 		if (op->arg) {
 			arg = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!arg) {
-				fprintf(stderr, "vmlab %s: --%s needs %s\n", cmd, op->name, op->arg);
+				fprintf(stderr, "vmlab %s: %s%s needs %s\n", cmd, dashes, op->name, op->arg);
 				return CLI_EXIT_USAGE;
 			}
 		} else if (eq) {
-			fprintf(stderr, "vmlab %s: --%s takes no value\n", cmd, op->name);
+			fprintf(stderr, "vmlab %s: %s%s takes no value\n", cmd, dashes, op->name);
 			return CLI_EXIT_USAGE;
 		}
 		if (op->set(o, arg, err, sizeof err)) {
-			fprintf(stderr, "vmlab %s: --%s: %s\n", cmd, op->name, err);
+			fprintf(stderr, "vmlab %s: %s%s: %s\n", cmd, dashes, op->name, err);
 			return CLI_EXIT_USAGE;
 		}
 		o->given |= 1ull << (op - cli_options);

@@ -1,9 +1,11 @@
 /* run.c - `vmlab run`: simulate a trace and print what the VM system did. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "analysis/nextuse.h"
 #include "policy/policy.h"
 #include "util/spill.h"
@@ -17,7 +19,12 @@ static const char run_usage[] =
 	"\n"
 	"Simulate a memory trace (a file, gzip or zstd compressed or not; - or none\n"
 	"for stdin) on the machine the options describe and print a summary.  With\n"
-	"-- PROGRAM, record the program's trace under Valgrind lackey as it runs.";
+	"-- PROGRAM, record the program's trace under Valgrind lackey as it runs.\n"
+	"\n"
+	"--timeline N prints a line every N references: the free frames then, and\n"
+	"the faults, swap-ins, swap-outs and TLB misses of the last N references (on\n"
+	"stderr under --json); --timeline-csv FILE writes those lines to FILE as CSV\n"
+	"instead.";
 
 /* Say why the machine stopped: swap full is the workload's doing (exit 1). */
 static int run_fail(vm_machine_t *vm, int rc, uint64_t refs)
@@ -49,11 +56,13 @@ static int run_too_wide(const trace_access_t *a, unsigned page_shift)
 }
 
 /* Stream the trace through the machine a batch at a time. */
-static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift)
+static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift, progress_t *prog)
 {
 	static trace_access_t buf[RUN_BATCH];
 	long n;
 	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0) {
+		if (prog->on)  /* vm_stats brings counters up to date: not for nothing */
+			progress_update(prog, vm_stats(vm)->references);
 		for (long i = 0; i < n; i++) {
 			int rc = vm_access(vm, buf[i].pid, buf[i].va, buf[i].size, buf[i].kind);
 			if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
@@ -117,11 +126,12 @@ static int refvec_split(refvec_t *rv, const trace_access_t *a, unsigned page_shi
 
 /* Read the whole trace into page references (the future a policy like OPT
  * needs); works on stdin too, by buffering. */
-static int run_buffer(trace_reader_t *tr, unsigned page_shift, refvec_t *rv)
+static int run_buffer(trace_reader_t *tr, unsigned page_shift, refvec_t *rv, progress_t *prog)
 {
 	static trace_access_t buf[RUN_BATCH];
 	long n;
-	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0)
+	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0) {
+		progress_update(prog, rv->n);
 		for (long i = 0; i < n; i++) {
 			if (run_too_wide(&buf[i], page_shift))
 				return CLI_EXIT_FAIL;
@@ -131,6 +141,7 @@ static int run_buffer(trace_reader_t *tr, unsigned page_shift, refvec_t *rv)
 				return CLI_EXIT_FAIL;
 			}
 		}
+	}
 	if (n < 0) {
 		fprintf(stderr, "%s\n", trace_error(tr));
 		return CLI_EXIT_USAGE;
@@ -180,6 +191,8 @@ static int run_nextuse(refvec_t *rv, spill_t *next)
  * temporary file; what stays in memory counts against the machine's budget. */
 static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 {
+	progress_t prog;
+	progress_start(&prog, "run", tr, o->quiet);
 	char err[512];
 	const policy_ops_t *pol = policy_find(o->cfg.policy);
 	int future = pol && pol->needs == POLICY_NEEDS_FUTURE;
@@ -191,7 +204,8 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 	spill_init(&next, &fb);
 	int status = CLI_EXIT_OK;
 	if (future) {
-		status = run_buffer(tr, log2_of(o->cfg.page_size), &rv);
+		status = run_buffer(tr, log2_of(o->cfg.page_size), &rv, &prog);
+		progress_end(&prog);
 		if (status == CLI_EXIT_OK)
 			status = run_nextuse(&rv, &next);
 		if (status == CLI_EXIT_OK && (spill_in_file(&rv.mem) || spill_in_file(&next)))
@@ -207,18 +221,85 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 			fprintf(stderr, "vmlab run: %s\n", err);
 			status = rc == VM_ENOMEM || rc == VM_ELIMIT ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
 		} else {
-			status = future ? run_refs(*vm, &rv) : run_stream(*vm, tr, log2_of(o->cfg.page_size));
+			status = future ? run_refs(*vm, &rv)
+					: run_stream(*vm, tr, log2_of(o->cfg.page_size), &prog);
 		}
 	}
+	progress_end(&prog);
 	refvec_free(&rv);
 	spill_free(&next);
+	return status;
+}
+
+/* --timeline: the counters at the last line, to print each interval's. */
+typedef struct run_timeline {
+	FILE *f;
+	int csv;
+	vm_stats_t last;
+} run_timeline_t;
+
+static void run_timeline_line(void *arg, const vm_stats_t *s, uint64_t free_frames)
+{
+	run_timeline_t *t = arg;
+	unsigned long long v[6] = { s->references, free_frames, s->page_faults - t->last.page_faults,
+				    s->swap_ins - t->last.swap_ins, s->swap_outs - t->last.swap_outs,
+				    s->tlb_misses - t->last.tlb_misses };
+	if (t->csv) {
+		if (!t->last.references)
+			fputs("references,free,faults,swap_ins,swap_outs,tlb_misses\n", t->f);
+		fprintf(t->f, "%llu,%llu,%llu,%llu,%llu,%llu\n", v[0], v[1], v[2], v[3], v[4], v[5]);
+	} else {
+		if (!t->last.references)
+			fprintf(t->f, "%12s %8s %10s %10s %10s %10s\n", "references", "free", "faults",
+				"swap_in", "swap_out", "tlb_miss");
+		fprintf(t->f, "%12llu %8llu %10llu %10llu %10llu %10llu\n", v[0], v[1], v[2], v[3],
+			v[4], v[5]);
+	}
+	t->last = *s;
+}
+
+/* Where the timeline goes: --timeline-csv's file, else stdout (stderr under
+ * --json, whose stdout is the object alone).  Exit status. */
+static int run_timeline_open(cli_opts_t *o, run_timeline_t *t)
+{
+	if (o->timeline_csv && !o->cfg.timeline_every) {
+		fprintf(stderr, "vmlab run: --timeline-csv needs --timeline N\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (!o->cfg.timeline_every)
+		return CLI_EXIT_OK;
+	t->f = o->json ? stderr : stdout;
+	if (o->timeline_csv && !(t->csv = 1, t->f = fopen(o->timeline_csv, "w"))) {
+		fprintf(stderr, "vmlab run: --timeline-csv: %s: cannot write: %s\n", o->timeline_csv,
+			strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	o->cfg.timeline_fn = run_timeline_line;
+	o->cfg.timeline_arg = t;
+	return CLI_EXIT_OK;
+}
+
+/* Close the CSV file: a write that failed (disk full) fails the run. */
+static int run_timeline_close(const cli_opts_t *o, run_timeline_t *t, int status)
+{
+	if (!t->csv || !t->f)
+		return status;
+	int bad = ferror(t->f);
+	bad |= fclose(t->f) != 0;
+	t->f = NULL;
+	if (bad && status == CLI_EXIT_OK) {
+		fprintf(stderr, "vmlab run: --timeline-csv: %s: writing failed\n", o->timeline_csv);
+		return CLI_EXIT_FAIL;
+	}
 	return status;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	cli_opts_t o = { 0 };
-	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS, run_usage);
+	run_timeline_t tl = { 0 };
+	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS |
+			       CLI_PROGRESS | CLI_RUN, run_usage);
 	if (status) {
 		free(o.args);
 		return status < 0 ? CLI_EXIT_OK : status;
@@ -248,6 +329,8 @@ int cmd_run(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
+	if ((status = run_timeline_open(&o, &tl)))
+		goto out;
 	trace_opts_t topts = { .format = o.format, .page_shift = log2_of(o.cfg.page_size),
 			       .va_bits = o.cfg.va_bits };
 	status = cli_trace_open(&src, "run", &o, &topts);
@@ -255,18 +338,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	status = run_simulate(&o, src.tr, &vm);
 	trace_format_t fmt = trace_format(src.tr);
-	if (src.pid) {
-		/* the program's own failure is not the simulation's, unless
-		 * nothing was recorded (valgrind missing, no such program) */
-		int prog = cli_trace_close(&src);
-		if (prog && status == CLI_EXIT_OK && vm_stats(vm)->references == 0) {
-			fprintf(stderr, "vmlab run: %s: nothing recorded (exit status %d)\n",
-				o.args[0], prog);
-			status = CLI_EXIT_FAIL;
-		} else if (prog && status == CLI_EXIT_OK) {
-			fprintf(stderr, "vmlab run: note: %s exited with status %d\n", o.args[0], prog);
-		}
-	}
+	status = cli_trace_finish(&src, "run", vm ? vm_stats(vm)->references : 0, status);
+	status = run_timeline_close(&o, &tl, status);
 	if (status == CLI_EXIT_OK) {
 		if (o.json)
 			report_json(vm, &o, src.name, trace_format_name(fmt));
@@ -274,6 +347,7 @@ int cmd_run(int argc, char **argv)
 			report_text(vm, &o, src.name, trace_format_name(fmt));
 	}
 out:
+	run_timeline_close(&o, &tl, status);
 	cli_trace_close(&src);
 	vm_destroy(vm);
 	free(o.args);

@@ -141,3 +141,20 @@ int cli_trace_close(cli_trace_t *t)
 		return CLI_EXIT_FAIL;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : CLI_EXIT_FAIL;
 }
+
+int cli_trace_finish(cli_trace_t *t, const char *cmd, uint64_t references, int status)
+{
+	if (t->pid <= 0)
+		return status;   /* a file stays open, t->name valid, for cli_trace_close */
+	/* the program's own failure is not the command's, unless nothing was
+	 * recorded (valgrind missing, no such program) */
+	const char *prog = t->name;
+	int st = cli_trace_close(t);
+	if (st && status == CLI_EXIT_OK && references == 0) {
+		fprintf(stderr, "vmlab %s: %s: nothing recorded (exit status %d)\n", cmd, prog, st);
+		return CLI_EXIT_FAIL;
+	}
+	if (st && status == CLI_EXIT_OK)
+		fprintf(stderr, "vmlab %s: note: %s exited with status %d\n", cmd, prog, st);
+	return status;
+}

@@ -14,35 +14,29 @@
 #include "cli.h"
 #include "grid.h"
 #include "list.h"
+#include "plot.h"
 #include "policy/policy.h"
 #include "util/num.h"
 #include "util/vmerr.h"
 
 static const char sweep_usage[] =
 	"usage: vmlab sweep [OPTIONS] [TRACE]\n"
+	"       vmlab sweep [OPTIONS] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Run every configuration of a grid on one trace and print one row each, with\n"
 	"every key of `vmlab run --json` led by its index in the grid (policies\n"
-	"outermost, then page sizes, then TLBs, frames innermost).\n"
+	"outermost, then page sizes, then TLBs, frames innermost).  With -- PROGRAM,\n"
+	"the program's trace is recorded under Valgrind lackey as it runs.\n"
 	"\n"
-	"Options of sweep:\n"
-	"  --policies LIST|all    policies, comma-separated, or all in `vmlab policies`'\n"
-	"                         order (default: --policy)\n"
-	"  --frames LIST          N, A..B, A..B/N (N sizes spread geometrically),\n"
-	"                         comma-separated (default 64)\n"
-	"  --page-sizes LIST      page sizes, as --frames (default: --page-size)\n"
-	"  --tlbs LIST            TLBs E:W or 0, comma-separated (default: --tlb)\n"
-	"  --shard I/N            only the rows whose index is I modulo N (I >= 0,\n"
-	"                         taken modulo N: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)\n"
-	"  --csv                  CSV: a header row, then a row per configuration\n"
-	"  -j N                   threads (default: the cores)";
+	"Here --frames defaults to 64; --shard takes\n"
+	"$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT as it is; --plot draws page\n"
+	"faults over frames (log scale), one line per policy (and page size and TLB).";
 
 /* Configurations in one grid: bounds the rows kept in memory. */
 #define SWEEP_MAX_ROWS (1u << 24)
 
 typedef struct sweep {
 	cli_opts_t o;
-	const char *path;
 	int csv;
 	unsigned threads;
 	uint64_t shard_i, shard_n;
@@ -198,37 +192,38 @@ static int sweep_numbers(const char *name, const char *arg, uint64_t max, int su
 /* Every option, and every configuration checked, before the trace is read. */
 static int sweep_options(sweep_t *s, int argc, char **argv)
 {
-	const char *policies = NULL, *frames = NULL, *psizes = NULL, *tlbs = NULL, *shard = NULL,
-		   *csv = NULL, *jobs = NULL;
-	const grid_opt_t own[] = {
-		{ "--policies", 1, &policies }, { "--frames", 1, &frames },
-		{ "--page-sizes", 1, &psizes }, { "--tlbs", 1, &tlbs }, { "--shard", 1, &shard },
-		{ "--csv", 0, &csv }, { "-j", 1, &jobs },
-	};
-	int status = grid_take_options(&argc, argv, own, sizeof own / sizeof own[0], "sweep");
-	if (!status)
-		status = cli_parse(&s->o, argc, argv,
-				   CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS | CLI_FRAMES_LIST,
-				   sweep_usage);
+	int status = cli_parse(&s->o, argc, argv,
+			       CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS | CLI_FRAMES_LIST |
+			       CLI_ANALYSIS | CLI_SWEEP | CLI_GRID | CLI_PROGRESS, sweep_usage);
 	if (status)
 		return status;
-	s->csv = csv != NULL;
-	if ((status = grid_parse_jobs(jobs, &s->threads, "sweep")) ||
-	    (status = sweep_parse_shard(s, shard)) || (status = sweep_policies(s, policies)) ||
-	    (status = sweep_numbers("--frames", frames, UINT32_MAX, 0, s->o.cfg.frames, &s->frames,
-				    &s->nframes)) ||
-	    (status = sweep_numbers("--page-sizes", psizes, 1u << 30, 1, s->o.cfg.page_size,
+	s->csv = s->o.csv;
+	s->threads = s->o.threads;
+	if ((status = sweep_parse_shard(s, s->o.shard)) || (status = sweep_policies(s, s->o.policies)) ||
+	    (status = sweep_numbers("--frames", s->o.frames_list, UINT32_MAX, 0, s->o.cfg.frames,
+				    &s->frames, &s->nframes)) ||
+	    (status = sweep_numbers("--page-sizes", s->o.page_sizes, 1u << 30, 1, s->o.cfg.page_size,
 				    &s->psize, &s->npsize)) ||
-	    (status = sweep_tlbs(s, tlbs)))
+	    (status = sweep_tlbs(s, s->o.tlbs)))
 		return status;
-	if (s->o.nargs > 1) {
+	if (s->o.dashdash < 0 && s->o.nargs > 1) {
 		fprintf(stderr, "vmlab sweep: one trace at a time ('%s' is extra)\n", s->o.args[1]);
 		return CLI_EXIT_USAGE;
 	}
-	s->path = s->o.nargs ? s->o.args[0] : NULL;
-	if (s->npsize > 1 && (!s->path || !strcmp(s->path, "-"))) {
+	const char *path = s->o.nargs ? s->o.args[0] : NULL;
+	if (s->npsize > 1 && s->o.dashdash >= 0) {
+		fprintf(stderr, "vmlab sweep: several --page-sizes read the trace once each: record it first (vmlab record), then sweep the file\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (s->npsize > 1 && (!path || !strcmp(path, "-"))) {
 		fprintf(stderr, "vmlab sweep: several --page-sizes read the trace once each: give a file, not stdin\n");
 		return CLI_EXIT_USAGE;
+	}
+	char err[512], what[160];
+	int rc = s->o.plot ? plot_check(s->o.plot, err, sizeof err) : VM_OK;
+	if (rc) {
+		fprintf(stderr, "vmlab sweep: --plot: %s\n", err);
+		return rc == VM_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 	}
 	/* Each factor is below 2^21 (a list's length), so no product wraps. */
 	double rows = (double)s->npol * (double)s->npsize * (double)s->ntlb * (double)s->nframes;
@@ -238,7 +233,6 @@ static int sweep_options(sweep_t *s, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	s->nrows = s->npol * s->npsize * s->ntlb * s->nframes;
-	char err[512], what[160];
 	for (size_t i = 0; i < s->nrows; i++) {
 		cli_opts_t o;
 		sweep_config(s, i, &o);
@@ -297,7 +291,7 @@ static int sweep_page_size(sweep_t *s, size_t p)
 	grid_trace_t gt = { 0 };
 	if (status == CLI_EXIT_OK && n) {
 		cli_opts_t o = jobs[0].o;
-		status = grid_load(&gt, s->path, &o, 1, "sweep");
+		status = grid_load(&gt, &o, 1, "sweep");
 		if (status == CLI_EXIT_OK && future)
 			status = grid_future(&gt, "sweep");
 		if (status == CLI_EXIT_OK)
@@ -374,6 +368,62 @@ static void sweep_table(const sweep_t *s)
 	}
 }
 
+/* --plot: page faults over frames, one line per policy x page size x TLB
+ * (the shard's rows; a line with no row in the shard is left out). */
+static int sweep_plot(const sweep_t *s)
+{
+	size_t nlines = s->nrows / s->nframes, nser = 0;
+	double *xy = malloc(2 * s->nrows * sizeof *xy);
+	plot_series_t *ser = calloc(nlines, sizeof *ser);
+	char (*names)[96] = calloc(nlines, sizeof *names);
+	char title[512], err[1024];
+	int status = CLI_EXIT_OK;
+	if (!xy || !ser || !names) {
+		fprintf(stderr, "vmlab sweep: out of memory drawing the plot\n");
+		status = CLI_EXIT_FAIL;
+		goto out;
+	}
+	const char *trace = "";
+	for (size_t line = 0; line < nlines; line++) {
+		double *x = xy + 2 * line * s->nframes, *y = x + s->nframes;
+		size_t n = 0;
+		for (size_t f = 0; f < s->nframes; f++) {
+			const report_row_t *r = &s->row[line * s->nframes + f];
+			if (!r->n)
+				continue;
+			x[n] = (double)report_row_get(r, "frames")->u;
+			y[n++] = (double)report_row_get(r, "page_faults")->u;
+			trace = report_row_get(r, "trace")->s;
+		}
+		if (!n)
+			continue;
+		/* the policy alone names a line unless page sizes or TLBs vary */
+		cli_opts_t o;
+		sweep_config(s, line * s->nframes, &o);
+		int at = snprintf(names[nser], sizeof names[nser], "%s", o.cfg.policy);
+		if (s->npsize > 1)
+			at += snprintf(names[nser] + at, sizeof names[nser] - (size_t)at, ", %u B pages",
+				       o.cfg.page_size);
+		if (s->ntlb > 1)
+			snprintf(names[nser] + at, sizeof names[nser] - (size_t)at, ", TLB %u:%u",
+				 o.cfg.tlb_entries, o.cfg.tlb_ways);
+		ser[nser] = (plot_series_t){ .name = names[nser], .n = n, .x = x, .y = y };
+		nser++;
+	}
+	snprintf(title, sizeof title, "vmlab sweep: %s", trace);
+	plot_t p = { .title = title, .xlabel = "memory (frames, log scale)", .ylabel = "page faults",
+		     .logx = 1, .series = ser, .nseries = nser };
+	if (plot_write(s->o.plot, &p, err, sizeof err)) {
+		fprintf(stderr, "vmlab sweep: %s\n", err);
+		status = CLI_EXIT_FAIL;
+	}
+out:
+	free(xy);
+	free(ser);
+	free(names);
+	return status;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	sweep_t s = { 0 };
@@ -386,8 +436,8 @@ int cmd_sweep(int argc, char **argv)
 		status = sweep_header(&s);
 	for (size_t p = 0; p < s.npsize && status == CLI_EXIT_OK; p++)
 		status = sweep_page_size(&s, p);
-	/* The place for --plot FILE (plot module, cli/plot.c): one line per
-	 * policy of page_faults over frames, from s.row. */
+	if (status == CLI_EXIT_OK && s.o.plot)
+		status = sweep_plot(&s);
 	if (status == CLI_EXIT_OK) {
 		if (s.o.json)
 			sweep_json(&s);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "list.h"
 #include "plot.h"
+#include "progress.h"
 #include "analysis/wss.h"
 #include "util/num.h"
 #include "util/vmerr.h"
@@ -15,71 +16,17 @@
 
 static const char wss_usage[] =
 	"usage: vmlab wss [OPTIONS] [TRACE]\n"
+	"       vmlab wss [OPTIONS] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Denning's working set W(t, tau): the distinct pages (pid, VPN) among the\n"
 	"last tau page references.  For each tau: avg_wss (mean |W(t, tau)| over\n"
 	"all t), ws_faults (references whose page is not among the tau before them,\n"
-	"first references included) and peak_wss (max |W(t, tau)|).\n"
+	"first references included) and peak_wss (max |W(t, tau)|).  With\n"
+	"-- PROGRAM, the program's trace is recorded under Valgrind lackey as it runs.\n"
 	"\n"
-	"  --tau LIST             window sizes in references: values, A..B, A..B/N\n"
-	"                         (N values spread geometrically), comma-separated\n"
-	"                         (default: every power of ten from 1 to the references)\n"
-	"  --every N              also print |W(t, tau)| at t = N, 2N, ... (a time series)\n"
-	"  --csv                  print CSV: tau,avg_wss,ws_faults,peak_wss; with --every\n"
-	"                         the time series instead: t and one column per tau\n"
-	"  --plot FILE            draw avg_wss over tau (or, with --every, the time series)\n"
-	"                         into FILE, .png or .svg, with gnuplot";
-
-/* The options only wss has, taken out of argv before the shared parser. */
-typedef struct wss_args {
-	const char *tau;         /* --tau LIST, or NULL: the default */
-	const char *every;       /* --every N, or NULL */
-	const char *plot;        /* --plot FILE, or NULL */
-	int csv;
-} wss_args_t;
-
-/* Move wss's own options out of argv into a; the rest stay, in order, in
- * argv[0..*argc).  Returns 0 or CLI_EXIT_USAGE (message printed). */
-static int wss_take_args(wss_args_t *a, int *argc, char **argv)
-{
-	static const char *const with_value[] = { "tau", "every", "plot" };
-	int kept = 1, only_args = 0;
-	for (int i = 1; i < *argc; i++) {
-		const char *s = argv[i];
-		if (only_args || strncmp(s, "--", 2)) {
-			argv[kept++] = argv[i];
-			continue;
-		}
-		if (!strcmp(s, "--")) {
-			only_args = 1;
-			argv[kept++] = argv[i];
-			continue;
-		}
-		if (!strcmp(s, "--csv")) {
-			a->csv = 1;
-			continue;
-		}
-		const char *name = s + 2, *eq = strchr(name, '=');
-		size_t len = eq ? (size_t)(eq - name) : strlen(name);
-		size_t k = 0;
-		while (k < 3 && (strlen(with_value[k]) != len || strncmp(name, with_value[k], len)))
-			k++;
-		if (k == 3) {
-			argv[kept++] = argv[i];
-			continue;
-		}
-		const char *v = eq ? eq + 1 : i + 1 < *argc ? argv[++i] : NULL;
-		if (!v) {
-			fprintf(stderr, "vmlab wss: --%s needs %s\n", with_value[k],
-				k == 0 ? "LIST" : k == 1 ? "N" : "FILE");
-			return CLI_EXIT_USAGE;
-		}
-		*(k == 0 ? &a->tau : k == 1 ? &a->every : &a->plot) = v;
-	}
-	*argc = kept;
-	argv[kept] = NULL;
-	return CLI_EXIT_OK;
-}
+	"--csv prints tau,avg_wss,ws_faults,peak_wss, or with --every the time series:\n"
+	"t and one column per tau.  --plot draws avg_wss over tau (or, with --every,\n"
+	"the time series).";
 
 /* Where vm_split_access sends one access's page references. */
 typedef struct wss_target {
@@ -102,11 +49,12 @@ static unsigned wss_log2(unsigned x)
 }
 
 /* Feed the whole trace, split into page references as `run` splits it. */
-static int wss_feed(wss_t *w, trace_reader_t *tr, unsigned page_shift)
+static int wss_feed(wss_t *w, trace_reader_t *tr, unsigned page_shift, progress_t *prog)
 {
 	static trace_access_t buf[WSS_BATCH];
 	long n;
 	while ((n = trace_read(tr, buf, WSS_BATCH)) > 0) {
+		progress_update(prog, wss_references(w));
 		for (long i = 0; i < n; i++) {
 			wss_target_t t = { .w = w, .pid = buf[i].pid };
 			int rc = vm_split_access(page_shift, buf[i].va, buf[i].size, buf[i].kind, wss_add, &t);
@@ -301,23 +249,18 @@ out:
 }
 
 /* Check wss's own options; the LIST and the plot's name before any input. */
-static int wss_check_args(const wss_args_t *a, const cli_opts_t *o, uint64_t **taus, size_t *ntau,
-			  uint64_t *every)
+static int wss_check_args(const cli_opts_t *o, uint64_t **taus, size_t *ntau)
 {
 	char err[512];
-	if (a->csv && o->json) {
+	if (o->csv && o->json) {
 		fprintf(stderr, "vmlab wss: --csv and --json exclude each other\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (a->tau && list_parse_u64(a->tau, 1ull << 32, 0, taus, ntau, err, sizeof err)) {
+	if (o->tau_list && list_parse_u64(o->tau_list, 1ull << 32, 0, taus, ntau, err, sizeof err)) {
 		fprintf(stderr, "vmlab wss: --tau: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
-	if (a->every && (num_parse_u64(a->every, every, 0) || *every == 0)) {
-		fprintf(stderr, "vmlab wss: --every: '%s' is not a number of references >= 1\n", a->every);
-		return CLI_EXIT_USAGE;
-	}
-	int rc = a->plot ? plot_check(a->plot, err, sizeof err) : VM_OK;
+	int rc = o->plot ? plot_check(o->plot, err, sizeof err) : VM_OK;
 	if (rc) {
 		fprintf(stderr, "vmlab wss: --plot: %s\n", err);
 		return rc == VM_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
@@ -331,58 +274,62 @@ static int wss_check_args(const wss_args_t *a, const cli_opts_t *o, uint64_t **t
 
 int cmd_wss(int argc, char **argv)
 {
-	wss_args_t a = { 0 };
 	cli_opts_t o = { 0 };
-	uint64_t *taus = NULL, every = 0;
+	uint64_t *taus = NULL;
 	size_t ntau = 0;
 	wss_t *w = NULL;
-	trace_reader_t *tr = NULL;
-	char err[512];
-	int status = wss_take_args(&a, &argc, argv);
-	if (status)
-		return status;
-	status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_TRACE, wss_usage);
+	cli_trace_t src = { 0 };
+	char *name = NULL;
+	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_TRACE | CLI_ANALYSIS | CLI_WSS |
+			       CLI_PROGRESS, wss_usage);
 	if (status) {
 		free(o.args);
 		return status < 0 ? CLI_EXIT_OK : status;
 	}
-	if (o.nargs > 1) {
+	if (o.dashdash < 0 && o.nargs > 1) {
 		fprintf(stderr, "vmlab wss: one trace at a time ('%s' is extra)\n", o.args[1]);
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	status = wss_check_args(&a, &o, &taus, &ntau, &every);
+	uint64_t every = o.every;
+	status = wss_check_args(&o, &taus, &ntau);
 	if (status)
 		goto out;
 	unsigned shift = wss_log2(o.cfg.page_size);
 	trace_opts_t topts = { .format = o.format, .page_shift = shift, .va_bits = o.cfg.va_bits };
-	if (trace_open(&tr, o.nargs ? o.args[0] : NULL, &topts, err, sizeof err)) {
-		fprintf(stderr, "vmlab wss: %s\n", err);
-		status = CLI_EXIT_USAGE;
+	status = cli_trace_open(&src, "wss", &o, &topts);
+	if (status)
 		goto out;
-	}
 	if (wss_create(&w, taus, ntau, every)) {
 		fprintf(stderr, "vmlab wss: out of memory\n");
 		status = CLI_EXIT_FAIL;
 		goto out;
 	}
-	status = wss_feed(w, tr, shift);
+	progress_t prog;
+	progress_start(&prog, "wss", src.tr, o.quiet);
+	status = wss_feed(w, src.tr, shift, &prog);
+	progress_end(&prog);
+	const char *format = trace_format_name(trace_format(src.tr));
+	if (!(name = strdup(src.name))) {
+		fprintf(stderr, "vmlab wss: out of memory\n");
+		status = CLI_EXIT_FAIL;
+	}
+	status = cli_trace_finish(&src, "wss", wss_references(w), status);
 	if (status)
 		goto out;
 	wss_finish(w);
-	const char *name = trace_name(tr), *format = trace_format_name(trace_format(tr));
-	if (a.plot && (status = wss_plot(w, a.plot, name, every)))
+	if (o.plot && (status = wss_plot(w, o.plot, name, every)))
 		goto out;
 	if (o.json)
 		wss_print_json(w, name, format, o.cfg.page_size, every);
-	else if (a.csv)
+	else if (o.csv)
 		wss_print_csv(w, every);
 	else
 		wss_print_text(w, name, format, o.cfg.page_size, every);
 out:
-	if (tr)
-		trace_close(tr);
+	cli_trace_close(&src);
 	wss_destroy(w);
+	free(name);
 	free(taus);
 	free(o.args);
 	return status;

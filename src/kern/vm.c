@@ -237,6 +237,10 @@ void vm_destroy(vm_machine_t *vm)
 static void vm_timeline(vm_machine_t *vm)
 {
 	const vm_stats_t *s = vm_stats(vm);
+	if (vm->cfg.timeline_fn) {
+		vm->cfg.timeline_fn(vm->cfg.timeline_arg, s, vm->free_frames.limit - vm->free_frames.used);
+		return;
+	}
 	if (s->references == vm->cfg.timeline_every)
 		fprintf(vm->cfg.timeline, "%12s %8s %8s %10s %10s %10s %10s\n", "references", "free",
 			"resident", "faults", "major", "swap_in", "swap_out");

@@ -359,6 +359,11 @@ const char *trace_input_name(const trace_input_t *in)
 	return in->name;
 }
 
+int trace_input_fd(const trace_input_t *in)
+{
+	return in->fd;
+}
+
 void trace_input_close(trace_input_t *in)
 {
 	if (!in)

@@ -36,6 +36,9 @@ const char *trace_input_error(const trace_input_t *in);
 /* The display name: the path as given, or "<stdin>". */
 const char *trace_input_name(const trace_input_t *in);
 
+/* The descriptor read from. */
+int trace_input_fd(const trace_input_t *in);
+
 /* Close the file (never stdin) and free everything; NULL is allowed. */
 void trace_input_close(trace_input_t *in);
 

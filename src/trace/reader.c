@@ -988,6 +988,11 @@ const char *trace_name(const trace_reader_t *r)
 	return trace_input_name(r->in);
 }
 
+int trace_fd(const trace_reader_t *r)
+{
+	return r->in ? trace_input_fd(r->in) : -1;
+}
+
 void trace_close(trace_reader_t *r)
 {
 	if (!r)

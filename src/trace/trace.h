@@ -91,6 +91,10 @@ const char *trace_name(const trace_reader_t *r);
 
 void trace_close(trace_reader_t *r);
 
+/* The descriptor the reader reads from (its offset over its size is the
+ * share of a file read so far: progress lines), or -1. */
+int trace_fd(const trace_reader_t *r);
+
 /* Open a pipe or other file descriptor already open for reading, shown as
  * name; the reader closes fd.  Otherwise as trace_open. */
 int trace_open_fd(trace_reader_t **out, int fd, const char *name,
