@@ -142,11 +142,11 @@ Test(tlb, set_index_is_vpn_mod_sets_and_lru_within_a_set)
 	cr_assert_eq(tlb_init(&t, 4, 2), 0); /* 2 sets of 2 ways */
 	cr_assert_eq(tlb_set_of(&t, 6), 0);
 	cr_assert_eq(tlb_tag_of(&t, 6), 3);
-	tlb_fill(&t, 0, 0, 100, 0, PTE_P | PTE_W | PTE_U); /* set 0 */
-	tlb_fill(&t, 0, 2, 102, 0, PTE_P | PTE_W | PTE_U); /* set 0 */
-	tlb_fill(&t, 0, 1, 101, 0, PTE_P | PTE_W | PTE_U); /* set 1 */
+	tlb_fill(&t, 0, 0, 100, PTE_P | PTE_W | PTE_U); /* set 0 */
+	tlb_fill(&t, 0, 2, 102, PTE_P | PTE_W | PTE_U); /* set 0 */
+	tlb_fill(&t, 0, 1, 101, PTE_P | PTE_W | PTE_U); /* set 1 */
 	cr_assert_not_null(tlb_lookup(&t, 0, 0));          /* 0 is now MRU of set 0 */
-	tlb_fill(&t, 0, 4, 104, 0, PTE_P | PTE_W | PTE_U); /* evicts 2, the LRU */
+	tlb_fill(&t, 0, 4, 104, PTE_P | PTE_W | PTE_U); /* evicts 2, the LRU */
 	cr_assert_null(tlb_lookup(&t, 0, 2));
 	cr_assert_eq(tlb_lookup(&t, 0, 0)->pfn, 100);
 	cr_assert_eq(tlb_lookup(&t, 0, 4)->pfn, 104);
@@ -158,9 +158,9 @@ Test(tlb, address_space_ids_and_invalidation)
 {
 	tlb_t t;
 	cr_assert_eq(tlb_init(&t, 8, 8), 0); /* fully associative */
-	tlb_fill(&t, 1, 5, 50, 0, PTE_P | PTE_U);
-	tlb_fill(&t, 2, 5, 60, 0, PTE_P | PTE_U);
-	tlb_fill(&t, 2, 6, 61, 0, PTE_P | PTE_U);
+	tlb_fill(&t, 1, 5, 50, PTE_P | PTE_U);
+	tlb_fill(&t, 2, 5, 60, PTE_P | PTE_U);
+	tlb_fill(&t, 2, 6, 61, PTE_P | PTE_U);
 	cr_assert_eq(tlb_lookup(&t, 1, 5)->pfn, 50);
 	cr_assert_eq(tlb_lookup(&t, 2, 5)->pfn, 60);
 	cr_assert_null(tlb_lookup(&t, 3, 5));

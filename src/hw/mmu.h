@@ -15,6 +15,7 @@
 #ifndef VMLAB_MMU_H
 #define VMLAB_MMU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "phys.h"
@@ -98,33 +99,47 @@ static inline mmu_reason_t mmu_check(int writable, int user, int exec, mmu_acces
 	return MMU_REASON_NONE;
 }
 
-/* A translation that hit TLB entry e: check the rights it caches; a write
- * to a page whose dirty bit is not known set sets it in the PTE (no walk). */
-static inline mmu_status_t mmu_tlb_hit(mmu_t *m, tlb_entry_t *e, mmu_access_t acc,
-				       mmu_result_t *r)
+/* A translation that hit TLB entry e without e allowing it outright (e->ok):
+ * check the rights e caches; a write to a page whose dirty bit is not known
+ * set sets it in the PTE, found again by a walk that is not counted (the
+ * hardware would keep its address in the entry). */
+mmu_status_t mmu_tlb_hit(mmu_t *m, tlb_entry_t *e, uint64_t root_pfn, uint64_t va,
+			 mmu_access_t acc, mmu_result_t *r);
+
+/* The hot path's first half: true, with *pfn, when the TLB holds a
+ * translation of va that allows acc outright (counted as a TLB hit); false
+ * with nothing counted otherwise: then mmu_translate does the rest (its
+ * lookup finds the same entry, now the most recent, without a new stamp).
+ * Always inlined, as mmu_translate: a call is a good part of a hit's cost. */
+__attribute__((always_inline))
+static inline bool mmu_translate_hit(mmu_t *m, uint32_t asid, uint64_t va, mmu_access_t acc,
+				     uint64_t *pfn)
 {
-	m->count.tlb_hits++;
-	r->reason = mmu_check(e->writable, e->user, e->exec, acc);
-	r->pte_pa = e->pte_pa;
-	if (r->reason != MMU_REASON_NONE) {
-		r->status = MMU_FAULT_PROTECTION;
-		return r->status;
+	tlb_entry_t *e = tlb_lookup(m->tlb, asid, va >> m->g->page_shift);
+	if (e && (e->ok >> acc & 1)) {
+		m->count.tlb_hits++;
+		*pfn = e->pfn;
+		return true;
 	}
-	if (acc == MMU_WRITE && !e->dirty) {
-		phys_write64(m->phys, e->pte_pa, phys_read64(m->phys, e->pte_pa) | PTE_D);
-		e->dirty = 1;
-	}
-	r->pfn = e->pfn;
-	r->status = MMU_OK;
-	return MMU_OK;
+	return false;
 }
 
-/* The hot path: a TLB hit is handled here, a miss goes to mmu_walk. */
+/* A whole translation: a TLB hit the entry allows outright is handled here
+ * (pfn, status and reason set; pte_pa is not), the rest goes to mmu_tlb_hit
+ * or to mmu_walk. */
+__attribute__((always_inline))
 static inline mmu_status_t mmu_translate(mmu_t *m, uint32_t asid, uint64_t root_pfn,
 					 uint64_t va, mmu_access_t acc, mmu_result_t *r)
 {
 	tlb_entry_t *e = tlb_lookup(m->tlb, asid, va >> m->g->page_shift);
-	return e ? mmu_tlb_hit(m, e, acc, r) : mmu_walk(m, asid, root_pfn, va, acc, r, 0);
+	if (e && (e->ok >> acc & 1)) {
+		m->count.tlb_hits++;
+		r->status = MMU_OK;
+		r->reason = MMU_REASON_NONE;
+		r->pfn = e->pfn;
+		return MMU_OK;
+	}
+	return e ? mmu_tlb_hit(m, e, root_pfn, va, acc, r) : mmu_walk(m, asid, root_pfn, va, acc, r, 0);
 }
 
 const char *mmu_reason_name(mmu_reason_t reason);

@@ -1,4 +1,4 @@
-/* tlb.c - fill and invalidation; lookup is inline in tlb.h. */
+/* tlb.c - fill, invalidation and renumbering; lookup is inline in tlb.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +26,19 @@ int tlb_check_shape(uint32_t entries, uint32_t ways, char *err, unsigned errlen)
 int tlb_init(tlb_t *t, uint32_t entries, uint32_t ways)
 {
 	memset(t, 0, sizeof *t);
-	if (entries == 0)
-		return VM_OK;
-	t->e = calloc(entries, sizeof *t->e);
+	/* One more entry, never valid, for mru to point at: lookups need no
+	 * test for "no TLB" or "nothing looked up yet". */
+	t->e = calloc((size_t)entries + 1, sizeof *t->e);
 	if (!t->e)
 		return VM_ENOMEM;
+	t->mru = t->mru2 = &t->e[entries];
+	if (entries == 0)
+		return VM_OK;
+	t->order = malloc((size_t)ways * sizeof *t->order);
+	if (!t->order) {
+		tlb_free(t);
+		return VM_ENOMEM;
+	}
 	t->ways = ways;
 	t->sets = entries / ways;
 	if (!(t->sets & (t->sets - 1)))
@@ -42,11 +50,33 @@ int tlb_init(tlb_t *t, uint32_t entries, uint32_t ways)
 void tlb_free(tlb_t *t)
 {
 	free(t->e);
+	free(t->order);
 	memset(t, 0, sizeof *t);
 }
 
-tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn,
-		      uint64_t pte_pa, uint64_t pte)
+/* Insertion sort of each set's ways by stamp into t->order, then stamps
+ * 1..ways in that order.  Only the order within a set matters to replacement
+ * (invalid ways, stamped or not, are taken first anyway). */
+void tlb_renumber(tlb_t *t)
+{
+	uint32_t *order = t->order;
+	for (uint32_t s = 0; s < t->sets; s++) {
+		tlb_entry_t *set = t->e + (uint64_t)s * t->ways;
+		for (uint32_t w = 0; w < t->ways; w++) {
+			uint32_t i = w;
+			while (i > 0 && set[order[i - 1]].last_use > set[w].last_use) {
+				order[i] = order[i - 1];
+				i--;
+			}
+			order[i] = w;
+		}
+		for (uint32_t i = 0; i < t->ways; i++)
+			set[order[i]].last_use = i + 1;
+	}
+	t->clock = t->ways;
+}
+
+tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn, uint64_t pte)
 {
 	if (!t->sets)
 		return NULL;
@@ -60,12 +90,18 @@ tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn,
 		if (set[w].last_use < victim->last_use)
 			victim = &set[w];
 	}
+	int writable = !!(pte & PTE_W), user = !!(pte & PTE_U);
+	int exec = !(pte & PTE_NX), dirty = !!(pte & PTE_D);
+	uint32_t stamp = tlb_stamp(t);
 	*victim = (tlb_entry_t){
-		.vpn = vpn, .pfn = pfn, .pte_pa = pte_pa, .last_use = ++t->clock,
-		.asid = asid, .valid = 1,
-		.writable = !!(pte & PTE_W), .user = !!(pte & PTE_U),
-		.exec = !(pte & PTE_NX), .dirty = !!(pte & PTE_D),
+		.vpn = vpn, .pfn = pfn, .valid = 1,
+		.writable = writable, .user = user, .exec = exec, .dirty = dirty,
+		.ok = user ? TLB_OK_READ | (writable && dirty ? TLB_OK_WRITE : 0) |
+			     (exec ? TLB_OK_EXEC : 0) : 0,
+		.asid = asid, .last_use = stamp,
 	};
+	t->mru2 = t->mru;
+	t->mru = victim;
 	return victim;
 }
 

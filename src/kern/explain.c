@@ -24,9 +24,9 @@ int vm_tlb_insert(vm_machine_t *vm, uint32_t asid, uint64_t vpn, uint64_t pfn,
 {
 	if ((vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits)) || pfn >= vm->g.kbase_pfn)
 		return VM_ERANGE;
-	/* The entry's PTE address matters only for a write hit setting D; an
-	 * entry made by hand claims D known set so that nothing is written. */
-	tlb_fill(&vm->tlb, asid, vpn, pfn, 0, PTE_D | flags);
+	/* An entry made by hand claims D known set: a write hit on it finds
+	 * no PTE to set D in. */
+	tlb_fill(&vm->tlb, asid, vpn, pfn, PTE_D | flags);
 	return VM_OK;
 }
 

@@ -263,12 +263,13 @@ static void vm_tick(vm_machine_t *vm, uint64_t seq)
 	vm->pol->on_tick(vm->pol_state, seq);
 }
 
-/* One page reference at va by process p: translate, fault and retry until it
- * completes, then tell the policy.  *pfn (if not NULL) gets the frame. */
-static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
-		     uint64_t *pfn)
+/* The rest of a reference that was not a plain TLB hit: translate, handle
+ * faults and retry until the translation completes (*pfn), or the process is
+ * gone.  Out of line: the hot path stays small. */
+__attribute__((noinline))
+static int vm_ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+		       uint64_t seq, uint64_t *pfn)
 {
-	uint64_t seq = vm->st.references++;
 	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
 	while (mmu_translate(&vm->mmu, proc->asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
@@ -280,10 +281,28 @@ static int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc
 		if (proc->state != VM_PROC_ALIVE)
 			return VM_EKILLED;
 	}
+	*pfn = r.pfn;
+	return VM_OK;
+}
+
+/* One page reference at va by process p: translate, fault and retry until it
+ * completes, then tell the policy.  *pfn (if not NULL) gets the frame.
+ * Always inlined: this is the per-reference path, a TLB hit its common case. */
+__attribute__((always_inline))
+static inline int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+			    uint64_t *pfn)
+{
+	uint64_t seq = vm->st.references++;
+	uint64_t f;
+	if (!mmu_translate_hit(&vm->mmu, vm->procs[p].asid, va, acc, &f)) {
+		int rc = vm_ref_slow(vm, p, va, acc, seq, &f);
+		if (rc)
+			return rc;
+	}
 	if (vm->pol->on_access)
-		vm->pol->on_access(vm->pol_state, (frame_id_t)r.pfn, seq);
+		vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
 	if (pfn)
-		*pfn = r.pfn;
+		*pfn = f;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
 		vm_timeline(vm);
 	if (vm->st.references >= vm->tick_at)
@@ -330,7 +349,9 @@ static int vm_ref_page(void *arg, uint64_t vpn, int kind)
 	return vm_ref_va(t->vm, t->p, vpn << t->vm->g.page_shift, acc, NULL);
 }
 
-int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
+/* vm_access in full: checks, the process, the split into page references. */
+__attribute__((noinline))
+static int vm_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
 {
 	mmu_access_t acc;
 	if (size == 0 || (kind != VM_MODIFY && vm_kind(kind, &acc)))
@@ -345,6 +366,31 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	if (rc)
 		return rc;
 	return vm_split_access(vm->g.page_shift, va, size, kind, vm_ref_page, &t);
+}
+
+/* The common case inline: a read, write or fetch within one page, in trace
+ * mode, by the process of the previous access (proc_get's cache); anything
+ * else goes to vm_access_slow, which checks it all again. */
+int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
+{
+	mmu_access_t acc;
+	if (kind == VM_IFETCH)
+		acc = MMU_EXEC;
+	else if (kind == VM_READ)
+		acc = MMU_READ;
+	else if (kind == VM_WRITE)
+		acc = MMU_WRITE;
+	else
+		return vm_access_slow(vm, pid, va, size, kind);
+	unsigned shift = vm->g.page_shift;
+	uint64_t end = va + (size - 1);
+	uint32_t p = vm->last_proc;
+	if (size == 0 || end < va || va >> shift != end >> shift ||
+	    (vm->g.va_bits < 64 && (end >> vm->g.va_bits)) || vm->cfg.bytes ||
+	    p >= vm->nprocs || vm->procs[p].pid != pid)
+		return vm_access_slow(vm, pid, va, size, kind);
+	vm_count_kind(vm, acc);
+	return vm_ref_va(vm, p, va >> shift << shift, acc, NULL);
 }
 
 int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
