@@ -807,7 +807,8 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	Test(suite, lru, .timeout = 300) { run_diff("lru", &machine, 0xdeadbeefcafef00dull ^ salt); } \
 	Test(suite, lfu, .timeout = 300) { run_diff("lfu", &machine, 0x0123456789abcdefull ^ salt); } \
 	Test(suite, clock, .timeout = 300) { run_diff("clock", &machine, 0xfeedfacef00dbabeull ^ salt); } \
-	Test(suite, eclock, .timeout = 300) { run_diff("eclock", &machine, 0x5555aaaa3333ccccull ^ salt); }
+	Test(suite, eclock, .timeout = 300) { run_diff("eclock", &machine, 0x5555aaaa3333ccccull ^ salt); } \
+	Test(suite, linux, .timeout = 300) { run_diff("linux", &machine, 0x6c696e7578363030ull ^ salt); }
 
 DIFF_TESTS(kernel_diff, M_BASE, 0)
 DIFF_TESTS(kernel_diff_tight, M_TIGHT, 0x1111)
@@ -1050,7 +1051,7 @@ Test(kernel_directed, page_read_only_at_fork_is_copied_after_mprotect_rw)
  * the copy, retry, ...).  Every policy must finish with the right bytes. */
 Test(kernel_directed, cow_copy_when_reclaim_may_evict_the_source, .timeout = 30)
 {
-	static const char *const policies[] = { "fifo", "random", "lru", "lfu", "clock", "eclock" };
+	static const char *const policies[] = { "fifo", "random", "lru", "lfu", "clock", "eclock", "linux" };
 	for (unsigned k = 0; k < sizeof policies / sizeof *policies; k++) {
 		vm_config_t c;
 		vm_config_default(&c);

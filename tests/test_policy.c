@@ -130,7 +130,7 @@ Test(policy, registry_names_and_needs)
 		{ "fifo", POLICY_NEEDS_HW_BITS },   { "random", POLICY_NEEDS_HW_BITS },
 		{ "lru", POLICY_NEEDS_EVERY_REF },  { "lfu", POLICY_NEEDS_EVERY_REF },
 		{ "clock", POLICY_NEEDS_HW_BITS },  { "eclock", POLICY_NEEDS_HW_BITS },
-		{ "opt", POLICY_NEEDS_FUTURE },
+		{ "opt", POLICY_NEEDS_FUTURE },     { "linux", POLICY_NEEDS_HW_BITS },
 	};
 	cr_assert_eq(policy_count, TP_LEN(want));
 	for (size_t i = 0; i < TP_LEN(want); i++) {

@@ -11,10 +11,12 @@ extern const policy_ops_t policy_lfu;
 extern const policy_ops_t policy_clock;
 extern const policy_ops_t policy_eclock;
 extern const policy_ops_t policy_opt;
+extern const policy_ops_t policy_linux;
 
 const policy_ops_t *const policy_registry[] = {
 	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
 	&policy_clock, &policy_eclock, &policy_opt,
+	&policy_linux,
 };
 const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
 
