@@ -279,3 +279,16 @@ Test(reclaim_v2, shadows_die_with_their_pages)
 		cr_expect_eq(json_u(o.out, "evictions"), 4 + 4 + 40 * 12, "%s", pol[i]);
 	}
 }
+
+/* Pages shared after fork leave no shadow behind either, and the checker
+ * (which rejects an entry of an ended process, of a dead object or of a
+ * resident page-cache page) holds at every step, for every policy. */
+Test(reclaim_v2, shadows_after_fork)
+{
+	static const char *const pol[] = { "fifo", "random", "lru", "lfu", "clock", "eclock", "linux" };
+	cmd_out_t o;
+	for (size_t i = 0; i < RV_LEN(pol); i++) {
+		run(&o, "%s script --check --policy %s tests/data/reclaim-v2-fork.vms", vmlab(), pol[i]);
+		cr_expect_eq(o.status, 0, "%s: %s", pol[i], o.err);
+	}
+}

@@ -72,5 +72,9 @@ int shadow_take(struct vm_machine *vm, page_key_t key, policy_shadow_t *cookie);
 void shadow_forget(struct vm_machine *vm, page_key_t key);
 /* Object o died: every page of it with an entry is forgotten as above. */
 void shadow_forget_obj(struct vm_machine *vm, uint32_t o);
+/* The invariant checker's part: the lists agree with the hash and the
+ * count, no entry is of a resident page-cache page, a dead object or (script
+ * mode) an ended process.  0, or VM_EINVAL with the reason in err. */
+int shadow_check(struct vm_machine *vm, char *err, size_t errlen);
 
 #endif

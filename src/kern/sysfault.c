@@ -210,6 +210,10 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		return rc;
 	vm->procs[p].swapped--;
 	swap_put(vm, slot); /* this PTE's reference became a mapping */
+	if (!major) { /* resident again under this name too (a sharer evicted it as its own) */
+		policy_shadow_t stale;
+		shadow_take(vm, pg.key, &stale);
+	}
 	vm_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
 		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
 	count_fault(vm, major, filled, &pg, known);
@@ -297,6 +301,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	if (rc)
 		return rc;
 	tlb_flush_page(&vm->tlb, asid, vpn);
+	shadow_take(vm, pg.key, &pg.shadow); /* (the source, if reclaim took it as p's) */
 	vm->sys.cow_faults++;
 	vm->sys.cow_copies++;
 	vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
