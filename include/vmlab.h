@@ -43,6 +43,8 @@ typedef struct vm_config {
 	vm_latency_t lat;
 	uint64_t max_memory;  /* host-memory budget in bytes (page tables, objects,
 				 processes, buffers); 0: unlimited */
+	unsigned swappiness;  /* 0..200: how the linux policy weighs scanning
+				 anonymous against file pages (default 60) */
 	/* Script mode (the kernel side, vmlab_sys.h): */
 	int bytes;            /* frames hold real contents; swap is a real file */
 	const char *swap_file;/* swap file path; NULL: a temporary file */
@@ -83,6 +85,8 @@ typedef struct vm_stats {
 	uint64_t resident_pages_peak;
 	uint64_t swap_slots_used; /* slots holding a page now */
 	uint64_t processes;       /* processes created */
+	uint64_t refaults;        /* faults on pages whose shadow entry was still known */
+	uint64_t shadow_entries;  /* shadow entries of reclaimed pages kept now */
 } vm_stats_t;
 
 /* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived
@@ -173,6 +177,11 @@ int vm_limit_message(vm_machine_t *m, char *buf, size_t len);
 /* The policy's name and the information it needs (see policy.h). */
 const char *vm_policy_name(const vm_machine_t *m);
 const char *vm_policy_needs(const vm_machine_t *m);
+
+/* The policy's own counters (linux: activations, deactivations): up to max
+ * pairs into names[] and values[]; returns how many were written (0 for a
+ * policy that keeps none). */
+size_t vm_policy_counters(vm_machine_t *m, const char **names, uint64_t *values, size_t max);
 
 /* Geometry actually in use (levels derived when cfg->levels was 0). */
 unsigned vm_levels(const vm_machine_t *m);

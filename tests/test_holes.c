@@ -388,7 +388,7 @@ Test(holes, effective_access_time_on_a_hand_worked_run)
 		"--lat-tlb 1 --lat-mem 10 --lat-minor 100 --lat-major 1000 --lat-writeback 10000 --json -",
 	    vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.out, "\"effective_access_ns\": 2301.8000000000002\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"effective_access_ns\": 2301.8000000000002,\n"), "%s", r.out);
 }
 
 /* --- 6. the OOM killer's victim ------------------------------------------ */

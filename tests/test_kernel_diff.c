@@ -814,7 +814,8 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	Test(suite, aging, .timeout = 300) { run_diff("aging", &machine, 0x3f4e5d6c7b8a99a8ull ^ salt); } \
 	Test(suite, nru, .timeout = 300) { run_diff("nru", &machine, 0x4f5e6d7c8b9aa9b8ull ^ salt); } \
 	Test(suite, wsclock, .timeout = 300) { run_diff("wsclock", &machine, 0x5f6e7d8c9baab9c8ull ^ salt); } \
-	Test(suite, clock_pro, .timeout = 300) { run_diff("clock-pro", &machine, 0x6f7e8d9cabbac9d8ull ^ salt); }
+	Test(suite, clock_pro, .timeout = 300) { run_diff("clock-pro", &machine, 0x6f7e8d9cabbac9d8ull ^ salt); } \
+	Test(suite, linux, .timeout = 300) { run_diff("linux", &machine, 0x6c696e7578363030ull ^ salt); }
 
 DIFF_TESTS(kernel_diff, M_BASE, 0)
 DIFF_TESTS(kernel_diff_tight, M_TIGHT, 0x1111)
@@ -1057,7 +1058,7 @@ Test(kernel_directed, page_read_only_at_fork_is_copied_after_mprotect_rw)
  * the copy, retry, ...).  Every policy must finish with the right bytes. */
 Test(kernel_directed, cow_copy_when_reclaim_may_evict_the_source, .timeout = 30)
 {
-	static const char *const policies[] = { "fifo", "random", "lru", "lfu", "clock", "eclock" };
+	static const char *const policies[] = { "fifo", "random", "lru", "lfu", "clock", "eclock", "linux" };
 	for (unsigned k = 0; k < sizeof policies / sizeof *policies; k++) {
 		vm_config_t c;
 		vm_config_default(&c);

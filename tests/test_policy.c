@@ -130,7 +130,7 @@ Test(policy, registry_names_and_needs)
 		{ "fifo", POLICY_NEEDS_HW_BITS },   { "random", POLICY_NEEDS_HW_BITS },
 		{ "lru", POLICY_NEEDS_EVERY_REF },  { "lfu", POLICY_NEEDS_EVERY_REF },
 		{ "clock", POLICY_NEEDS_HW_BITS },  { "eclock", POLICY_NEEDS_HW_BITS },
-		{ "opt", POLICY_NEEDS_FUTURE },
+		{ "opt", POLICY_NEEDS_FUTURE },     { "linux", POLICY_NEEDS_HW_BITS },
 	};
 	/* The textbook seven; the later policies are checked in test_policy_v2b.c. */
 	cr_assert_geq(policy_count, TP_LEN(want));

@@ -53,6 +53,7 @@ SET_UNSIGNED(set_va_bits, va_bits, 64)
 SET_UNSIGNED(set_pa_bits, pa_bits, 64)
 SET_UNSIGNED(set_levels, levels, 64)
 SET_UNSIGNED(set_frames, frames, UINT32_MAX - 1)
+SET_UNSIGNED(set_swappiness, swappiness, 200)
 
 static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
@@ -395,6 +396,7 @@ static const cli_option_t cli_options[] = {
 	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default unbounded)", set_swap },
 	{ "tick", CLI_MACHINE, "N", "aging and nru: shift/clear the accessed bits every N references (default 1000; 0: never)", set_tick },
 	{ "tau", CLI_MACHINE, "N", "wsclock: working-set window in references (default 10000)", set_tau },
+	{ "swappiness", CLI_MACHINE, "N", "0..200: how the linux policy weighs reclaiming anonymous against file pages (default 60)", set_swappiness },
 	{ "max-memory", CLI_LIMITS, "SIZE", "host-memory budget for page tables, buffers, objects and processes, K/M/G suffixes (default: half the machine's memory)", set_max_memory },
 	{ "lat-tlb", CLI_MACHINE, "NS", "latency of a TLB lookup (default 1)", set_lat_tlb },
 	{ "lat-mem", CLI_MACHINE, "NS", "latency of a memory access (default 100)", set_lat_mem },

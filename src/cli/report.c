@@ -86,6 +86,8 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		printf("  killed           %15s   by SIGSEGV, %s by the OOM killer\n",
 		       group3(a, sizeof a, k->segfaults), group3(b, sizeof b, k->oom_kills));
 	}
+	printf("  refaults         %15s   faults on pages whose shadow was still known, %s shadows kept\n",
+	       group3(a, sizeof a, s->refaults), group3(b, sizeof b, s->shadow_entries));
 	printf("  effective access %15.1f   ns per reference (latencies: TLB %g, memory %g, minor %g, major %g, write-back %g ns)\n",
 	       vm_effective_access_ns(vm), c->lat.tlb_ns, c->lat.mem_ns, c->lat.minor_ns,
 	       c->lat.major_ns, c->lat.writeback_ns);
@@ -157,6 +159,13 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		KEY_U("wmark_low", c->wmark_low);
 		KEY_U("wmark_high", c->wmark_high);
 	}
+	KEY_U("refaults", s->refaults);
+	KEY_U("shadow_entries", s->shadow_entries);
+	const char *names[16];
+	uint64_t values[16];
+	size_t n = vm_policy_counters(vm, names, values, 16);
+	for (size_t i = 0; i < n; i++) /* the policy's own, after the machine's */
+		KEY_U(names[i], values[i]);
 #undef KEY_U
 #undef KEY_N
 #undef KEY_S

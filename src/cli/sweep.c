@@ -338,7 +338,7 @@ static void sweep_csv(const sweep_t *s)
 		if (!sweep_in_shard(s, i))
 			continue;
 		printf("%zu", i);
-		for (size_t k = 0; k < s->row[i].n; k++) {
+		for (size_t k = 0; k < s->row[i].n && k < s->header.n; k++) { /* (not a policy's own keys) */
 			putchar(',');
 			report_csv_value(stdout, &s->row[i].kv[k].v);
 		}

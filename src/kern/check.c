@@ -147,6 +147,8 @@ static int check_regions(vm_machine_t *vm, const proc_t *pr, char *err, size_t e
 int check_all(vm_machine_t *vm, char *err, size_t errlen)
 {
 	int rc = check_frames(vm, err, errlen);
+	if (!rc)
+		rc = shadow_check(vm, err, errlen);
 	if (rc || !vm->cfg.bytes)
 		return rc;
 	tally_t t = { .slots = calloc(vm->swap_cap ? vm->swap_cap : 1, sizeof *t.slots),

@@ -95,24 +95,52 @@ static int evict_cached(vm_machine_t *vm, uint32_t f)
 	return VM_OK;
 }
 
-int fault_evict(vm_machine_t *vm, uint32_t f)
+/* The key of the page in frame f, as its next fault will name it: (object,
+ * page offset) for a page-cache page, else (process, VPN) of its first
+ * mapping (the one faulted in, unless it is shared after fork);
+ * PAGE_KEY_NONE for an anonymous page nothing maps (read ahead into the
+ * swap cache), which keeps no shadow. */
+static page_key_t evict_key(const vm_machine_t *vm, uint32_t f)
+{
+	const frame_t *fr = &vm->frames[f];
+	if (fr->obj != OBJ_NONE)
+		return policy_key(1, fr->obj, fr->pgoff);
+	if (fr->rmap == RMAP_NONE)
+		return PAGE_KEY_NONE;
+	return policy_key(0, vm->rmaps[fr->rmap].proc, vm->rmaps[fr->rmap].vpn);
+}
+
+/* fault_evict for a frame that came from the policy's list `from` (for the
+ * event line; NULL: not the policy's choice, or a policy without lists).
+ * The policy's shadow for the page is kept until it comes back. */
+static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 {
 	frame_t *fr = &vm->frames[f];
 	assert(fr->used);
 	uint64_t vpn = fr->rmap != RMAP_NONE ? vm->rmaps[fr->rmap].vpn : 0;
+	uint32_t obj = fr->obj; /* (evict_cached forgets it) */
+	page_key_t key = evict_key(vm, f);
 	int dirty = vm_frame_dirty(vm, f);
 	int rc = !vm->cfg.bytes ? evict_trace(vm, f) :
 		 fr->obj == OBJ_NONE ? evict_anon(vm, f) : evict_cached(vm, f);
 	if (rc)
 		return rc;
-	vm_event(vm, "evict frame %u vpn 0x%llx %s\n", f, (unsigned long long)vpn,
-		 dirty ? "dirty: written back" : "clean: dropped");
-	vm->pol->on_evict(vm->pol_state, f, POLICY_RECLAIM);
+	vm_event(vm, "evict frame %u vpn 0x%llx %s%s%s%s\n", f, (unsigned long long)vpn,
+		 dirty ? "dirty: written back" : "clean: dropped", from ? " (" : "",
+		 from ? from : "", from ? ")" : "");
+	policy_shadow_t cookie = vm->pol->on_evict(vm->pol_state, f, POLICY_RECLAIM);
+	if (key != PAGE_KEY_NONE)
+		shadow_store(vm, key, obj, cookie);
 	fr->used = 0;
 	idset_put(&vm->free_frames, f);
 	vm->st.evictions++;
 	vm->st.resident_pages--;
 	return VM_OK;
+}
+
+int fault_evict(vm_machine_t *vm, uint32_t f)
+{
+	return evict_from(vm, f, NULL);
 }
 
 /* From frame `from` on, a frame that can be evicted without taking a new
@@ -160,7 +188,8 @@ static int reclaim_one(vm_machine_t *vm, const policy_page_t *incoming, int allo
 		return VM_ENOSPC;
 	frame_id_t victim = vm->pol->pick_victim(vm->pol_state, incoming);
 	assert(victim < vm->cfg.frames && vm->frames[victim].used);
-	int rc = fault_evict(vm, victim);
+	const char *from = vm->pol->victim_list ? vm->pol->victim_list(vm->pol_state) : NULL;
+	int rc = evict_from(vm, victim, from);
 	if ((rc != VM_ENOSPC && rc != VM_EIO) || !vm->cfg.bytes)
 		return rc;
 	for (uint32_t f = reclaim_fallback(vm, 0); f != FRAME_NIL; f = reclaim_fallback(vm, f + 1)) {
@@ -243,6 +272,7 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 		return rc;
 	uint32_t f;
 	policy_page_t pg = { .key = policy_key(0, p, va >> vm->g.page_shift), .seq = seq };
+	int known = shadow_take(vm, pg.key, &pg.shadow); /* (lost if the fault fails) */
 	rc = fault_get_frame(vm, &pg, &f);
 	if (rc)
 		return rc;
@@ -269,6 +299,7 @@ int fault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, const mmu_result_t *
 	/* A and D stay clear: the retried access sets them, as hardware would. */
 	phys_write64(&vm->phys, pte_pa, pte_make(f, FAULT_ANON_FLAGS));
 	vm->procs[p].resident++;
+	vm->st.refaults += known;
 	vm->pol->on_fill(vm->pol_state, f, &pg);
 	return VM_OK;
 }

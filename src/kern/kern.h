@@ -17,6 +17,7 @@
 #include "hw/tlb.h"
 #include "policy/policy.h"
 #include "util/budget.h"
+#include "kern/shadow.h"
 
 #define RMAP_NONE UINT32_MAX
 #define SLOT_NONE UINT64_MAX
@@ -138,6 +139,7 @@ struct vm_machine {
 	uint32_t in_reclaim;   /* the page daemon is running (no recursion) */
 	char io_error[1024];   /* the last host I/O failure in words, "" if none */
 
+	shadow_table_t shadow; /* shadows of reclaimed pages (shadow.c) */
 	const policy_ops_t *pol;
 	void *pol_state;
 	void *frame_priv;

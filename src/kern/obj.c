@@ -296,6 +296,7 @@ int obj_put(vm_machine_t *vm, uint32_t o)
 		pcache_del(vm, f);
 		frame_release(vm, f);
 	}
+	shadow_forget_obj(vm, o); /* its pages' identities die with it */
 	obj_free_slots(vm, o);
 	free(ob->path);
 	if (ob->fd >= 0)

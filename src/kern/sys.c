@@ -45,7 +45,10 @@ static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t le
 
 /* Unmap one PTE: a mapped page loses this mapping (its dirtiness moves to
  * the frame: a dirty file page the caller could not write back stays dirty
- * in the page cache), a swap entry gives back its slot reference. */
+ * in the page cache), a swap entry gives back its slot reference.  The
+ * anonymous page (p, vpn) dies with it: if it is not resident, the policy
+ * forgets it and its shadow goes (a resident one was released, or lives on
+ * in the processes sharing it). */
 static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	uint64_t pte = phys_read64(&vm->phys, pte_pa);
@@ -62,6 +65,8 @@ static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, v
 		swap_put(vm, pte_pfn(pte));
 		vm->procs[p].swapped--;
 	}
+	if (!(pte & PTE_P) && (pte & (PTE_SWAP | PTE_SEEN)))
+		shadow_forget(vm, policy_key(0, p, va >> vm->g.page_shift));
 	phys_write64(&vm->phys, pte_pa, 0);
 	return VM_OK;
 }

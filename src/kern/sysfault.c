@@ -78,10 +78,13 @@ static int get_frame(vm_machine_t *vm, uint32_t p, const policy_page_t *pg, uint
 	return VM_OK;
 }
 
-/* Count a fault and tell the policy about a newly filled frame (pg). */
-static void count_fault(vm_machine_t *vm, int major, uint32_t filled, const policy_page_t *pg)
+/* Count a fault (a refault if the page's shadow was known) and tell the
+ * policy about a newly filled frame (pg). */
+static void count_fault(vm_machine_t *vm, int major, uint32_t filled, const policy_page_t *pg,
+			int known)
 {
 	vm->st.page_faults++;
+	vm->st.refaults += known;
 	if (major)
 		vm->st.major_faults++;
 	else
@@ -123,6 +126,7 @@ static void readahead_obj(vm_machine_t *vm, const vma_t *v, uint64_t va)
 			fault_put_frame(vm, f);
 			break;
 		}
+		shadow_take(vm, pg.key, &pg.shadow); /* read ahead: not a fault, no refault */
 		vm->pol->on_fill(vm->pol_state, f, &pg);
 	}
 }
@@ -153,6 +157,7 @@ static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_
 		vm->swap_cache[slot] = f;
 		swap_get(vm, slot);
 		vm->st.swap_ins++;
+		shadow_take(vm, pg.key, &pg.shadow); /* read ahead: not a fault, no refault */
 		vm->pol->on_fill(vm->pol_state, f, &pg);
 	}
 }
@@ -162,6 +167,7 @@ static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t v
 {
 	uint32_t f;
 	policy_page_t pg = sys_page(vm, 0, p, va >> vm->g.page_shift);
+	int known = shadow_take(vm, pg.key, &pg.shadow); /* (lost if the fault fails) */
 	int rc = get_frame(vm, p, &pg, &f);
 	if (rc)
 		return rc;
@@ -170,7 +176,7 @@ static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t v
 	if (rc)
 		return rc;
 	vm_event(vm, "fault pid %u va 0x%llx minor: zero-fill\n", vm->procs[p].pid, (unsigned long long)va);
-	count_fault(vm, 0, f, &pg);
+	count_fault(vm, 0, f, &pg, known);
 	return VM_OK;
 }
 
@@ -178,9 +184,10 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		      uint64_t pte_pa, uint64_t slot)
 {
 	uint32_t f = vm->swap_cache[slot], filled = FRAME_NIL;
-	int major = f == FRAME_NIL;
+	int major = f == FRAME_NIL, known = 0;
 	policy_page_t pg = sys_page(vm, 0, p, va >> vm->g.page_shift);
 	if (major) {
+		known = shadow_take(vm, pg.key, &pg.shadow);
 		int rc = get_frame(vm, p, &pg, &f);
 		if (rc)
 			return rc;
@@ -203,9 +210,13 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		return rc;
 	vm->procs[p].swapped--;
 	swap_put(vm, slot); /* this PTE's reference became a mapping */
+	if (!major) { /* resident again under this name too (a sharer evicted it as its own) */
+		policy_shadow_t stale;
+		shadow_take(vm, pg.key, &stale);
+	}
 	vm_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
 		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
-	count_fault(vm, major, filled, &pg);
+	count_fault(vm, major, filled, &pg, known);
 	if (major)
 		readahead_swap(vm, p, v, va);
 	return VM_OK;
@@ -215,9 +226,10 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 {
 	uint64_t pgoff = v->pgoff + ((va - v->start) >> vm->g.page_shift);
 	uint32_t f = pcache_find(vm, v->obj, pgoff), filled = FRAME_NIL;
-	int major = 0;
+	int major = 0, known = 0;
 	policy_page_t pg = sys_page(vm, 1, v->obj, pgoff);
 	if (f == FRAME_NIL) {
+		known = shadow_take(vm, pg.key, &pg.shadow);
 		int rc = get_frame(vm, p, &pg, &f);
 		if (rc)
 			return rc;
@@ -239,7 +251,7 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 		 (unsigned long long)va, major ? "major" : "minor",
 		 filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
 		 (unsigned long long)pgoff);
-	count_fault(vm, major, filled, &pg);
+	count_fault(vm, major, filled, &pg, known);
 	if (major)
 		readahead_obj(vm, v, va);
 	return VM_OK;
@@ -262,7 +274,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		vm->sys.cow_faults++;
 		vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
 			 vm->procs[p].pid, (unsigned long long)va);
-		count_fault(vm, 0, FRAME_NIL, &pg);
+		count_fault(vm, 0, FRAME_NIL, &pg, 0);
 		return VM_OK;
 	}
 	/* Copy the source aside first: finding a frame may evict it, and
@@ -289,11 +301,12 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	if (rc)
 		return rc;
 	tlb_flush_page(&vm->tlb, asid, vpn);
+	shadow_take(vm, pg.key, &pg.shadow); /* (the source, if reclaim took it as p's) */
 	vm->sys.cow_faults++;
 	vm->sys.cow_copies++;
 	vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
 		 (unsigned long long)va);
-	count_fault(vm, 0, nf, &pg);
+	count_fault(vm, 0, nf, &pg, 0);
 	return VM_OK;
 }
 

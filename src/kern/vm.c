@@ -15,6 +15,7 @@ void vm_config_default(vm_config_t *cfg)
 		.page_size = 4096, .va_bits = 48, .pa_bits = 52, .levels = 0,
 		.frames = 64, .tlb_entries = 64, .tlb_ways = 4,
 		.policy = "clock", .seed = 1, .swap_slots = 0, .tick = 1000, .tau = 10000,
+		.swappiness = 60,
 		.lat = { .tlb_ns = 1, .mem_ns = 100, .minor_ns = 1000,
 			 .major_ns = 5000000, .writeback_ns = 5000000 },
 	};
@@ -49,6 +50,10 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 		return rc;
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
+		return VM_EINVAL;
+	}
+	if (cfg->swappiness > 200) {
+		snprintf(err, errlen, "--swappiness %u: at most 200", cfg->swappiness);
 		return VM_EINVAL;
 	}
 	if (cfg->wmark_min > cfg->wmark_low || cfg->wmark_low > cfg->wmark_high ||
@@ -100,7 +105,7 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 	}
 	policy_env_t env = { .nframes = vm->cfg.frames, .seed = vm->cfg.seed,
 			     .frame_priv = vm->frame_priv, .next_use = vm->next_use, .vm = vm,
-			     .tick = vm->cfg.tick, .tau = vm->cfg.tau };
+			     .tick = vm->cfg.tick, .tau = vm->cfg.tau, .swappiness = vm->cfg.swappiness };
 	vm->tick_at = vm->cfg.tick && vm->pol->on_tick ? vm->cfg.tick : UINT64_MAX;
 	vm->pol_state = vm->pol->create(&env);
 	if (!vm->pol_state) {
@@ -208,6 +213,7 @@ void vm_destroy(vm_machine_t *vm)
 		return;
 	if (vm->pol_state)
 		vm->pol->destroy(vm->pol_state);
+	shadow_fini(vm);
 	for (uint32_t o = 0; o < vm->nobjs; o++) {
 		free(vm->objs[o].path);
 		free(vm->objs[o].slots);
@@ -541,6 +547,11 @@ const char *vm_policy_name(const vm_machine_t *vm) { return vm->pol->name; }
 const char *vm_policy_needs(const vm_machine_t *vm) { return policy_needs_name(vm->pol->needs); }
 unsigned vm_levels(const vm_machine_t *vm) { return vm->g.levels; }
 
+size_t vm_policy_counters(vm_machine_t *vm, const char **names, uint64_t *values, size_t max)
+{
+	return vm->pol->counters ? vm->pol->counters(vm->pol_state, names, values, max) : 0;
+}
+
 /* What held the bytes, for the message. */
 static const char *vm_budget_what(int kind)
 {
@@ -551,6 +562,7 @@ static const char *vm_budget_what(int kind)
 	case BUDGET_RMAPS: return "the reverse map of shared pages needs";
 	case BUDGET_SWAP: return "swap bookkeeping needs";
 	case BUDGET_FUTURE: return "OPT's future (the part kept in memory) needs";
+	case BUDGET_SHADOW: return "shadow entries need";
 	}
 	return "the simulated machine needs";
 }

@@ -136,10 +136,26 @@ typedef struct policy_ops {
 	 * is resident; must return one of them. */
 	frame_id_t (*pick_victim)(void *state, const policy_page_t *incoming);
 	/* Optional (NULL): the page's identity died (its process ended, its
-	 * mapping went): forget its history, so that ghosts stay bounded. */
+	 * mapping went): forget its history, so that ghosts stay bounded.
+	 * Called only for a page that is not resident (a resident one leaves
+	 * by on_evict(POLICY_RELEASE)), and possibly for a key the policy never
+	 * saw: for anonymous pages, every non-resident page of an unmapped
+	 * range; for file pages, those of a dying object that still had a
+	 * shadow entry (the kernel does not remember the others).  Never in
+	 * trace mode, where identities never die.  The kernel's shadow entry of
+	 * the page goes at the same time. */
 	void (*on_forget)(void *state, page_key_t key);
 	/* Optional: env->tick more references have completed (seq: the last). */
 	void (*on_tick)(void *state, uint64_t seq);
+	/* Optional: the name of the list the victim pick_victim last returned
+	 * came from ("inactive anon"), for --events; called right after
+	 * pick_victim, before on_evict.  The string must outlive the state. */
+	const char *(*victim_list)(void *state);
+	/* Optional: the policy's own counters, as (name, value) pairs: up to
+	 * max into names[] and values[]; returns how many were written.  The
+	 * same names in the same order every call (run --json prints them
+	 * after the machine's keys). */
+	size_t (*counters)(void *state, const char **names, uint64_t *values, size_t max);
 } policy_ops_t;
 
 /* Hardware bits of the page in frame f, through every PTE that maps it (the

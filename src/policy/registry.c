@@ -18,12 +18,14 @@ extern const policy_ops_t policy_aging;
 extern const policy_ops_t policy_nru;
 extern const policy_ops_t policy_wsclock;
 extern const policy_ops_t policy_clockpro;
+extern const policy_ops_t policy_linux;
 
 const policy_ops_t *const policy_registry[] = {
 	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
 	&policy_clock, &policy_eclock, &policy_opt,
 	&policy_sieve, &policy_sieve_hw, &policy_s3fifo, &policy_aging, &policy_nru,
 	&policy_wsclock, &policy_clockpro,
+	&policy_linux,
 };
 const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
 

@@ -26,7 +26,7 @@ static const script_counter_t script_counters[] = {
 	VMS(tlb_hits), VMS(tlb_misses), VMS(page_walks), VMS(walk_memory_refs),
 	VMS(evictions), VMS(dirty_writebacks), VMS(swap_ins), VMS(swap_outs),
 	VMS(swap_slots_used), VMS(page_table_pages), VMS(resident_pages),
-	VMS(resident_pages_peak),
+	VMS(resident_pages_peak), VMS(refaults), VMS(shadow_entries),
 	SYS(cow_faults), SYS(cow_copies), SYS(segfaults), SYS(file_reads),
 	SYS(file_writebacks), SYS(oom_kills), SYS(daemon_reclaims), SYS(direct_reclaims),
 	SYS(free_frames),

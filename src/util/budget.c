@@ -13,7 +13,12 @@ int budget_charge(budget_t *b, int kind, uint64_t bytes)
 {
 	if (!b)
 		return VM_OK;
-	if (b->limit && bytes > b->limit - (b->used < b->limit ? b->used : b->limit)) {
+	uint64_t free_now = b->limit - (b->used < b->limit ? b->used : b->limit);
+	if (b->limit && bytes > free_now && b->shrink && kind != BUDGET_SHADOW) {
+		b->shrink(b->shrink_arg);
+		free_now = b->limit - (b->used < b->limit ? b->used : b->limit);
+	}
+	if (b->limit && bytes > free_now) {
 		b->over = kind;
 		b->over_want = b->by[kind] + bytes;
 		return VM_ELIMIT;
@@ -37,7 +42,8 @@ uint64_t budget_room(const budget_t *b)
 {
 	if (!b || !b->limit)
 		return UINT64_MAX;
-	return b->used < b->limit ? b->limit - b->used : 0;
+	uint64_t used = b->used - (b->shrink ? b->by[BUDGET_SHADOW] : 0); /* can be given back */
+	return used < b->limit ? b->limit - used : 0;
 }
 
 void *budget_realloc(budget_t *b, int kind, void *p, uint64_t old_bytes, uint64_t new_bytes,

@@ -19,6 +19,7 @@ typedef enum budget_kind {
 	BUDGET_RMAPS,     /* the reverse map */
 	BUDGET_SWAP,      /* per-slot swap counts and swap cache */
 	BUDGET_FUTURE,    /* OPT's reference buffer and next-use index */
+	BUDGET_SHADOW,    /* shadow entries of reclaimed pages (kern/shadow.h) */
 	BUDGET_KINDS
 } budget_kind_t;
 
@@ -28,15 +29,22 @@ typedef struct budget {
 	uint64_t by[BUDGET_KINDS];
 	int over;                /* kind of the last refused charge, -1 if none */
 	uint64_t over_want;      /* what that kind would have held (bytes) */
+	/* Optional: gives back memory that can be done without (the kernel's
+	 * shadow entries), called when a charge of another kind would pass the
+	 * limit, before it is refused; the charge is then tried again. */
+	void (*shrink)(void *arg);
+	void *shrink_arg;
 } budget_t;
 
 void budget_init(budget_t *b, uint64_t limit);
 
-/* Charge bytes to kind: 0, or VM_ELIMIT (nothing charged; over recorded). */
+/* Charge bytes to kind: 0, or VM_ELIMIT (nothing charged; over recorded),
+ * after shrink (if any) gave back what it could. */
 int budget_charge(budget_t *b, int kind, uint64_t bytes);
 void budget_release(budget_t *b, int kind, uint64_t bytes);
 
-/* Bytes that may still be charged (UINT64_MAX when unlimited). */
+/* Bytes that may still be charged (UINT64_MAX when unlimited), counting
+ * what shrink would give back. */
 uint64_t budget_room(const budget_t *b);
 
 /* realloc(p, new_bytes) with the difference charged to (or released from)
