@@ -28,6 +28,8 @@ enum {
 	CLI_LIMITS = 1 << 6,     /* --max-memory: command line only (a script cannot raise its own limits) */
 	CLI_CONVERT = 1 << 7,    /* convert: --format --to */
 	CLI_FRAMES_LIST = 1 << 8,/* the command takes --frames LIST itself: help leaves out --frames N */
+	CLI_STEPS = 1 << 9,      /* run: --steps [N] --html FILE */
+	CLI_HTML = 1 << 10,      /* explain: --html FILE */
 };
 
 typedef struct cli_opts {
@@ -51,6 +53,9 @@ typedef struct cli_opts {
 	const char *root;        /* --root DIR, or NULL: the script's folder */
 	int allow_any_path;
 	uint64_t max_steps;      /* --max-steps: commands and references a script may execute */
+	int steps;               /* run --steps given */
+	uint64_t steps_n;        /* ... its N; UINT64_MAX: every reference */
+	const char *html;        /* --html FILE, or NULL */
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups

@@ -100,6 +100,7 @@ int fault_evict(vm_machine_t *vm, uint32_t f)
 	frame_t *fr = &vm->frames[f];
 	assert(fr->used);
 	uint64_t vpn = fr->rmap != RMAP_NONE ? vm->rmaps[fr->rmap].vpn : 0;
+	uint32_t pid = fr->rmap != RMAP_NONE ? vm->procs[vm->rmaps[fr->rmap].proc].pid : 0;
 	int dirty = vm_frame_dirty(vm, f);
 	int rc = !vm->cfg.bytes ? evict_trace(vm, f) :
 		 fr->obj == OBJ_NONE ? evict_anon(vm, f) : evict_cached(vm, f);
@@ -107,6 +108,8 @@ int fault_evict(vm_machine_t *vm, uint32_t f)
 		return rc;
 	vm_event(vm, "evict frame %u vpn 0x%llx %s\n", f, (unsigned long long)vpn,
 		 dirty ? "dirty: written back" : "clean: dropped");
+	if (vm->step)
+		step_note_evict(vm, f, pid, vpn, dirty);
 	vm->pol->on_evict(vm->pol_state, f, POLICY_RECLAIM);
 	fr->used = 0;
 	idset_put(&vm->free_frames, f);

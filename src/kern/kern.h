@@ -142,6 +142,7 @@ struct vm_machine {
 	void *pol_state;
 	void *frame_priv;
 	const uint64_t *next_use;
+	vm_step_t *step;       /* vm_ref_step's record while it runs, else NULL */
 };
 
 /* idset.c */
@@ -284,6 +285,11 @@ void vma_merge(proc_t *pr);
 int sys_zap_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end);
 /* End process p in state st, releasing everything. */
 int sys_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st);
+
+/* step.c */
+/* Record in vm->step that frame f's page (pid, vpn) was evicted (dirty:
+ * written back). */
+void step_note_evict(vm_machine_t *vm, uint32_t f, uint32_t pid, uint64_t vpn, int dirty);
 
 /* check.c */
 int check_all(vm_machine_t *vm, char *err, size_t errlen);
