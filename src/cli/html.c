@@ -178,9 +178,9 @@ static const char html_js_explain[] =
 	"go(fromHash());\n";
 
 static const char html_body_run[] =
-	"<div id=\"controls\"><button id=\"first\">&#x23EE;</button><button id=\"back\">&#x25C0; back</button>"
+	"<div id=\"controls\"><button id=\"first\">&#x25C0;&#x25C0; first</button><button id=\"back\">&#x25C0; back</button>"
 	"<input type=\"range\" id=\"slider\" min=\"0\" value=\"0\"><button id=\"fwd\">forward &#x25B6;</button>"
-	"<button id=\"last\">&#x23ED;</button><span>step <b id=\"stepno\">0</b> of <b id=\"stepmax\">0</b></span></div>\n"
+	"<button id=\"last\">last &#x25B6;&#x25B6;</button><span>step <b id=\"stepno\">0</b> of <b id=\"stepmax\">0</b></span></div>\n"
 	"<div class=\"counts\">Hits: <b id=\"hits\">0</b> &nbsp; Misses: <b id=\"misses\">0</b> &nbsp; <span id=\"tlbout\"></span></div>\n"
 	"<pre id=\"line\"></pre>\n"
 	"<div>Reference string (green hit, red miss, dark red major; click one to go there):</div><div id=\"refs\"></div>\n"
@@ -190,9 +190,9 @@ static const char html_body_run[] =
 	"<div><h3>TLB</h3><table id=\"tlb\"></table></div></div>\n";
 
 static const char html_body_explain[] =
-	"<div id=\"controls\"><button id=\"first\">&#x23EE;</button><button id=\"back\">&#x25C0; back</button>"
+	"<div id=\"controls\"><button id=\"first\">&#x25C0;&#x25C0; first</button><button id=\"back\">&#x25C0; back</button>"
 	"<input type=\"range\" id=\"slider\" min=\"0\" value=\"0\"><button id=\"fwd\">forward &#x25B6;</button>"
-	"<button id=\"last\">&#x23ED;</button><span>step <b id=\"stepno\">0</b> of <b id=\"stepmax\">0</b></span></div>\n"
+	"<button id=\"last\">last &#x25B6;&#x25B6;</button><span>step <b id=\"stepno\">0</b> of <b id=\"stepmax\">0</b></span></div>\n"
 	"<h3 id=\"which\"></h3><div class=\"bits\" id=\"bits\"></div>\n"
 	"<div>This step:</div><pre id=\"now\"></pre>\n"
 	"<div class=\"kv\" id=\"kv\"></div>\n";
