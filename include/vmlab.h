@@ -202,7 +202,8 @@ typedef struct vm_resident {
 /* The resident pages in the policy's own order (FIFO's arrival order, LRU's
  * recency, the clock from its hand; frame-number order for a policy that
  * has none), the end it evicts from first at out[0]; at most max of them.
- * Returns how many there are (may exceed max). */
+ * Returns how many there are (may exceed max; 0 when out of host memory
+ * with more than 64 resident). */
 size_t vm_resident(vm_machine_t *m, vm_resident_t *out, size_t max);
 
 /* The names of the two ends of vm_resident's order ("FirstIn", "LastIn"). */

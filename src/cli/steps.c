@@ -178,7 +178,7 @@ int steps_access(steps_t *s, vm_machine_t *vm, uint32_t pid, uint64_t va, uint32
 	uint64_t end = va + (size ? size - 1 : 0);
 	/* What vm_access refuses it refuses before any reference: let it. */
 	if (size == 0 || end < va || (c->va_bits < 64 && (end >> c->va_bits)) ||
-	    !strchr("RWXM", kind) || kind == 0 ||
+	    (kind != VM_READ && kind != VM_WRITE && kind != VM_IFETCH && kind != VM_MODIFY) ||
 	    vm_access_pages(shift, va, size) > VM_ACCESS_MAX_PAGES)
 		return vm_access(vm, pid, va, size, kind);
 	steps_target_t t = { .s = s, .vm = vm, .pid = pid };

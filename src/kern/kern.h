@@ -3,7 +3,8 @@
  *
  * Prefixes: proc_ (processes and their page tables), frame_ (user frames and
  * the reverse map), swap_ (swap slots), fault_ (the fault handler and
- * eviction), vm_ (the machine as a whole). */
+ * eviction), step_ (what one reference did, for vm_ref_step), vm_ (the
+ * machine as a whole). */
 #ifndef VMLAB_KERN_H
 #define VMLAB_KERN_H
 
