@@ -1,6 +1,6 @@
 # vmlab - build, test, run, benchmark.
 #   make run     build and simulate the bundled trace
-#   make test    build and run the whole test suite
+#   make test    build and run the whole test suite (installs chromium for the HTML view's tests)
 #   make bench   record a larger trace with Valgrind and measure throughput
 #   make sanitize  the test suite under AddressSanitizer + UBSan
 #   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
@@ -63,9 +63,27 @@ $(BUILD)/test_vmlab: $(TEST_OBJ) $(BUILD)/libvmlab.a
 run: $(BUILD)/vmlab
 	$(BUILD)/vmlab run $(DEFAULT_TRACE)
 
+# Headless Chromium, for the tests of the HTML view (run --html): a check of
+# its own, so that only `make test` needs it (installed as root, else the
+# exact command).
+CHROMIUM_STAMP := $(BUILD)/.chromium-ok
+$(CHROMIUM_STAMP):
+	@mkdir -p $(BUILD)
+	@if command -v chromium >/dev/null; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium (the HTML view's tests load pages in it)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
+	else \
+		echo "missing chromium for the tests; run:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y chromium"; \
+		exit 1; \
+	fi
+	@touch $@
+
 # Tests run from the repository root (they read tests/data and examples/) and
 # also drive the built vmlab binary for command-line behaviour.
-test: $(BUILD)/test_vmlab $(BUILD)/vmlab
+test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(CHROMIUM_STAMP)
 	VMLAB=$(BUILD)/vmlab $(BUILD)/test_vmlab -j2
 
 bench: $(BUILD)/vmlab

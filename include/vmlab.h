@@ -186,4 +186,60 @@ size_t vm_policy_counters(vm_machine_t *m, const char **names, uint64_t *values,
 /* Geometry actually in use (levels derived when cfg->levels was 0). */
 unsigned vm_levels(const vm_machine_t *m);
 
+/* ---- Observing one reference at a time (`vmlab run --steps`, --html) ----
+ * For teaching tools: what one page reference did, and the state it left.
+ * Nothing here changes what a machine does; references made with
+ * vm_ref_step count exactly as those made with vm_ref. */
+
+/* What one page reference did. */
+typedef struct vm_step {
+	uint64_t seq;             /* its number among page references, from 0 */
+	uint32_t pid;
+	uint64_t vpn;
+	int kind;                 /* VM_READ, VM_WRITE or VM_IFETCH */
+	int tlb_hit;              /* its first TLB lookup hit (none with no TLB) */
+	int fault;                /* 0: none (a hit), 1: minor fault, 2: major fault */
+	uint32_t frame;           /* the user frame holding the page afterwards */
+	int evicted;              /* a page was evicted to make room */
+	uint32_t victim_frame;    /* ... from this frame */
+	uint32_t victim_pid;
+	uint64_t victim_vpn;
+	int victim_written;       /* ... and it was dirty: written back (a swap-out) */
+} vm_step_t;
+
+/* vm_ref, and *out describes what it did (filled even when it fails, as far
+ * as it went).  The TLB outcome is read from the counters' change, the
+ * victim from the eviction itself. */
+int vm_ref_step(vm_machine_t *m, uint32_t pid, uint64_t vpn, int kind, vm_step_t *out);
+
+/* A resident page, as the policy sees it. */
+typedef struct vm_resident {
+	uint32_t frame;
+	uint32_t pid;
+	uint64_t vpn;
+	char note[32];            /* the policy's state of it ("a=1", "count=3"); "" if none */
+} vm_resident_t;
+
+/* The resident pages in the policy's own order (FIFO's arrival order, LRU's
+ * recency, the clock from its hand; frame-number order for a policy that
+ * has none), the end it evicts from first at out[0]; at most max of them.
+ * Returns how many there are (may exceed max; 0 when out of host memory
+ * with more than 64 resident). */
+size_t vm_resident(vm_machine_t *m, vm_resident_t *out, size_t max);
+
+/* The names of the two ends of vm_resident's order ("FirstIn", "LastIn"). */
+void vm_resident_ends(const vm_machine_t *m, const char **first, const char **last);
+
+/* One valid TLB entry. */
+typedef struct vm_tlb_slot {
+	uint32_t set, way;
+	uint32_t pid;             /* the process of its address space */
+	uint64_t vpn, pfn;
+} vm_tlb_slot_t;
+
+/* The TLB's shape (sets 0: no TLB) and its valid entries, set by set, way
+ * by way, at most max of them.  Returns how many there are. */
+void vm_tlb_shape(const vm_machine_t *m, uint32_t *sets, uint32_t *ways);
+size_t vm_tlb_slots(vm_machine_t *m, vm_tlb_slot_t *out, size_t max);
+
 #endif

@@ -38,6 +38,8 @@ enum {
 	CLI_GRID = 1 << 13,      /* mrc, sweep: --frames LIST, -j */
 	CLI_PROGRESS = 1 << 14,  /* commands that read a whole trace: --quiet */
 	CLI_RUN = 1 << 15,       /* run: --timeline --timeline-csv */
+	CLI_STEPS = 1 << 16,      /* run: --steps [N] --html FILE */
+	CLI_HTML = 1 << 17,      /* explain: --html FILE */
 };
 #define CLI_OWN_GROUPS (CLI_ANALYSIS | CLI_WSS | CLI_MRC | CLI_SWEEP | CLI_GRID | CLI_RUN)
 
@@ -75,6 +77,9 @@ typedef struct cli_opts {
 	const char *policies, *page_sizes, *tlbs, *shard;  /* sweep's lists */
 	int quiet;               /* --quiet: no progress line */
 	const char *timeline_csv;/* run --timeline-csv FILE */
+	int steps;               /* run --steps given */
+	uint64_t steps_n;        /* ... its N; UINT64_MAX: every reference */
+	const char *html;        /* --html FILE, or NULL */
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "html.h"
 #include "hw/pte.h"
 #include "kern/explain.h"
 #include "util/num.h"
@@ -236,7 +237,7 @@ static void print_pte_bits(const char *key, uint64_t pte)
 }
 
 /* Print the whole working of one translation. */
-static void explain_one(vm_machine_t *vm, uint64_t va, int access)
+static void explain_one(vm_machine_t *vm, uint64_t va, int access, html_explain_t *html)
 {
 	const geom_t *g = vm_geom(vm);
 	const tlb_t *t = vm_tlb(vm);
@@ -258,6 +259,8 @@ static void explain_one(vm_machine_t *vm, uint64_t va, int access)
 	mmu_result_t r;
 	mmu_log_t log;
 	vm_translate_logged(vm, 0, va, acc, &r, &log);
+	if (html)
+		html_explain_add(html, vm, va, access, &r, &log);
 	printf("TLB: %s\n", log.tlb_hit ? "hit" : "miss");
 	for (unsigned i = 0; i < log.nsteps; i++) {
 		char key[32];
@@ -283,7 +286,8 @@ int cmd_explain(int argc, char **argv)
 	cli_opts_t o = { 0 };
 	state_t st = { 0 };
 	vm_machine_t *vm = NULL;
-	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_EXPLAIN, explain_usage);
+	html_explain_t *html = NULL;
+	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_EXPLAIN | CLI_HTML, explain_usage);
 	if (status)
 		goto out;
 	o.cfg.frames = 1; /* explain maps frames by hand; the kernel owns none */
@@ -311,18 +315,23 @@ int cmd_explain(int argc, char **argv)
 		status = CLI_EXIT_FAIL;
 	if (status == CLI_EXIT_OK && o.state)
 		status = state_read(o.state, &st);
+	if (status == CLI_EXIT_OK && o.html && !(html = html_explain_new()))
+		status = CLI_EXIT_FAIL;
 	for (int i = 0; status == CLI_EXIT_OK && i < o.nargs; i++) {
 		status = state_apply(&o, &st, &vm);
 		if (status == CLI_EXIT_OK) {
 			if (i)
 				putchar('\n');
-			explain_one(vm, vas[i], o.access);
+			explain_one(vm, vas[i], o.access, html);
 		}
 		vm_destroy(vm);
 		vm = NULL;
 	}
+	if (status == CLI_EXIT_OK && html)
+		status = html_explain_write(html, o.html, "vmlab explain");
 	free(vas);
 out:
+	html_explain_free(html);
 	free(st.v);
 	free(o.args);
 	return status < 0 ? CLI_EXIT_OK : status;

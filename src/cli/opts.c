@@ -15,7 +15,10 @@ typedef struct cli_option {
 	unsigned group;
 	const char *arg;         /* argument name, NULL for a flag */
 	const char *help;
-	/* Apply the argument; on error write the reason into err. */
+	/* Apply the argument; on error write the reason into err.  An argument
+	 * named in brackets ("[N]") may be left out: it is taken from the next
+	 * word only when that is a decimal number (or given as --NAME=N), and
+	 * set gets NULL without one. */
 	int (*set)(cli_opts_t *o, const char *arg, char *err, size_t errlen);
 } cli_option_t;
 
@@ -384,6 +387,42 @@ static int set_max_fault_rate(cli_opts_t *o, const char *arg, char *err, size_t 
 	return set_rate(&o->max_fault_rate, arg, 0, 1, 1, err, errlen);
 }
 
+/* --steps [N]: N of at least 1, or every reference. */
+static int set_steps(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->steps = 1;
+	o->steps_n = UINT64_MAX;
+	if (!arg)
+		return VM_OK;
+	int rc = set_uint(arg, UINT64_MAX, 0, &o->steps_n, err, errlen);
+	if (rc == VM_OK && o->steps_n == 0) {
+		snprintf(err, errlen, "0 steps shows nothing; omit N for every reference");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
+static int set_html(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg) {
+		snprintf(err, errlen, "an empty path");
+		return VM_EINVAL;
+	}
+	o->html = arg;
+	return VM_OK;
+}
+
+/* A word made only of decimal digits: what an optional argument takes. */
+static int cli_is_decimal(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
 static const cli_option_t cli_options[] = {
 	{ "page-size", CLI_GEOMETRY, "BYTES", "page size, a power of two from 16 to 64K (default 4096)", set_page_size },
 	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
@@ -434,6 +473,8 @@ static const cli_option_t cli_options[] = {
 	{ "quiet", CLI_PROGRESS, NULL, "no progress line on a terminal's stderr", set_quiet },
 	{ "timeline", CLI_RUN, "N", "a vmstat-like line every N references (default 0: none)", set_timeline },
 	{ "timeline-csv", CLI_RUN, "FILE", "write the --timeline lines to FILE as CSV", set_timeline_csv },
+	{ "steps", CLI_STEPS, "[N]", "print one line per page reference for the first N (all without N): TLB, HIT or MISS, victim, memory in the policy's order, counts", set_steps },
+	{ "html", CLI_STEPS | CLI_HTML, "FILE", "write an interactive, self-contained HTML view of the steps (explain: of each translation)", set_html },
 };
 
 /* The bits of cli_opts_t.given are indices into cli_options. */
@@ -531,9 +572,15 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 		}
 		const char *dashes = cli_dashes(op);
 		const char *arg = NULL;
+		int optional = op->arg && op->arg[0] == '[';
 		if (op->arg) {
-			arg = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!arg) {
+			if (eq)
+				arg = eq + 1;
+			else if (optional)
+				arg = i + 1 < argc && cli_is_decimal(argv[i + 1]) ? argv[++i] : NULL;
+			else
+				arg = i + 1 < argc ? argv[++i] : NULL;
+			if (!arg && !optional) {
 				fprintf(stderr, "vmlab %s: %s%s needs %s\n", cmd, dashes, op->name, op->arg);
 				return CLI_EXIT_USAGE;
 			}

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "steps.h"
 #include "analysis/nextuse.h"
 #include "policy/policy.h"
 #include "util/spill.h"
@@ -56,7 +57,8 @@ static int run_too_wide(const trace_access_t *a, unsigned page_shift)
 }
 
 /* Stream the trace through the machine a batch at a time. */
-static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift, progress_t *prog)
+static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift, progress_t *prog,
+		      steps_t *sp)
 {
 	static trace_access_t buf[RUN_BATCH];
 	long n;
@@ -64,7 +66,7 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift,
 		if (prog->on)  /* vm_stats brings counters up to date: not for nothing */
 			progress_update(prog, vm_stats(vm)->references);
 		for (long i = 0; i < n; i++) {
-			int rc = vm_access(vm, buf[i].pid, buf[i].va, buf[i].size, buf[i].kind);
+			int rc = steps_access(sp, vm, buf[i].pid, buf[i].va, buf[i].size, buf[i].kind);
 			if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
 				return CLI_EXIT_FAIL;
 			if (rc)
@@ -150,10 +152,10 @@ static int run_buffer(trace_reader_t *tr, unsigned page_shift, refvec_t *rv, pro
 }
 
 /* Feed buffered page references to the machine. */
-static int run_refs(vm_machine_t *vm, const refvec_t *rv)
+static int run_refs(vm_machine_t *vm, const refvec_t *rv, steps_t *sp)
 {
 	for (size_t i = 0; i < rv->n; i++) {
-		int rc = vm_ref(vm, rv->v[i].pid, rv->v[i].vpn, rv->v[i].kind);
+		int rc = steps_ref(sp, vm, rv->v[i].pid, rv->v[i].vpn, rv->v[i].kind);
 		if (rc)
 			return run_fail(vm, rc, vm_stats(vm)->references);
 	}
@@ -189,7 +191,7 @@ static int run_nextuse(refvec_t *rv, spill_t *next)
 /* Build the machine; the future is read first when the policy needs it.
  * The future may use half of --max-memory in memory, the rest goes to a
  * temporary file; what stays in memory counts against the machine's budget. */
-static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
+static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm, steps_t *sp)
 {
 	progress_t prog;
 	progress_start(&prog, "run", tr, o->quiet);
@@ -221,8 +223,8 @@ static int run_simulate(cli_opts_t *o, trace_reader_t *tr, vm_machine_t **vm)
 			fprintf(stderr, "vmlab run: %s\n", err);
 			status = rc == VM_ENOMEM || rc == VM_ELIMIT ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
 		} else {
-			status = future ? run_refs(*vm, &rv)
-					: run_stream(*vm, tr, log2_of(o->cfg.page_size), &prog);
+			status = future ? run_refs(*vm, &rv, sp)
+					: run_stream(*vm, tr, log2_of(o->cfg.page_size), &prog, sp);
 		}
 	}
 	progress_end(&prog);
@@ -299,7 +301,7 @@ int cmd_run(int argc, char **argv)
 	cli_opts_t o = { 0 };
 	run_timeline_t tl = { 0 };
 	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_MACHINE | CLI_TRACE | CLI_LIMITS |
-			       CLI_PROGRESS | CLI_RUN, run_usage);
+			       CLI_PROGRESS | CLI_RUN | CLI_STEPS, run_usage);
 	if (status) {
 		free(o.args);
 		return status < 0 ? CLI_EXIT_OK : status;
@@ -309,6 +311,7 @@ int cmd_run(int argc, char **argv)
 	char err[512];
 	vm_machine_t *vm = NULL;
 	cli_trace_t src = { 0 };
+	steps_t *sp = NULL;
 	if (o.dashdash < 0 && o.nargs > 1) {
 		fprintf(stderr, "vmlab run: one trace at a time ('%s' is extra)\n", o.args[1]);
 		status = CLI_EXIT_USAGE;
@@ -333,13 +336,20 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	trace_opts_t topts = { .format = o.format, .page_shift = log2_of(o.cfg.page_size),
 			       .va_bits = o.cfg.va_bits };
+	if ((status = steps_new(&sp, &o)))
+		goto out;
 	status = cli_trace_open(&src, "run", &o, &topts);
 	if (status)
 		goto out;
-	status = run_simulate(&o, src.tr, &vm);
+	status = run_simulate(&o, src.tr, &vm, sp);
 	trace_format_t fmt = trace_format(src.tr);
 	status = cli_trace_finish(&src, "run", vm ? vm_stats(vm)->references : 0, status);
 	status = run_timeline_close(&o, &tl, status);
+	if (status == CLI_EXIT_OK && sp) {
+		char title[512];
+		snprintf(title, sizeof title, "vmlab run: %s (%s)", src.name, trace_format_name(fmt));
+		status = steps_finish(sp, vm, title);
+	}
 	if (status == CLI_EXIT_OK) {
 		if (o.json)
 			report_json(vm, &o, src.name, trace_format_name(fmt));
@@ -348,6 +358,7 @@ int cmd_run(int argc, char **argv)
 	}
 out:
 	run_timeline_close(&o, &tl, status);
+	steps_free(sp);
 	cli_trace_close(&src);
 	vm_destroy(vm);
 	free(o.args);

@@ -120,6 +120,7 @@ static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 	uint64_t vpn = fr->rmap != RMAP_NONE ? vm->rmaps[fr->rmap].vpn : 0;
 	uint32_t obj = fr->obj; /* (evict_cached forgets it) */
 	page_key_t key = evict_key(vm, f);
+	uint32_t pid = fr->rmap != RMAP_NONE ? vm->procs[vm->rmaps[fr->rmap].proc].pid : 0;
 	int dirty = vm_frame_dirty(vm, f);
 	int rc = !vm->cfg.bytes ? evict_trace(vm, f) :
 		 fr->obj == OBJ_NONE ? evict_anon(vm, f) : evict_cached(vm, f);
@@ -128,6 +129,8 @@ static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 	vm_event(vm, "evict frame %u vpn 0x%llx %s%s%s%s\n", f, (unsigned long long)vpn,
 		 dirty ? "dirty: written back" : "clean: dropped", from ? " (" : "",
 		 from ? from : "", from ? ")" : "");
+	if (vm->step)
+		step_note_evict(vm, f, pid, vpn, dirty);
 	policy_shadow_t cookie = vm->pol->on_evict(vm->pol_state, f, POLICY_RECLAIM);
 	if (key != PAGE_KEY_NONE)
 		shadow_store(vm, key, obj, cookie);

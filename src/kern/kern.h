@@ -3,7 +3,8 @@
  *
  * Prefixes: proc_ (processes and their page tables), frame_ (user frames and
  * the reverse map), swap_ (swap slots), fault_ (the fault handler and
- * eviction), vm_ (the machine as a whole). */
+ * eviction), step_ (what one reference did, for vm_ref_step), vm_ (the
+ * machine as a whole). */
 #ifndef VMLAB_KERN_H
 #define VMLAB_KERN_H
 
@@ -146,6 +147,7 @@ struct vm_machine {
 	const uint64_t *next_use;
 	uint64_t tick_at;      /* st.references at which pol->on_tick runs next;
 				  UINT64_MAX: never (no tick, or no on_tick) */
+	vm_step_t *step;       /* vm_ref_step's record while it runs, else NULL */
 };
 
 /* idset.c */
@@ -288,6 +290,11 @@ void vma_merge(proc_t *pr);
 int sys_zap_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end);
 /* End process p in state st, releasing everything. */
 int sys_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st);
+
+/* step.c */
+/* Record in vm->step that frame f's page (pid, vpn) was evicted (dirty:
+ * written back). */
+void step_note_evict(vm_machine_t *vm, uint32_t f, uint32_t pid, uint64_t vpn, int dirty);
 
 /* check.c */
 int check_all(vm_machine_t *vm, char *err, size_t errlen);

@@ -15,6 +15,7 @@
  * frames are resident (fclock.h, shared with eclock), and there is no
  * on_access. */
 #include <assert.h>
+#include <stdio.h>
 
 #include "fclock.h"
 #include "policy.h"
@@ -34,6 +35,13 @@ static frame_id_t clock_pick_victim(void *state, const policy_page_t *incoming)
 	return 0;
 }
 
+/* The accessed bit the hand will test. */
+static int clock_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	snprintf(buf, len, "a=%d", vm_frame_young(((fclock_t *)state)->vm, f));
+	return 0;
+}
+
 const policy_ops_t policy_clock = {
 	.version = POLICY_VERSION,
 	.name = "clock",
@@ -46,4 +54,8 @@ const policy_ops_t policy_clock = {
 	.on_access = NULL,
 	.on_evict = fclock_on_evict,
 	.pick_victim = clock_pick_victim,
+	.order = fclock_order,
+	.note = clock_note,
+	.order_first = "Hand",
+	.order_last = "Behind",
 };

@@ -27,6 +27,7 @@
  * page).  The hand does not move during the sweeps, only after the choice.
  * Residency and the hand are kept as for clock (fclock.h). */
 #include <assert.h>
+#include <stdio.h>
 
 #include "fclock.h"
 #include "policy.h"
@@ -79,6 +80,14 @@ static frame_id_t eclock_pick_victim(void *state, const policy_page_t *incoming)
 	return v;
 }
 
+/* The class (accessed, dirty) the sweeps look at. */
+static int eclock_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const fclock_t *p = state;
+	snprintf(buf, len, "a=%d,d=%d", vm_frame_young(p->vm, f), vm_frame_dirty(p->vm, f));
+	return 0;
+}
+
 const policy_ops_t policy_eclock = {
 	.version = POLICY_VERSION,
 	.name = "eclock",
@@ -91,4 +100,8 @@ const policy_ops_t policy_eclock = {
 	.on_access = NULL,
 	.on_evict = fclock_on_evict,
 	.pick_victim = eclock_pick_victim,
+	.order = fclock_order,
+	.note = eclock_note,
+	.order_first = "Hand",
+	.order_last = "Behind",
 };

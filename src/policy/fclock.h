@@ -67,4 +67,20 @@ static inline frame_id_t fclock_next(const fclock_t *p, frame_id_t f)
 	return f + 1 == p->nframes ? 0 : f + 1;
 }
 
+/* policy_ops_t.order: the resident frames in the order the hand will
+ * visit them, beginning at the hand. */
+static inline size_t fclock_order(void *state, frame_id_t *out, size_t max)
+{
+	const fclock_t *p = state;
+	size_t n = 0;
+	for (uint32_t i = 0; i < p->nframes; i++) {
+		uint64_t f = (uint64_t)p->hand + i;
+		if (f >= p->nframes)
+			f -= p->nframes;
+		if (p->fr[f].resident && n++ < max)
+			out[n - 1] = (frame_id_t)f;
+	}
+	return n;
+}
+
 #endif

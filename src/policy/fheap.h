@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 #include "policy.h"
@@ -138,6 +139,26 @@ static inline void fheap_remove(fheap_t *h, frame_id_t f)
 		return;
 	fheap_place(h, i, last);
 	fheap_update(h, last);
+}
+
+/* qsort_r order of two frames of heap ctx: the one to evict first first. */
+static inline int fheap_cmp(const void *a, const void *b, void *ctx)
+{
+	const fheap_t *h = ctx;
+	frame_id_t x = *(const frame_id_t *)a, y = *(const frame_id_t *)b;
+	return h->before(h->ctx, x, y) ? -1 : h->before(h->ctx, y, x) ? 1 : 0;
+}
+
+/* The frames of the heap in eviction order, the next victim first, at most
+ * max into out (sorted only when all fit: a display needs them all);
+ * returns how many the heap holds.  For showing the state, not deciding. */
+static inline size_t fheap_sorted(const fheap_t *h, frame_id_t *out, size_t max)
+{
+	for (uint32_t i = 0; i < h->n && i < max; i++)
+		out[i] = fheap_link(h, i)->heap;
+	if (h->n <= max)
+		qsort_r(out, h->n, sizeof *out, fheap_cmp, (void *)h);
+	return h->n;
 }
 
 /* The frame to evict first; the heap must not be empty. */

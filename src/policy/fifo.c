@@ -64,6 +64,12 @@ static frame_id_t fifo_pick_victim(void *state, const policy_page_t *incoming)
 	return p->list.tail;
 }
 
+/* Oldest arrival first: the order of eviction. */
+static size_t fifo_order(void *state, frame_id_t *out, size_t max)
+{
+	return flist_from_tail(&((fifo_t *)state)->list, out, max);
+}
+
 const policy_ops_t policy_fifo = {
 	.version = POLICY_VERSION,
 	.name = "fifo",
@@ -76,4 +82,7 @@ const policy_ops_t policy_fifo = {
 	.on_access = NULL,
 	.on_evict = fifo_on_evict,
 	.pick_victim = fifo_pick_victim,
+	.order = fifo_order,
+	.order_first = "FirstIn",
+	.order_last = "LastIn",
 };

@@ -71,4 +71,15 @@ static inline void flist_unlink(flist_t *l, frame_id_t f)
 		l->tail = e->prev;
 }
 
+/* The frames from the tail (next victim) to the head, at most max into out;
+ * returns how many are linked.  For showing the state. */
+static inline size_t flist_from_tail(const flist_t *l, frame_id_t *out, size_t max)
+{
+	size_t n = 0;
+	for (frame_id_t f = l->tail; f != FRAME_NONE; f = flist_link(l, f)->prev, n++)
+		if (n < max)
+			out[n] = f;
+	return n;
+}
+
 #endif

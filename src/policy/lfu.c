@@ -10,6 +10,7 @@
  * each frame's heap position kept so that an increment sifts in O(log n)
  * (fheap.h). */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fheap.h"
@@ -82,6 +83,19 @@ static frame_id_t lfu_pick_victim(void *state, const policy_page_t *incoming)
 	return fheap_top(&p->heap);
 }
 
+/* Fewest references first (ties: oldest arrival), the order of eviction. */
+static size_t lfu_order(void *state, frame_id_t *out, size_t max)
+{
+	return fheap_sorted(&((lfu_t *)state)->heap, out, max);
+}
+
+/* The count the next eviction compares. */
+static int lfu_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	snprintf(buf, len, "count=%llu", (unsigned long long)((lfu_t *)state)->fr[f].count);
+	return 0;
+}
+
 const policy_ops_t policy_lfu = {
 	.version = POLICY_VERSION,
 	.name = "lfu",
@@ -94,4 +108,8 @@ const policy_ops_t policy_lfu = {
 	.on_access = lfu_on_access,
 	.on_evict = lfu_on_evict,
 	.pick_victim = lfu_pick_victim,
+	.order = lfu_order,
+	.note = lfu_note,
+	.order_first = "Fewest",
+	.order_last = "Most",
 };

@@ -73,6 +73,12 @@ static frame_id_t lru_pick_victim(void *state, const policy_page_t *incoming)
 	return p->list.tail;
 }
 
+/* Least recently used first: the order of eviction. */
+static size_t lru_order(void *state, frame_id_t *out, size_t max)
+{
+	return flist_from_tail(&((lru_t *)state)->list, out, max);
+}
+
 const policy_ops_t policy_lru = {
 	.version = POLICY_VERSION,
 	.name = "lru",
@@ -85,4 +91,7 @@ const policy_ops_t policy_lru = {
 	.on_access = lru_on_access,
 	.on_evict = lru_on_evict,
 	.pick_victim = lru_pick_victim,
+	.order = lru_order,
+	.order_first = "LRU",
+	.order_last = "MRU",
 };

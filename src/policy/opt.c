@@ -11,6 +11,7 @@
  * (next use, then older arrival first), each frame's heap position kept, so
  * every event is O(log n) (fheap.h). */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fheap.h"
@@ -88,6 +89,23 @@ static frame_id_t opt_pick_victim(void *state, const policy_page_t *incoming)
 	return fheap_top(&p->heap);
 }
 
+/* Farthest next use first, the order of eviction. */
+static size_t opt_order(void *state, frame_id_t *out, size_t max)
+{
+	return fheap_sorted(&((opt_t *)state)->heap, out, max);
+}
+
+/* The next use, numbered from 1 as `run --steps` numbers references. */
+static int opt_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	uint64_t next = ((opt_t *)state)->fr[f].next_use;
+	if (next == NEXT_USE_NEVER)
+		snprintf(buf, len, "next=never");
+	else
+		snprintf(buf, len, "next=%llu", (unsigned long long)next + 1);
+	return 0;
+}
+
 const policy_ops_t policy_opt = {
 	.version = POLICY_VERSION,
 	.name = "opt",
@@ -100,4 +118,8 @@ const policy_ops_t policy_opt = {
 	.on_access = opt_on_access,
 	.on_evict = opt_on_evict,
 	.pick_victim = opt_pick_victim,
+	.order = opt_order,
+	.note = opt_note,
+	.order_first = "Farthest",
+	.order_last = "Soonest",
 };

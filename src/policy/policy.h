@@ -156,6 +156,18 @@ typedef struct policy_ops {
 	 * same names in the same order every call (run --json prints them
 	 * after the machine's keys). */
 	size_t (*counters)(void *state, const char **names, uint64_t *values, size_t max);
+	/* Optional, for showing the state (`run --steps`, --html), never for
+	 * deciding anything: the resident frames in the policy's own order, the
+	 * end it evicts from first at out[0], at most max into out; returns how
+	 * many are resident.  NULL: the machine lists frames by number. */
+	size_t (*order)(void *state, frame_id_t *out, size_t max);
+	/* Optional: a few words about resident frame f ("a=1", "count=3", the
+	 * hand) into buf; returns 0, or non-zero for nothing to say.  Must
+	 * change nothing (vm_frame_young, not test_and_clear). */
+	int (*note)(void *state, frame_id_t f, char *buf, size_t len);
+	/* Names of the two ends of order ("FirstIn", "LastIn"); NULL: "Left",
+	 * "Right". */
+	const char *order_first, *order_last;
 } policy_ops_t;
 
 /* Hardware bits of the page in frame f, through every PTE that maps it (the

@@ -85,6 +85,15 @@ static frame_id_t random_pick_victim(void *state, const policy_page_t *incoming)
 	return p->fr[rng_below(&p->rng, p->n)].member;
 }
 
+/* resident[] as it stands: the draw indexes it. */
+static size_t random_order(void *state, frame_id_t *out, size_t max)
+{
+	const random_state_t *p = state;
+	for (uint32_t i = 0; i < p->n && i < max; i++)
+		out[i] = p->fr[i].member;
+	return p->n;
+}
+
 const policy_ops_t policy_random = {
 	.version = POLICY_VERSION,
 	.name = "random",
@@ -97,4 +106,7 @@ const policy_ops_t policy_random = {
 	.on_access = NULL,
 	.on_evict = random_on_evict,
 	.pick_victim = random_pick_victim,
+	.order = random_order,
+	.order_first = "resident[0]",
+	.order_last = "resident[n-1]",
 };

@@ -5,7 +5,8 @@
  * Input: line 1 the options (words), line 2 the virtual addresses (words),
  * the rest the state file, given as --state.  At most MAX_WORDS words a line;
  * option words naming a path ('/') are dropped, so that the command reads no
- * file but the state (a --state /dev/stdin would wait for input).
+ * file but the state (a --state /dev/stdin would wait for input), and so are
+ * --html words, so that it writes none either.
  * What explain prints is thrown away (run with -close_fd_mask=3).
  */
 #include <stdint.h>
@@ -37,7 +38,8 @@ static void split_line(const char **p, const char *end, char **buf, char **argv,
 		const char *w = s;
 		while (s < e && *s != ' ' && *s != '\t' && *s != '\0')
 			s++;
-		if (s == w || (no_paths && memchr(w, '/', (size_t)(s - w))))
+		if (s == w || (no_paths && (memchr(w, '/', (size_t)(s - w)) ||
+					    (s - w >= 6 && !memcmp(w, "--html", 6)))))
 			continue;
 		memcpy(*buf, w, (size_t)(s - w));
 		(*buf)[s - w] = 0;
