@@ -807,7 +807,12 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	Test(suite, lru, .timeout = 300) { run_diff("lru", &machine, 0xdeadbeefcafef00dull ^ salt); } \
 	Test(suite, lfu, .timeout = 300) { run_diff("lfu", &machine, 0x0123456789abcdefull ^ salt); } \
 	Test(suite, clock, .timeout = 300) { run_diff("clock", &machine, 0xfeedfacef00dbabeull ^ salt); } \
-	Test(suite, eclock, .timeout = 300) { run_diff("eclock", &machine, 0x5555aaaa3333ccccull ^ salt); }
+	Test(suite, eclock, .timeout = 300) { run_diff("eclock", &machine, 0x5555aaaa3333ccccull ^ salt); } \
+	Test(suite, arc, .timeout = 300) { run_diff("arc", &machine, 0x0a0c0a0c0a0c0a0cull ^ salt); } \
+	Test(suite, car, .timeout = 300) { run_diff("car", &machine, 0x0ca40ca40ca40ca4ull ^ salt); } \
+	Test(suite, twoq, .timeout = 300) { run_diff("2q", &machine, 0x2020202020202020ull ^ salt); } \
+	Test(suite, lirs, .timeout = 300) { run_diff("lirs", &machine, 0x7175717571757175ull ^ salt); } \
+	Test(suite, lru2, .timeout = 300) { run_diff("lru2", &machine, 0x1200120012001200ull ^ salt); }
 
 DIFF_TESTS(kernel_diff, M_BASE, 0)
 DIFF_TESTS(kernel_diff_tight, M_TIGHT, 0x1111)

@@ -9,6 +9,7 @@
 
 #include "analysis/stackdist.h"
 #include "cmd.h"
+#include "policy/policy.h"
 
 /* The first 100,000 lines of the bundled `ls -l` trace: a real program,
  * 101,369 references to 105 distinct pages, small enough to run `vmlab run`
@@ -378,9 +379,13 @@ Test(cli_sweep, shards_make_the_whole, .timeout = 60)
 	cr_assert_eq(whole.status, 0, "%s", whole.err);
 	const char *body = strchr(whole.out, '\n') + 1;
 	size_t header = (size_t)(body - whole.out);
-	/* 7 policies x 3 sizes; rows of index i come from shard i mod 3.  The
-	 * last shard is named 5/3 (1-based array ids are taken modulo N). */
-	static char rows[21][4096];
+	/* every registered policy x 3 sizes; rows of index i come from shard
+	 * i mod 3.  The last shard is named 5/3 (1-based array ids are taken
+	 * modulo N). */
+	enum { MAXROWS = 3 * 64 };
+	const int nrows = (int)policy_count * 3;
+	cr_assert_leq(nrows, MAXROWS);
+	static char rows[MAXROWS][4096];
 	static const char *const shard[3] = { "0/3", "1/3", "5/3" };
 	for (int s = 0; s < 3; s++) {
 		run(&part, "%s sweep --policies all --frames 4,16,64 --csv --shard %s " EXCERPT, vmlab(),
@@ -390,14 +395,14 @@ Test(cli_sweep, shards_make_the_whole, .timeout = 60)
 		for (const char *l = part.out + header; *l;) {
 			const char *e = strchr(l, '\n');
 			int idx = atoi(l);
-			cr_assert(idx >= 0 && idx < 21 && idx % 3 == (s == 2 ? 2 : s), "row %d in shard %s", idx, shard[s]);
+			cr_assert(idx >= 0 && idx < nrows && idx % 3 == (s == 2 ? 2 : s), "row %d in shard %s", idx, shard[s]);
 			snprintf(rows[idx], sizeof rows[idx], "%.*s", (int)(e - l + 1), l);
 			l = e + 1;
 		}
 	}
 	static char joined[1 << 16];
 	size_t at = 0;
-	for (int i = 0; i < 21; i++)
+	for (int i = 0; i < nrows; i++)
 		at += (size_t)snprintf(joined + at, sizeof joined - at, "%s", rows[i]);
 	cr_expect_str_eq(joined, body);
 	/* A shard beyond the rows still prints the header. */

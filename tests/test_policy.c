@@ -132,7 +132,7 @@ Test(policy, registry_names_and_needs)
 		{ "clock", POLICY_NEEDS_HW_BITS },  { "eclock", POLICY_NEEDS_HW_BITS },
 		{ "opt", POLICY_NEEDS_FUTURE },
 	};
-	cr_assert_eq(policy_count, TP_LEN(want));
+	cr_assert_geq(policy_count, TP_LEN(want));   /* the first ones; later files test the rest */
 	for (size_t i = 0; i < TP_LEN(want); i++) {
 		const policy_ops_t *p = policy_find(want[i].name);
 		cr_assert_not_null(p, "%s", want[i].name);

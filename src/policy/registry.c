@@ -11,10 +11,16 @@ extern const policy_ops_t policy_lfu;
 extern const policy_ops_t policy_clock;
 extern const policy_ops_t policy_eclock;
 extern const policy_ops_t policy_opt;
+extern const policy_ops_t policy_arc;
+extern const policy_ops_t policy_car;
+extern const policy_ops_t policy_2q;
+extern const policy_ops_t policy_lirs;
+extern const policy_ops_t policy_lru2;
 
 const policy_ops_t *const policy_registry[] = {
 	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
 	&policy_clock, &policy_eclock, &policy_opt,
+	&policy_arc, &policy_car, &policy_2q, &policy_lirs, &policy_lru2,
 };
 const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
 
