@@ -815,7 +815,12 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	Test(suite, nru, .timeout = 300) { run_diff("nru", &machine, 0x4f5e6d7c8b9aa9b8ull ^ salt); } \
 	Test(suite, wsclock, .timeout = 300) { run_diff("wsclock", &machine, 0x5f6e7d8c9baab9c8ull ^ salt); } \
 	Test(suite, clock_pro, .timeout = 300) { run_diff("clock-pro", &machine, 0x6f7e8d9cabbac9d8ull ^ salt); } \
-	Test(suite, linux, .timeout = 300) { run_diff("linux", &machine, 0x6c696e7578363030ull ^ salt); }
+	Test(suite, linux, .timeout = 300) { run_diff("linux", &machine, 0x6c696e7578363030ull ^ salt); } \
+	Test(suite, arc, .timeout = 300) { run_diff("arc", &machine, 0x0a0c0a0c0a0c0a0cull ^ salt); } \
+	Test(suite, car, .timeout = 300) { run_diff("car", &machine, 0x0ca40ca40ca40ca4ull ^ salt); } \
+	Test(suite, twoq, .timeout = 300) { run_diff("2q", &machine, 0x2020202020202020ull ^ salt); } \
+	Test(suite, lirs, .timeout = 300) { run_diff("lirs", &machine, 0x7175717571757175ull ^ salt); } \
+	Test(suite, lru2, .timeout = 300) { run_diff("lru2", &machine, 0x1200120012001200ull ^ salt); }
 
 DIFF_TESTS(kernel_diff, M_BASE, 0)
 DIFF_TESTS(kernel_diff_tight, M_TIGHT, 0x1111)

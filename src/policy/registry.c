@@ -19,6 +19,11 @@ extern const policy_ops_t policy_nru;
 extern const policy_ops_t policy_wsclock;
 extern const policy_ops_t policy_clockpro;
 extern const policy_ops_t policy_linux;
+extern const policy_ops_t policy_arc;
+extern const policy_ops_t policy_car;
+extern const policy_ops_t policy_2q;
+extern const policy_ops_t policy_lirs;
+extern const policy_ops_t policy_lru2;
 
 const policy_ops_t *const policy_registry[] = {
 	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
@@ -26,6 +31,7 @@ const policy_ops_t *const policy_registry[] = {
 	&policy_sieve, &policy_sieve_hw, &policy_s3fifo, &policy_aging, &policy_nru,
 	&policy_wsclock, &policy_clockpro,
 	&policy_linux,
+	&policy_arc, &policy_car, &policy_2q, &policy_lirs, &policy_lru2,
 };
 const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
 

@@ -1,0 +1,250 @@
+/* arc.c - Adaptive Replacement Cache (prefix arc_).
+ *
+ * N. Megiddo and D. S. Modha, "ARC: A Self-Tuning, Low Overhead Replacement
+ * Cache", USENIX FAST 2003, section III.C, figure 4, with c = the frames.
+ * Resident pages are in T1 (seen once recently) or T2 (seen at least twice),
+ * each an LRU list; the ghost lists B1 and B2 remember the keys of pages
+ * evicted from T1 and T2.  The target p for |T1| is a real number: a hit in
+ * B1 adds delta1 = max(1, |B2|/|B1|) (capped at c), a hit in B2 subtracts
+ * delta2 = max(1, |B1|/|B2|) (floored at 0), both in floating point, with the
+ * sizes before the page leaves its ghost list.  REPLACE(x, p) evicts the LRU
+ * page of T1 into B1 if |T1| >= 1 and (|T1| > p, or x in B2 and |T1| == p),
+ * compared as reals; otherwise the LRU page of T2 into B2.  Case IV: if
+ * |T1| + |B1| = c, drop the LRU of B1 and REPLACE, or if B1 is empty evict
+ * the LRU of T1 with no ghost; else if the four lists hold 2c, drop the LRU
+ * of B2, then REPLACE.  A hit moves a page to the MRU end of T2; a miss puts
+ * it at the MRU end of T1 (case IV) or of T2 (a ghost hit).
+ *
+ * Faithful to libCacheSim's ARC (commit aa0fc40), which it equals on page
+ * streams: like it, REPLACE also takes T1 when T2 is empty, and the history
+ * work of case IV is done only when a frame must be freed.
+ *
+ * The machine's side: the adaptation of p (cases II and III) happens once per
+ * faulting page, when the page is first seen (pick_victim, or on_fill when a
+ * frame was free); the page chosen moves to its ghost list in on_evict, so a
+ * victim the machine could not write keeps its place.  The reference that
+ * faulted is not a hit (its retry is ignored).  Released pages leave no
+ * ghost, on_forget drops one, and after every fill the bounds of the paper
+ * (|T1| + |B1| <= c, all four <= 2c) are enforced by dropping LRU ghosts,
+ * which only ever acts after releases or the page daemon's early reclaim:
+ * the ghost lists never hold more than 2c keys. */
+#include <assert.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "flist.h"
+#include "ghost.h"
+#include "policy.h"
+
+enum { ARC_FREE, ARC_T1, ARC_T2 };
+
+typedef struct arc_frame {
+	flist_link_t link;   /* in T1 or T2, MRU at the head */
+	page_key_t key;
+	uint64_t fill_seq;   /* the reference that faulted it in */
+	uint8_t list;        /* ARC_FREE, ARC_T1 or ARC_T2 */
+} arc_frame_t;
+
+typedef struct arc {
+	arc_frame_t *fr;
+	uint32_t c;
+	double p;            /* target size of T1 */
+	flist_t t1, t2;
+	uint32_t n1, n2;     /* |T1|, |T2| */
+	ghost_t b1, b2;      /* MRU at the head */
+	page_key_t pend;     /* the faulting page already looked up, or NONE */
+	int pend_in;         /* where pend was: 0 nowhere, 1 B1, 2 B2 */
+	frame_id_t noghost;  /* the victim case IV evicts without a ghost */
+} arc_t;
+
+static void *arc_create(const policy_env_t *env)
+{
+	arc_t *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->fr = env->frame_priv;
+	a->c = env->nframes;
+	flist_init(&a->t1, a->fr, sizeof *a->fr, offsetof(arc_frame_t, link));
+	flist_init(&a->t2, a->fr, sizeof *a->fr, offsetof(arc_frame_t, link));
+	if (ghost_init(&a->b1, a->c) || ghost_init(&a->b2, 2 * a->c)) {
+		ghost_fini(&a->b1);
+		free(a);
+		return NULL;
+	}
+	a->pend = PAGE_KEY_NONE;
+	a->noghost = FRAME_NONE;
+	return a;
+}
+
+static void arc_destroy(void *state)
+{
+	arc_t *a = state;
+	ghost_fini(&a->b1);
+	ghost_fini(&a->b2);
+	free(a);
+}
+
+/* Look the faulting page up once: cases II and III adapt p and take the
+ * page out of its ghost list; remember where it was for REPLACE and on_fill. */
+static void arc_see(arc_t *a, page_key_t key)
+{
+	if (key == PAGE_KEY_NONE || key == a->pend)
+		return;
+	a->pend = key;
+	a->pend_in = 0;
+	double n1 = a->b1.n, n2 = a->b2.n;
+	uint32_t i = ghost_find(&a->b1, key);
+	if (i != GHOST_NONE) {
+		double d = n2 / n1 > 1 ? n2 / n1 : 1;
+		a->p = a->p + d < a->c ? a->p + d : a->c;
+		ghost_del(&a->b1, i);
+		a->pend_in = 1;
+		return;
+	}
+	i = ghost_find(&a->b2, key);
+	if (i != GHOST_NONE) {
+		double d = n1 / n2 > 1 ? n1 / n2 : 1;
+		a->p = a->p - d > 0 ? a->p - d : 0;
+		ghost_del(&a->b2, i);
+		a->pend_in = 2;
+	}
+}
+
+/* REPLACE(x, p): the LRU of T1 or of T2. */
+static frame_id_t arc_replace(const arc_t *a, bool x_in_b2)
+{
+	double t1 = a->n1;
+	if ((a->n1 >= 1 && (t1 > a->p || (x_in_b2 && t1 == a->p))) || a->n2 == 0)
+		return a->t1.tail;
+	return a->t2.tail;
+}
+
+static frame_id_t arc_pick_victim(void *state, const policy_page_t *incoming)
+{
+	arc_t *a = state;
+	assert(a->n1 + a->n2 > 0);
+	arc_see(a, incoming->key);
+	a->noghost = FRAME_NONE;
+	bool ghost_hit = incoming->key != PAGE_KEY_NONE && a->pend == incoming->key && a->pend_in;
+	if (ghost_hit)
+		return arc_replace(a, a->pend_in == 2);
+	/* case IV */
+	if ((uint64_t)a->n1 + a->b1.n + 1 > a->c) {
+		if (a->b1.n > 0) {
+			ghost_del(&a->b1, ghost_oldest(&a->b1));
+			return arc_replace(a, false);
+		}
+		a->noghost = a->t1.tail;
+		return a->t1.tail;
+	}
+	if ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n >= 2ull * a->c && a->b2.n > 0)
+		ghost_del(&a->b2, ghost_oldest(&a->b2));
+	return arc_replace(a, false);
+}
+
+/* Keep the paper's bounds after a fill: |T1|+|B1| <= c, all four <= 2c. */
+static void arc_bound(arc_t *a)
+{
+	while ((uint64_t)a->n1 + a->b1.n > a->c && a->b1.n)
+		ghost_del(&a->b1, ghost_oldest(&a->b1));
+	while ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n > 2ull * a->c &&
+	       (a->b1.n || a->b2.n)) {
+		ghost_t *g = a->b2.n ? &a->b2 : &a->b1;
+		ghost_del(g, ghost_oldest(g));
+	}
+}
+
+static void arc_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
+{
+	arc_t *a = state;
+	arc_frame_t *x = &a->fr[f];
+	assert(x->list == ARC_FREE);
+	arc_see(a, pg->key);
+	x->key = pg->key;
+	x->fill_seq = pg->seq;
+	if (pg->key != PAGE_KEY_NONE && a->pend_in) {
+		x->list = ARC_T2;
+		flist_push_head(&a->t2, f);
+		a->n2++;
+	} else {
+		x->list = ARC_T1;
+		flist_push_head(&a->t1, f);
+		a->n1++;
+	}
+	a->pend = PAGE_KEY_NONE;
+	arc_bound(a);
+}
+
+/* Case I: a hit moves the page to the MRU end of T2. */
+static void arc_on_access(void *state, frame_id_t f, uint64_t seq)
+{
+	arc_t *a = state;
+	arc_frame_t *x = &a->fr[f];
+	assert(x->list != ARC_FREE);
+	if (seq == x->fill_seq)
+		return;   /* the faulting reference's retry */
+	if (x->list == ARC_T1) {
+		flist_unlink(&a->t1, f);
+		a->n1--;
+		x->list = ARC_T2;
+		a->n2++;
+	} else {
+		if (a->t2.head == f)
+			return;
+		flist_unlink(&a->t2, f);
+	}
+	flist_push_head(&a->t2, f);
+}
+
+static policy_shadow_t arc_on_evict(void *state, frame_id_t f, policy_why_t why)
+{
+	arc_t *a = state;
+	arc_frame_t *x = &a->fr[f];
+	assert(x->list != ARC_FREE);
+	ghost_t *g;
+	if (x->list == ARC_T1) {
+		flist_unlink(&a->t1, f);
+		a->n1--;
+		g = &a->b1;
+	} else {
+		flist_unlink(&a->t2, f);
+		a->n2--;
+		g = &a->b2;
+	}
+	x->list = ARC_FREE;
+	bool keep = why == POLICY_RECLAIM && f != a->noghost && x->key != PAGE_KEY_NONE;
+	if (f == a->noghost)
+		a->noghost = FRAME_NONE;
+	if (keep && ghost_find(&a->b1, x->key) == GHOST_NONE &&
+	    ghost_find(&a->b2, x->key) == GHOST_NONE) {
+		if (g->n == g->cap)   /* only after releases: make room */
+			ghost_del(g, ghost_oldest(g));
+		ghost_add(g, x->key, 0);
+	}
+	return 0;
+}
+
+static void arc_on_forget(void *state, page_key_t key)
+{
+	arc_t *a = state;
+	if (!ghost_forget(&a->b1, key))
+		ghost_forget(&a->b2, key);
+	if (a->pend == key)
+		a->pend = PAGE_KEY_NONE;
+}
+
+const policy_ops_t policy_arc = {
+	.version = POLICY_VERSION,
+	.name = "arc",
+	.summary = "adaptive replacement cache: recency list T1 and frequency list T2 sized by ghost hits",
+	.paper = "Megiddo & Modha, ARC, USENIX FAST 2003, sec. III.C, fig. 4",
+	.needs = POLICY_NEEDS_EVERY_REF,
+	.frame_priv_size = sizeof(arc_frame_t),
+	.create = arc_create,
+	.destroy = arc_destroy,
+	.on_fill = arc_on_fill,
+	.on_access = arc_on_access,
+	.on_evict = arc_on_evict,
+	.pick_victim = arc_pick_victim,
+	.on_forget = arc_on_forget,
+};
