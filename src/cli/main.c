@@ -25,6 +25,8 @@ static const struct {
 	{ "wss", cmd_wss, "Denning's working set of a trace for many window sizes, and over time" },
 	{ "mrc", cmd_mrc, "page faults over memory sizes: the miss-ratio curve, its knee" },
 	{ "sweep", cmd_sweep, "a grid of machines (policies x sizes x pages x TLBs) on one trace" },
+	{ "gen", cmd_gen, "write a seeded reference string (uniform, 80-20, loop, zipf, OSTEP's)" },
+	{ "quiz", cmd_quiz, "a replacement or translation question, OSTEP style; --answers solves it" },
 	{ "policies", cmd_policies, "list the replacement policies" },
 	{ "convert", cmd_convert, "convert a trace to vmt (compact binary), lackey or text" },
 	{ "record", cmd_record, "record a program's memory trace under Valgrind, as vmt" },
