@@ -50,6 +50,7 @@ typedef struct cli_opts {
 	const char *root;        /* --root DIR, or NULL: the script's folder */
 	int allow_any_path;
 	uint64_t max_steps;      /* --max-steps: commands and references a script may execute */
+	const char *usage;       /* the command's usage text, as cli_parse got it */
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups
@@ -82,6 +83,7 @@ typedef struct cli_trace {
 	trace_reader_t *tr;
 	const char *name;        /* the path, "<stdin>" or the program: for reports */
 	int pid;                 /* the recording valgrind, 0 for a file */
+	const char *cmd;         /* the subcommand, for messages */
 } cli_trace_t;
 
 /* Open what o's positional arguments name: with `--`, the program after it

@@ -37,7 +37,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: vmlab COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n`vmlab COMMAND --help` describes each.\n");
+	fprintf(out, "\n`vmlab COMMAND --help` describes each; `vmlab --version` the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -45,6 +45,10 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmlab %s\n", vm_version());
+		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);

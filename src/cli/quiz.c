@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "gen.h"
 #include "hw/walk8.h"
+#include "policy/policy.h"
 #include "util/num.h"
 #include "util/vmerr.h"
 
@@ -203,6 +205,9 @@ static int quiz_replace(quiz_opts_t *q)
 {
 	if (!q->policy)
 		q->policy = "fifo";
+	for (size_t i = 0; i < policy_count; i++)   /* OSTEP writes FIFO, vmlab fifo */
+		if (!strcasecmp(policy_registry[i]->name, q->policy))
+			q->policy = policy_registry[i]->name;
 	vm_config_t cfg;
 	vm_config_default(&cfg);
 	cfg.policy = q->policy;

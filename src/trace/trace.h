@@ -80,6 +80,9 @@ long trace_read(trace_reader_t *r, trace_access_t *buf, size_t cap);
 /* The message of the last error, or "" if none. */
 const char *trace_error(const trace_reader_t *r);
 
+/* Whether the trace ended (trace_read returned 0) having given no access. */
+bool trace_empty(const trace_reader_t *r);
+
 /* The format in use (decided after the first trace_read when auto). */
 trace_format_t trace_format(const trace_reader_t *r);
 
