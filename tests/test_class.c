@@ -355,3 +355,164 @@ Test(class_explain, json)
 	run(&r, "%s explain " CSAPP " --json 0x3d7 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), d[0][\"TLB\"])'", vmlab());
 	cr_assert_str_eq(r.out, "1 hit\n");
 }
+
+/* --- make install and the embedding example -------------------------------- */
+
+/* make install into a temporary DESTDIR; then the example is built with
+ * pkg-config against that staged tree only, and run.  Catches a missing
+ * file, a .so without its soname, a header that needs a private one, a
+ * vmlab.pc that does not link, vm_nextuse_build not public. */
+Test(class_install, staged_install_and_embedding_example, .timeout = 600)
+{
+	char dir[] = "/tmp/vmlab-install-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char build[512];
+	snprintf(build, sizeof build, "%s", vmlab());
+	char *slash = strrchr(build, '/');
+	cr_assert_not_null(slash, "VMLAB=%s has no folder", vmlab());
+	*slash = 0;
+	cmd_out_t r;
+	run(&r, "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s BUILD=%s install PREFIX=/usr DESTDIR=%s 2>&1 >/dev/null", build, dir);
+	cr_assert_eq(r.status, 0, "make install: %s", r.out);
+	static const char *const files[] = {
+		"bin/vmlab", "lib/libvmlab.a", "lib/libvmlab.so", "lib/libvmlab.so.0", "lib/libvmlab.so.0.2.0",
+		"lib/pkgconfig/vmlab.pc", "include/vmlab.h", "include/vmlab_sys.h", "include/vmlab_err.h",
+		"share/man/man1/vmlab.1", "share/man/man1/vmlab-run.1", "share/man/man1/vmlab-explain.1",
+		"share/man/man1/vmlab-gen.1", "share/man/man1/vmlab-quiz.1", "share/man/man1/vmlab-script.1",
+		"share/bash-completion/completions/vmlab",
+	};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		run(&r, "test -f %s/usr/%s", dir, files[i]);
+		cr_assert_eq(r.status, 0, "%s not installed", files[i]);
+	}
+	run(&r, "objdump -p %s/usr/lib/libvmlab.so.0.2.0 | awk '$1 == \"SONAME\" { print $2 }'", dir);
+	cr_assert_str_eq(r.out, "libvmlab.so.0\n");
+	run(&r, "%s/usr/bin/vmlab --version", dir);
+	cr_assert_str_eq(r.out, "vmlab 0.2.0\n");
+	/* the man page of a subcommand is its --help */
+	run(&r, "grep -c 'zipf:ALPHA' %s/usr/share/man/man1/vmlab-gen.1", dir);
+	cr_assert_str_neq(r.out, "0\n");
+	run(&r, "export PKG_CONFIG_SYSROOT_DIR=%s PKG_CONFIG_PATH=%s/usr/lib/pkgconfig PKG_CONFIG_LIBDIR=; "
+		"pkg-config --modversion vmlab && cc -std=c11 -Wall -Werror examples/embed.c $(pkg-config --cflags --libs vmlab) -o %s/embed "
+		"&& LD_LIBRARY_PATH=%s/usr/lib %s/embed", dir, dir, dir, dir, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "0.2.0\nfifo 9\nlru 10\nopt 7\n-6 not found, library 0.2.0\n");
+	/* the static library links too (Libs.private) */
+	run(&r, "export PKG_CONFIG_SYSROOT_DIR=%s PKG_CONFIG_PATH=%s/usr/lib/pkgconfig PKG_CONFIG_LIBDIR=; "
+		"cc examples/embed.c $(pkg-config --cflags vmlab) %s/usr/lib/libvmlab.a $(pkg-config --static --libs-only-other --libs-only-l vmlab | sed 's/-lvmlab//') -o %s/embed-static 2>&1 "
+		"&& %s/embed-static | head -1", dir, dir, dir, dir, dir);
+	cr_assert_str_eq(r.out, "fifo 9\n", "%s", r.err);
+	run(&r, "rm -rf %s", dir);
+}
+
+/* --- the frictions -------------------------------------------------------- */
+
+Test(class_friction, policy_case_and_did_you_mean)
+{
+	cmd_out_t r;
+	run(&r, "%s run --format pages --frames 3 --policy LRU --json examples/small.pages", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"policy\": \"lru\""), "%s", r.out);
+	cr_assert_eq(json_u(r.out, "page_faults"), 10);
+	run(&r, "%s run --policy lur examples/small.pages", vmlab());
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "unknown policy 'lur' (did you mean lru?); known: fifo"), "%s", r.err);
+	run(&r, "%s run --policy Clocck examples/small.pages", vmlab());
+	cr_assert(strstr(r.err, "(did you mean clock?)"), "%s", r.err);
+	run(&r, "%s run --policy zzzzzz examples/small.pages", vmlab());
+	cr_assert(strstr(r.err, "unknown policy 'zzzzzz'; known:"), "no suggestion that far: %s", r.err);
+}
+
+/* With a terminal on stdin (script(1) gives one) run prints its usage and
+ * exits 2 at once instead of waiting for a trace to be typed. */
+Test(class_friction, run_on_a_terminal_prints_usage, .timeout = 30)
+{
+	cmd_out_t r;
+	run(&r, "command -v script >/dev/null || exit 77; timeout 10 script -qec '%s run' /dev/null", vmlab());
+	if (r.status == 77)
+		cr_skip_test("script(1) not installed");
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.out);
+	cr_assert(strstr(r.out, "usage: vmlab run"), "%s", r.out);
+	cr_assert(strstr(r.out, "no TRACE given and stdin is a terminal"), "%s", r.out);
+	/* a pipe is read as before */
+	run(&r, "printf '1,2,1\\n' | %s run --format pages --json", vmlab());
+	cr_assert_eq(json_u(r.out, "references"), 3);
+}
+
+Test(class_friction, empty_trace_says_so)
+{
+	cmd_out_t r;
+	run(&r, "%s run --json < /dev/null", vmlab());
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.err, "vmlab run: <stdin>: the trace is empty: no references"), "%s", r.err);
+	run(&r, "%s run --format pages --json examples/small.pages", vmlab());
+	cr_assert_null(strstr(r.err, "empty"), "%s", r.err);
+}
+
+Test(class_friction, xz_and_bzip2_traces, .timeout = 60)
+{
+	cmd_out_t r;
+	run(&r, "command -v xz >/dev/null && command -v bzip2 >/dev/null || exit 77");
+	if (r.status == 77)
+		cr_skip_test("xz or bzip2 not installed");
+	/* Belady's string, FIFO on 3 frames: 9 faults; twice concatenated: 24 refs */
+	run(&r, "xz -c examples/small.pages | %s run --format pages --frames 3 --policy fifo --json -", vmlab());
+	cr_assert_eq(json_u(r.out, "page_faults"), 9, "%s", r.err);
+	run(&r, "bzip2 -c examples/small.pages | %s run --format pages --frames 3 --policy fifo --json -", vmlab());
+	cr_assert_eq(json_u(r.out, "page_faults"), 9, "%s", r.err);
+	run(&r, "(xz -c examples/small.pages; xz -c examples/small.pages) | %s run --format pages --json -", vmlab());
+	cr_assert_eq(json_u(r.out, "references"), 24, "%s", r.err);
+	run(&r, "(bzip2 -c examples/small.pages; bzip2 -c examples/small.pages) | %s run --format pages --json -", vmlab());
+	cr_assert_eq(json_u(r.out, "references"), 24, "%s", r.err);
+	run(&r, "bzip2 -c examples/small.pages | head -c 30 | %s run --format pages -", vmlab());
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "truncated bzip2 data"), "%s", r.err);
+	run(&r, "xz -c examples/small.pages | head -c 40 | %s run --format pages -", vmlab());
+	cr_assert(strstr(r.err, "truncated xz data"), "%s", r.err);
+	run(&r, "printf '\\004\\042\\115\\030abcd' | %s run -", vmlab());
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "compressed with lz4 (decompress it with lz4 -d): vmlab reads gzip, zstd, xz and bzip2"), "%s", r.err);
+}
+
+Test(class_friction, frames_suffix_lat_ssd_swap_null)
+{
+	cmd_out_t r;
+	run(&r, "%s run --format pages --frames 1K --json examples/small.pages", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(json_u(r.out, "frames"), 1024);
+	run(&r, "%s run --format pages --frames 2M --json examples/small.pages", vmlab());
+	cr_assert_eq(json_u(r.out, "frames"), 2u << 20);
+	run(&r, "%s run --format pages --frames 1x examples/small.pages", vmlab());
+	cr_assert_eq(r.status, 2);
+	run(&r, "%s run --format pages --lat-ssd --json examples/small.pages", vmlab());
+	cr_assert(strstr(r.out, "\"lat_major_ns\": 100000,"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"lat_writeback_ns\": 100000,"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"lat_minor_ns\": 1000,"), "only the two: %s", r.out);
+	run(&r, "%s run --format pages --lat-ssd --lat-major 7 --json examples/small.pages", vmlab());
+	cr_assert(strstr(r.out, "\"lat_major_ns\": 7,"), "a later --lat-major wins: %s", r.out);
+	run(&r, "%s run --format pages --json examples/small.pages", vmlab());
+	cr_assert(strstr(r.out, "\"swap_bytes\": null,"), "%s", r.out);
+	run(&r, "%s run --format pages --swap 1M --json examples/small.pages", vmlab());
+	cr_assert(strstr(r.out, "\"swap_bytes\": 1048576,"), "%s", r.out);
+	run(&r, "%s script --help", vmlab());
+	cr_assert(strstr(r.out, "(default: unbounded for a trace, 64M for a script)"), "%s", r.out);
+}
+
+/* Processes named by words: the names in messages, numbers beside them. */
+Test(class_friction, script_process_names)
+{
+	cmd_out_t r;
+	run(&r, "%s script tests/data/class-named.vms", vmlab());
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_str_eq(r.out, "mmap parent: 0x7effffff8000\nmmap parent: 0x7effffff7000\n");
+	cr_assert(strstr(r.err, "class-named.vms:14: write child 0 \"x\": process child is not alive (exited)"), "%s", r.err);
+	run(&r, "(printf 'spawn a\\nspawn b\\nfork a c\\nexpect c resident 1\\n' > /tmp/vmlab-n.$$.vms; %s script /tmp/vmlab-n.$$.vms; s=$?; rm -f /tmp/vmlab-n.$$.vms; exit $s)", vmlab());
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, ":4: expected process c to have 1 resident pages, found 0"), "%s", r.err);
+	run(&r, "(printf 'spawn a\\nspawn 4026531840\\n' > /tmp/vmlab-n.$$.vms; %s script /tmp/vmlab-n.$$.vms; s=$?; rm -f /tmp/vmlab-n.$$.vms; exit $s)", vmlab());
+	cr_assert_eq(r.status, 2, "a number clashing with a name's");
+	cr_assert(strstr(r.err, ":2: process number 4026531840 is already the number of 'a'"), "%s", r.err);
+	run(&r, "(printf 'spawn a.b\\n' > /tmp/vmlab-n.$$.vms; %s script /tmp/vmlab-n.$$.vms; s=$?; rm -f /tmp/vmlab-n.$$.vms; exit $s)", vmlab());
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, ":1: bad process 'a.b'"), "%s", r.err);
+}

@@ -353,7 +353,7 @@ static const cli_option_t cli_options[] = {
 	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
-	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default unbounded)", set_swap },
+	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default: unbounded for a trace, 64M for a script)", set_swap },
 	{ "max-memory", CLI_LIMITS, "SIZE", "host-memory budget for page tables, buffers, objects and processes, K/M/G suffixes (default: half the machine's memory)", set_max_memory },
 	{ "lat-tlb", CLI_MACHINE, "NS", "latency of a TLB lookup (default 1)", set_lat_tlb },
 	{ "lat-mem", CLI_MACHINE, "NS", "latency of a memory access (default 100)", set_lat_mem },
