@@ -249,7 +249,7 @@ Test(class_explain, ostep_matches_script_answers)
 		cr_assert_eq(strncmp(blk + 4, p + 16, 6), 0);
 		const char *next = strstr(p + 1, "Virtual Address");
 		unsigned idx, pte, valid, pfn;
-		char key[64];
+		char key[160];
 		const char *d = p;
 		for (int l = 1; l <= 2; l++) {
 			d = strstr(d, l == 1 ? "pde index:" : "pte index:");
