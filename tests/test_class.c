@@ -392,15 +392,18 @@ Test(class_install, staged_install_and_embedding_example, .timeout = 600)
 	/* the man page of a subcommand is its --help */
 	run(&r, "grep -c 'zipf:ALPHA' %s/usr/share/man/man1/vmlab-gen.1", dir);
 	cr_assert_str_neq(r.out, "0\n");
+	/* make sanitize builds the library with CFLAGS' sanitizers: the example
+	 * links their runtimes with the same flags */
+	const char *cflags = getenv("CFLAGS") && strstr(getenv("CFLAGS"), "-fsanitize") ? getenv("CFLAGS") : "";
 	run(&r, "export PKG_CONFIG_SYSROOT_DIR=%s PKG_CONFIG_PATH=%s/usr/lib/pkgconfig PKG_CONFIG_LIBDIR=; "
-		"pkg-config --modversion vmlab && cc -std=c11 -Wall -Werror examples/embed.c $(pkg-config --cflags --libs vmlab) -o %s/embed "
-		"&& LD_LIBRARY_PATH=%s/usr/lib %s/embed", dir, dir, dir, dir, dir);
+		"pkg-config --modversion vmlab && cc %s -std=c11 -Wall -Werror examples/embed.c $(pkg-config --cflags --libs vmlab) -o %s/embed "
+		"&& LD_LIBRARY_PATH=%s/usr/lib %s/embed", dir, dir, cflags, dir, dir, dir);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "0.2.0\nfifo 9\nlru 10\nopt 7\n-6 not found, library 0.2.0\n");
 	/* the static library links too (Libs.private) */
 	run(&r, "export PKG_CONFIG_SYSROOT_DIR=%s PKG_CONFIG_PATH=%s/usr/lib/pkgconfig PKG_CONFIG_LIBDIR=; "
-		"cc examples/embed.c $(pkg-config --cflags vmlab) %s/usr/lib/libvmlab.a $(pkg-config --static --libs-only-other --libs-only-l vmlab | sed 's/-lvmlab//') -o %s/embed-static 2>&1 "
-		"&& %s/embed-static | head -1", dir, dir, dir, dir, dir);
+		"cc %s examples/embed.c $(pkg-config --cflags vmlab) %s/usr/lib/libvmlab.a $(pkg-config --static --libs-only-other --libs-only-l vmlab | sed 's/-lvmlab//') -o %s/embed-static 2>&1 "
+		"&& %s/embed-static | head -1", dir, dir, cflags, dir, dir, dir);
 	cr_assert_str_eq(r.out, "fifo 9\n", "%s", r.err);
 	run(&r, "rm -rf %s", dir);
 }

@@ -87,7 +87,7 @@ static int quiz_parse(int argc, char **argv, quiz_opts_t *q)
 			continue;
 		}
 		uint64_t *field[] = { &q->seed, &q->n, &q->pages, &q->frames, &q->allocated };
-		static const uint64_t lo[] = { 0, 0, 1, 1, 0 }, hi[] = { UINT64_MAX, 1000000, 1u << 30, 1u << 20, WALK8_FRAMES - 2 };
+		static const uint64_t lo[] = { 0, 0, 1, 1, 0 }, hi[] = { UINT64_MAX, 100000, 1u << 30, 1024, WALK8_FRAMES - 2 };
 		if (num_parse_u64(v, field[k], 0) || *field[k] < lo[k] || *field[k] > hi[k]) {
 			fprintf(stderr, "vmlab quiz: %s: '%s' is not a number from %llu to %llu\n", a, v,
 				(unsigned long long)lo[k], (unsigned long long)hi[k]);
