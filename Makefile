@@ -4,12 +4,16 @@
 #   make bench   record a larger trace with Valgrind and measure throughput
 #   make sanitize  the test suite under AddressSanitizer + UBSan
 #   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
+#   make install PREFIX=/usr/local DESTDIR=   vmlab, libvmlab.a/.so, headers,
+#                vmlab.pc, man pages, bash completion
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
-LDLIBS  := -lzstd -lz -lm -pthread
+VERSION := 0.2.0
+SOVERSION := 0
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DVMLAB_VERSION='"$(VERSION)"'
+LDLIBS  := -lzstd -lz -llzma -lbz2 -lm -pthread
 BUILD   ?= build
 
 LIB_SRC := $(sort $(wildcard src/hw/*.c src/kern/*.c src/policy/*.c src/trace/*.c \
@@ -25,16 +29,18 @@ DEFAULT_TRACE := examples/ls.lackey.zst
 
 # Debian packages the build needs, and a command or header that proves each is
 # there (clang and libclang-rt-dev, its sanitizer and libFuzzer runtimes: make fuzz).
-DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev gnuplot-nox valgrind clang libclang-rt-dev
+DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev gnuplot-nox valgrind pkgconf \
+	     clang libclang-rt-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench sanitize clean deps fuzz fuzz-build
+.PHONY: all run test bench sanitize clean deps install man fuzz fuzz-build FORCE
 all: $(BUILD)/vmlab
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
 	@if [ -f /usr/include/criterion/criterion.h ] && [ -f /usr/include/zstd.h ] && [ -f /usr/include/zlib.h ] && \
+	     [ -f /usr/include/lzma.h ] && [ -f /usr/include/bzlib.h ] && command -v pkg-config >/dev/null && \
 	     command -v gnuplot >/dev/null && command -v valgrind >/dev/null && command -v clang >/dev/null; then \
 		:; \
 	elif [ "$$(id -u)" = 0 ]; then \
@@ -53,6 +59,46 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 
 $(BUILD)/libvmlab.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+# The shared library from position-independent copies of the objects.
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+$(BUILD)/pic/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libvmlab.so.$(VERSION): $(PIC_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libvmlab.so.$(SOVERSION) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/vmlab.pc: FORCE   # PREFIX may differ from one make to the next
+	@mkdir -p $(BUILD)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: vmlab' 'Description: virtual-memory simulator: TLB, page tables, replacement policies' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lvmlab' \
+		'Libs.private: $(LDLIBS)' \
+		'Cflags: -I$${includedir}' > $@
+
+# Man pages: vmlab(1) by hand, one page per subcommand made from its --help
+# (man/help2man.sh), so the two never disagree.
+CMDS := run explain script wss mrc sweep policies convert record gen quiz
+man: $(CMDS:%=$(BUILD)/man/vmlab-%.1)
+$(BUILD)/man/vmlab-%.1: $(BUILD)/vmlab man/help2man.sh
+	@mkdir -p $(dir $@)
+	man/help2man.sh $(BUILD)/vmlab $* $(VERSION) > $@
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: $(BUILD)/vmlab $(BUILD)/libvmlab.a $(BUILD)/libvmlab.so.$(VERSION) $(BUILD)/vmlab.pc man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(BUILD)/vmlab $(DESTDIR)$(PREFIX)/bin/vmlab
+	install -m 644 $(BUILD)/libvmlab.a $(DESTDIR)$(PREFIX)/lib/libvmlab.a
+	install -m 755 $(BUILD)/libvmlab.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so.$(VERSION)
+	ln -sf libvmlab.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so.$(SOVERSION)
+	ln -sf libvmlab.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so
+	install -m 644 include/vmlab.h include/vmlab_sys.h include/vmlab_err.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/vmlab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmlab.pc
+	install -m 644 man/vmlab.1 $(CMDS:%=$(BUILD)/man/vmlab-%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 contrib/vmlab.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmlab
 
 $(BUILD)/vmlab: $(CLI_OBJ) $(BUILD)/libvmlab.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -132,4 +178,5 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d)
+-include $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d)
+FORCE:

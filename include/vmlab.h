@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vmlab_err.h"
+
 typedef struct vm_machine vm_machine_t;
 
 /* Latencies behind effective_access_ns, in nanoseconds. */
@@ -182,6 +184,16 @@ const char *vm_policy_needs(const vm_machine_t *m);
  * pairs into names[] and values[]; returns how many were written (0 for a
  * policy that keeps none). */
 size_t vm_policy_counters(vm_machine_t *m, const char **names, uint64_t *values, size_t max);
+
+/* The future of a reference string, for OPT: (*next)[i] = the smallest j > i
+ * with the same (pids[j], vpns[j]) as reference i, or UINT64_MAX if none;
+ * pids may be NULL (all process 0).  *next is malloc'ed (one entry when n is
+ * 0), for vm_create's next_use; free it after vm_destroy.  Returns 0 or
+ * VM_ENOMEM. */
+int vm_nextuse_build(const uint64_t *vpns, const uint32_t *pids, size_t n, uint64_t **next);
+
+/* "MAJOR.MINOR.PATCH" of the library. */
+const char *vm_version(void);
 
 /* Geometry actually in use (levels derived when cfg->levels was 0). */
 unsigned vm_levels(const vm_machine_t *m);

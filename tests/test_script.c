@@ -132,7 +132,7 @@ Test(script_errors, malformed_lines_exit_2_with_file_line_before_anything_runs)
 		{ "frobnicate 1", "unknown command 'frobnicate'" },
 		{ "spawn", "wrong number of words for spawn (spawn P)" },
 		{ "spawn 1 2", "wrong number of words for spawn" },
-		{ "spawn x1", "bad process number 'x1'" },
+		{ "spawn 1x", "bad process number '1x'" },   /* x1 is a name now (issue 11) */
 		{ "spawn -1", "bad process number '-1'" },
 		{ "spawn 4294967296", "bad process number '4294967296'" },
 		{ "mmap 1 0x1000 4K rwz private", "bad PROT 'rwz'" },

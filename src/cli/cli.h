@@ -80,6 +80,7 @@ typedef struct cli_opts {
 	int steps;               /* run --steps given */
 	uint64_t steps_n;        /* ... its N; UINT64_MAX: every reference */
 	const char *html;        /* --html FILE, or NULL */
+	const char *usage;       /* the command's usage text, as cli_parse got it */
 } cli_opts_t;
 
 /* Parse argv[1..] (argv[0] is the subcommand) accepting the option groups
@@ -120,6 +121,7 @@ typedef struct cli_trace {
 	trace_reader_t *tr;
 	const char *name;        /* the path, "<stdin>" or the program: for reports */
 	int pid;                 /* the recording valgrind, 0 for a file */
+	const char *cmd;         /* the subcommand, for messages */
 } cli_trace_t;
 
 /* Open what o's positional arguments name: with `--`, the program after it
@@ -150,6 +152,8 @@ int cmd_script(int argc, char **argv);
 int cmd_wss(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_quiz(int argc, char **argv);
 
 /* Page references buffered in the machine's order (run.c): in memory while
  * the budget given to refvec_init allows, else in a temporary file

@@ -9,7 +9,9 @@
 
 #include "cli.h"
 #include "html.h"
+#include "hw/cache.h"
 #include "hw/pte.h"
+#include "hw/walk8.h"
 #include "kern/explain.h"
 #include "util/num.h"
 #include "util/vmerr.h"
@@ -24,11 +26,30 @@ static const char explain_usage[] =
 	"State file lines (numbers as C literals, '#' comments):\n"
 	"  pte VPN PPN [FLAGS]     a present leaf entry; FLAGS letters of rwxu (default rwu)\n"
 	"  pte VPN -               an entry that is not present\n"
-	"  tlb VPN PPN [ASID [FLAGS]]  a TLB entry (ASID default 0, FLAGS default rwu)";
+	"  tlb VPN PPN [ASID [FLAGS]]  a TLB entry (ASID default 0, FLAGS default rwu)\n"
+	"  cache SET TAG BYTE...   a valid cache line (used with --cache; B bytes)\n"
+	"\n"
+	"Options of explain alone:\n"
+	"  --cache S:E:B          after the PA, look it up in a cache of S sets, E lines\n"
+	"                         a set, B-byte blocks (CS:APP 9.6.4): CO, CI, CT, hit\n"
+	"                         or miss, and the byte on a hit\n"
+	"  --pte-format ostep     OSTEP's paging-multilevel-translate.py machine instead:\n"
+	"                         32-byte pages, 15-bit VA, 12-bit PA, two levels of\n"
+	"                         1-byte entries (bit 7 valid, 7-bit PFN), no TLB\n"
+	"  --memory FILE          ostep: the memory dump (lines `page N: HEX...`, as\n"
+	"                         that script prints it; other lines ignored)\n"
+	"  --pdbr PFN             ostep: the page directory's frame (default: the\n"
+	"                         dump's `PDBR:` line)\n"
+	"  --json                 one JSON array of objects, one a VA, same keys";
 
 /* One line of a state file. */
+#define STATE_CACHE_BYTES 64   /* the largest block a `cache` line may give */
+
 typedef struct state_line {
 	int is_tlb;
+	int is_cache;            /* cache SET TAG BYTE...: set in vpn, tag in ppn */
+	unsigned nbytes;
+	uint8_t bytes[STATE_CACHE_BYTES];
 	int present;
 	uint64_t vpn, ppn, asid;
 	uint64_t flags;          /* PTE_W | PTE_U | PTE_NX */
@@ -104,7 +125,27 @@ static int parse_state_words(char **w, int n, state_line_t *sl, char *err, size_
 		       (n >= 4 && parse_num(w[3], "ASID", &sl->asid, err, errlen)) ||
 		       (n == 5 && parse_flags(w[4], &sl->flags, err, errlen)) ? -1 : 0;
 	}
-	snprintf(err, errlen, "unknown command '%s': expected pte or tlb", w[0]);
+	if (!strcmp(w[0], "cache")) {
+		sl->is_cache = 1;
+		if (n < 4 || n > 3 + STATE_CACHE_BYTES) {
+			snprintf(err, errlen, "expected 'cache SET TAG BYTE...' (1 to %d bytes)", STATE_CACHE_BYTES);
+			return -1;
+		}
+		if (parse_num(w[1], "SET", &sl->vpn, err, errlen) || parse_num(w[2], "TAG", &sl->ppn, err, errlen))
+			return -1;
+		for (int i = 3; i < n; i++) {
+			uint64_t b;
+			if (parse_num(w[i], "BYTE", &b, err, errlen))
+				return -1;
+			if (b > 0xff) {
+				snprintf(err, errlen, "bad BYTE '%s': above 0xff", w[i]);
+				return -1;
+			}
+			sl->bytes[sl->nbytes++] = (uint8_t)b;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown command '%s': expected pte, tlb or cache", w[0]);
 	return -1;
 }
 
@@ -153,19 +194,21 @@ static int state_read(const char *path, state_t *st)
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
-		char *w[8];
+		enum { MAXW = 3 + STATE_CACHE_BYTES };
+		char *w[MAXW];
 		int n = 0;
 		for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n"))
-			if (n < 8)
+			if (n < MAXW)
 				w[n++] = tok;
 			else
-				n = 9;
+				n = MAXW + 1;
 		if (n == 0)
 			continue;
 		state_line_t sl = { .lineno = lineno };
-		if (n > 8)
+		int too_many = n > (strcmp(w[0], "cache") ? 8 : MAXW);
+		if (too_many)
 			snprintf(err, sizeof err, "too many words");
-		if (n > 8 || parse_state_words(w, n, &sl, err, sizeof err)) {
+		if (too_many || parse_state_words(w, n, &sl, err, sizeof err)) {
 			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
 			status = CLI_EXIT_USAGE;
 			break;
@@ -199,6 +242,8 @@ static int state_apply(const cli_opts_t *o, const state_t *st, vm_machine_t **vm
 	}
 	for (size_t i = 0; i < st->n; i++) {
 		const state_line_t *sl = &st->v[i];
+		if (sl->is_cache)
+			continue;   /* cache_apply's */
 		int rc = sl->is_tlb ? (sl->asid > UINT32_MAX ? VM_ERANGE
 					: vm_tlb_insert(*vm, (uint32_t)sl->asid, sl->vpn, sl->ppn, sl->flags))
 				    : vm_set_pte(*vm, 0, sl->vpn, sl->present, sl->ppn, sl->flags);
@@ -225,19 +270,22 @@ static void put_bits(char *buf, size_t len, uint64_t v, unsigned lo, unsigned n)
 	buf[at] = 0;
 }
 
-static void print_pte_bits(const char *key, uint64_t pte)
+static void print_pte_bits(FILE *out, const char *key, uint64_t pte)
 {
-	printf("%s: ", key);
+	fprintf(out, "%s: ", key);
 	if (!(pte & PTE_P)) {
-		printf("not-present%s\n", pte & PTE_SWAP ? " swap" : "");
+		fprintf(out, "not-present%s\n", pte & PTE_SWAP ? " swap" : "");
 		return;
 	}
-	printf("P%s%s%s%s%s\n", pte & PTE_W ? " W" : "", pte & PTE_U ? " U" : "",
+	fprintf(out, "P%s%s%s%s%s\n", pte & PTE_W ? " W" : "", pte & PTE_U ? " U" : "",
 	       pte & PTE_A ? " A" : "", pte & PTE_D ? " D" : "", pte & PTE_NX ? " NX" : "");
 }
 
 /* Print the whole working of one translation. */
-static void explain_one(vm_machine_t *vm, uint64_t va, int access, html_explain_t *html)
+/* Returns 1 with the PA in *pa when the translation succeeds, else 0; html
+ * (if not NULL) records the steps for --html. */
+static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, uint64_t *pa,
+		       html_explain_t *html)
 {
 	const geom_t *g = vm_geom(vm);
 	const tlb_t *t = vm_tlb(vm);
@@ -246,14 +294,14 @@ static void explain_one(vm_machine_t *vm, uint64_t va, int access, html_explain_
 	for (unsigned l = g->levels; l-- > 0;)
 		put_bits(bits, sizeof bits, va, g->level_shift[l], g->level_bits[l]);
 	put_bits(bits, sizeof bits, va, 0, g->page_shift);
-	printf("VA: 0x%llx\naccess: %c\nVA_bits: %s\n", (unsigned long long)va, access, bits);
-	printf("VPN: 0x%llx\nVPO: 0x%llx\n", (unsigned long long)vpn,
+	fprintf(out, "VA: 0x%llx\naccess: %c\nVA_bits: %s\n", (unsigned long long)va, access, bits);
+	fprintf(out, "VPN: 0x%llx\nVPO: 0x%llx\n", (unsigned long long)vpn,
 	       (unsigned long long)geom_vpo(g, va));
 	if (t->sets) {
-		printf("TLBI: 0x%llx\nTLBT: 0x%llx\n", (unsigned long long)tlb_set_of(t, vpn),
+		fprintf(out, "TLBI: 0x%llx\nTLBT: 0x%llx\n", (unsigned long long)tlb_set_of(t, vpn),
 		       (unsigned long long)tlb_tag_of(t, vpn));
 	} else {
-		printf("TLBI: -\nTLBT: -\n");
+		fprintf(out, "TLBI: -\nTLBT: -\n");
 	}
 	mmu_access_t acc = access == 'w' ? MMU_WRITE : access == 'x' ? MMU_EXEC : MMU_READ;
 	mmu_result_t r;
@@ -261,38 +309,353 @@ static void explain_one(vm_machine_t *vm, uint64_t va, int access, html_explain_
 	vm_translate_logged(vm, 0, va, acc, &r, &log);
 	if (html)
 		html_explain_add(html, vm, va, access, &r, &log);
-	printf("TLB: %s\n", log.tlb_hit ? "hit" : "miss");
+	fprintf(out, "TLB: %s\n", log.tlb_hit ? "hit" : "miss");
 	for (unsigned i = 0; i < log.nsteps; i++) {
 		char key[32];
-		printf("L%u_index: 0x%llx\nL%u_pte_addr: 0x%llx\nL%u_pte: 0x%llx\n", i + 1,
+		fprintf(out, "L%u_index: 0x%llx\nL%u_pte_addr: 0x%llx\nL%u_pte: 0x%llx\n", i + 1,
 		       (unsigned long long)log.steps[i].index, i + 1,
 		       (unsigned long long)log.steps[i].pte_pa, i + 1,
 		       (unsigned long long)log.steps[i].pte);
 		snprintf(key, sizeof key, "L%u_pte_bits", i + 1);
-		print_pte_bits(key, log.steps[i].pte);
+		print_pte_bits(out, key, log.steps[i].pte);
 	}
 	if (r.status == MMU_OK) {
-		printf("PPN: 0x%llx\nPA: 0x%llx\nresult: ok\n", (unsigned long long)r.pfn,
-		       (unsigned long long)(geom_frame_pa(g, r.pfn) | geom_vpo(g, va)));
+		*pa = geom_frame_pa(g, r.pfn) | geom_vpo(g, va);
+		fprintf(out, "PPN: 0x%llx\nPA: 0x%llx\nresult: ok\n", (unsigned long long)r.pfn,
+		       (unsigned long long)*pa);
+		return 1;
 	} else if (r.status == MMU_FAULT_NOT_PRESENT) {
-		printf("PPN: -\nPA: -\nresult: page fault (L%u entry not present)\n", r.fault_level);
+		fprintf(out, "PPN: -\nPA: -\nresult: page fault (L%u entry not present)\n", r.fault_level);
 	} else {
-		printf("PPN: -\nPA: -\nresult: protection fault (%s)\n", mmu_reason_name(r.reason));
+		fprintf(out, "PPN: -\nPA: -\nresult: protection fault (%s)\n", mmu_reason_name(r.reason));
 	}
+	return 0;
+}
+
+/* Options of explain alone, taken out of argv before cli_parse sees it. */
+typedef struct explain_opts {
+	int ostep, json;
+	const char *memory;
+	int has_pdbr;
+	uint64_t pdbr;
+	int has_cache;
+	unsigned sets, ways, block;
+} explain_opts_t;
+
+/* Parse S:E:B; returns 0 or -1. */
+static int parse_cache_shape(const char *s, explain_opts_t *x)
+{
+	uint64_t v[3];
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", s);
+	char *save = NULL, *tok = strtok_r(buf, ":", &save);
+	for (int i = 0; i < 3; i++, tok = strtok_r(NULL, ":", &save))
+		if (!tok || num_parse_u64(tok, &v[i], 0) || v[i] == 0 || v[i] > (1u << 24))
+			return -1;
+	if (tok || (v[0] & (v[0] - 1)) || (v[2] & (v[2] - 1)) || v[2] > STATE_CACHE_BYTES)
+		return -1;
+	x->sets = (unsigned)v[0];
+	x->ways = (unsigned)v[1];
+	x->block = (unsigned)v[2];
+	return 0;
+}
+
+/* Remove explain's own options from argv (compacting it, *argc updated).
+ * Returns 0, or CLI_EXIT_USAGE after printing why. */
+static int explain_take_opts(int *argc, char **argv, explain_opts_t *x)
+{
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) { /* the rest is VAs */
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		static const char *const names[] = { "--pte-format", "--memory", "--pdbr", "--cache", "--json" };
+		int k = -1;
+		size_t len = 0;
+		for (int j = 0; j < 5; j++) {
+			len = strlen(names[j]);
+			if (!strncmp(a, names[j], len) && (a[len] == 0 || a[len] == '=')) {
+				k = j;
+				break;
+			}
+		}
+		if (k < 0) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		const char *v = a[len] == '=' ? a + len + 1 : NULL;
+		if (k == 4) {
+			if (v) {
+				fprintf(stderr, "vmlab explain: --json takes no value\n");
+				return CLI_EXIT_USAGE;
+			}
+			x->json = 1;
+			continue;
+		}
+		if (!v && i + 1 < *argc)
+			v = argv[++i];
+		if (!v) {
+			fprintf(stderr, "vmlab explain: %s needs a value\n", names[k]);
+			return CLI_EXIT_USAGE;
+		}
+		if (k == 0) {
+			if (strcmp(v, "ostep") && strcmp(v, "native")) {
+				fprintf(stderr, "vmlab explain: --pte-format: '%s': expected ostep (or native, the default)\n", v);
+				return CLI_EXIT_USAGE;
+			}
+			x->ostep = !strcmp(v, "ostep");
+		} else if (k == 1) {
+			x->memory = v;
+		} else if (k == 2) {
+			if (num_parse_u64(v, &x->pdbr, 0) || x->pdbr >= WALK8_FRAMES) {
+				fprintf(stderr, "vmlab explain: --pdbr: '%s' is not a frame number below %u\n", v, WALK8_FRAMES);
+				return CLI_EXIT_USAGE;
+			}
+			x->has_pdbr = 1;
+		} else {
+			if (parse_cache_shape(v, x)) {
+				fprintf(stderr, "vmlab explain: --cache: '%s' is not S:E:B (sets and block bytes powers of two, B at most %d; e.g. 16:1:4)\n",
+					v, STATE_CACHE_BYTES);
+				return CLI_EXIT_USAGE;
+			}
+			x->has_cache = 1;
+		}
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return CLI_EXIT_OK;
+}
+
+/* Fill the cache from the state's cache lines; a bad line is FILE:LINE. */
+static int cache_apply(const cli_opts_t *o, const state_t *st, cache_t *c, unsigned pa_bits)
+{
+	unsigned tag_bits = pa_bits > c->s_bits + c->b_bits ? pa_bits - c->s_bits - c->b_bits : 0;
+	for (size_t i = 0; i < st->n; i++) {
+		const state_line_t *sl = &st->v[i];
+		if (!sl->is_cache)
+			continue;
+		const char *why = NULL;
+		char buf[128];
+		if (sl->nbytes != c->block) {
+			snprintf(buf, sizeof buf, "cache line has %u bytes; --cache gives %u-byte blocks",
+				 sl->nbytes, c->block);
+			why = buf;
+		} else if (tag_bits < 64 && (sl->ppn >> tag_bits)) {
+			snprintf(buf, sizeof buf, "TAG out of range (below 2^%u: PA bits less CI and CO bits)", tag_bits);
+			why = buf;
+		} else {
+			int rc = cache_put(c, sl->vpn, sl->ppn, sl->bytes);
+			if (rc == VM_ERANGE) {
+				snprintf(buf, sizeof buf, "SET out of range (below %u)", c->sets);
+				why = buf;
+			} else if (rc == VM_ENOSPC) {
+				snprintf(buf, sizeof buf, "set %llu already holds %u valid lines (E)",
+					 (unsigned long long)sl->vpn, c->ways);
+				why = buf;
+			} else if (rc) {
+				return CLI_EXIT_FAIL;
+			}
+		}
+		if (why) {
+			fprintf(stderr, "%s:%u: %s\n", o->state, sl->lineno, why);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+/* The cache step after a PA: CO, CI, CT (as many hex digits as its bits
+ * need), hit or miss, and the byte on a hit. */
+static void explain_cache(FILE *out, const cache_t *c, uint64_t pa, unsigned pa_bits)
+{
+	unsigned tag_bits = pa_bits > c->s_bits + c->b_bits ? pa_bits - c->s_bits - c->b_bits : 1;
+	const cache_line_t *l = cache_lookup(c, pa);
+	fprintf(out, "CO: 0x%llx\nCI: 0x%llx\nCT: 0x%0*llx\ncache: %s\n",
+		(unsigned long long)cache_co(c, pa), (unsigned long long)cache_ci(c, pa),
+		(int)((tag_bits + 3) / 4), (unsigned long long)cache_ct(c, pa), l ? "hit" : "miss");
+	if (l)
+		fprintf(out, "byte: 0x%02x\n", l->bytes[cache_co(c, pa)]);
+	else
+		fprintf(out, "byte: -\n");
+}
+
+/* Read an OSTEP memory dump into mem (WALK8_MEM bytes, zero where no page
+ * line gives it); a `PDBR: N` line sets *pdbr if not given.  A bad page
+ * line is FILE:LINE. */
+static int memory_read(const char *path, uint8_t *mem, explain_opts_t *x)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "vmlab explain: %s: %s\n", path, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	char line[1024];
+	unsigned lineno = 0;
+	int status = CLI_EXIT_OK, seen[WALK8_FRAMES] = { 0 };
+	while (status == CLI_EXIT_OK && fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "%s:%u: line longer than %zu characters\n", path, lineno, sizeof line - 2);
+			status = CLI_EXIT_USAGE;
+			break;
+		}
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		unsigned long v;
+		char *end;
+		if (!strncmp(p, "PDBR:", 5)) {
+			v = strtoul(p + 5, &end, 10);
+			if (end != p + 5 && v < WALK8_FRAMES && !x->has_pdbr) {
+				x->pdbr = v;
+				x->has_pdbr = 1;
+			}
+			continue;
+		}
+		if (strncmp(p, "page", 4) || !(p[4] == ' ' || p[4] == '\t'))
+			continue;   /* the script's other lines */
+		p += 4;
+		v = strtoul(p, &end, 10);
+		if (end == p || *end != ':' || v >= WALK8_FRAMES) {
+			fprintf(stderr, "%s:%u: expected 'page N:' with N below %u\n", path, lineno, WALK8_FRAMES);
+			status = CLI_EXIT_USAGE;
+			break;
+		}
+		if (seen[v]++) {
+			fprintf(stderr, "%s:%u: page %lu given twice\n", path, lineno, v);
+			status = CLI_EXIT_USAGE;
+			break;
+		}
+		unsigned got = 0;
+		for (p = end + 1; *p && *p != '\n';) {
+			if (*p == ' ' || *p == '\t' || *p == '\r') {
+				p++;
+				continue;
+			}
+			if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) || got == WALK8_PAGE_SIZE)
+				break;
+			char hex[3] = { p[0], p[1], 0 };
+			mem[v * WALK8_PAGE_SIZE + got++] = (uint8_t)strtoul(hex, NULL, 16);
+			p += 2;
+		}
+		if (got != WALK8_PAGE_SIZE || (*p && *p != '\n')) {
+			fprintf(stderr, "%s:%u: page %lu: expected %u bytes as two hex digits each\n", path,
+				lineno, v, WALK8_PAGE_SIZE);
+			status = CLI_EXIT_USAGE;
+		}
+	}
+	if (status == CLI_EXIT_OK && ferror(f)) {
+		fprintf(stderr, "vmlab explain: %s: read error\n", path);
+		status = CLI_EXIT_USAGE;
+	}
+	fclose(f);
+	return status;
+}
+
+/* One OSTEP translation, in explain's keys. */
+static void explain_ostep(FILE *out, const uint8_t *mem, unsigned pdbr, unsigned va)
+{
+	walk8_result_t r;
+	walk8_translate(mem, pdbr, va, &r);
+	char bits[32] = "";
+	put_bits(bits, sizeof bits, va, 10, 5);
+	put_bits(bits, sizeof bits, va, 5, 5);
+	put_bits(bits, sizeof bits, va, 0, 5);
+	fprintf(out, "VA: 0x%04x\nVA_bits: %s\nVPN: 0x%x\nVPO: 0x%x\nPDBR: 0x%x\n", va, bits,
+		va >> WALK8_PAGE_SHIFT, va & (WALK8_PAGE_SIZE - 1), pdbr);
+	for (unsigned i = 0; i < r.nsteps; i++) {
+		const walk8_step_t *s = &r.steps[i];
+		fprintf(out, "L%u_index: 0x%x\nL%u_pte_addr: 0x%03x\nL%u_pte: 0x%02x\nL%u_valid: %u\nL%u_pfn: 0x%02x\n",
+			i + 1, s->index, i + 1, s->pte_pa, i + 1, s->pte, i + 1, s->valid, i + 1, s->pfn);
+	}
+	if (r.fault_level)
+		fprintf(out, "PA: -\nvalue: -\nresult: page fault (L%u entry not valid)\n", r.fault_level);
+	else
+		fprintf(out, "PA: 0x%03x\nvalue: 0x%02x\nresult: ok\n", r.pa, mem[r.pa]);
+}
+
+/* explain's text blocks as one JSON array of objects, every value a string. */
+static void blocks_to_json(const char *text)
+{
+	report_jobj_t j;
+	int open = 0, nobj = 0;
+	printf("[");
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n == 0) {
+			if (open) {
+				report_jobj_end(&j);
+				open = 0;
+			}
+		} else {
+			const char *colon = memchr(p, ':', n);
+			char key[64], val[256];
+			snprintf(key, sizeof key, "%.*s", colon ? (int)(colon - p) : (int)n, p);
+			snprintf(val, sizeof val, "%.*s", colon ? (int)(n - (size_t)(colon - p) - (colon[1] == ' ' ? 2 : 1)) : 0,
+				 colon ? colon + (colon[1] == ' ' ? 2 : 1) : p);
+			if (!open) {
+				printf("%s\n  ", nobj++ ? "," : "");
+				report_jobj_begin(&j, stdout, "  ");
+				open = 1;
+			}
+			report_jobj_key(&j, key);
+			report_json_string(stdout, val);
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (open)
+		report_jobj_end(&j);
+	printf("\n]\n");
 }
 
 int cmd_explain(int argc, char **argv)
 {
 	cli_opts_t o = { 0 };
 	state_t st = { 0 };
+	explain_opts_t x = { 0 };
+	cache_t cache = { 0 };
 	vm_machine_t *vm = NULL;
 	html_explain_t *html = NULL;
-	int status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_EXPLAIN | CLI_HTML, explain_usage);
+	uint8_t *mem = NULL;
+	uint64_t *vas = NULL;
+	char *text = NULL;
+	size_t textlen = 0;
+	FILE *out = stdout;
+	int status = explain_take_opts(&argc, argv, &x);
+	if (status)
+		return status;
+	status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_EXPLAIN | CLI_HTML, explain_usage);
 	if (status)
 		goto out;
 	o.cfg.frames = 1; /* explain maps frames by hand; the kernel owns none */
 	char err[512];
-	if (vm_config_check(&o.cfg, err, sizeof err)) {
+	if (x.ostep) {
+		static const char *const geometry[] = { "page-size", "va-bits", "pa-bits", "levels", "tlb", "state", "access" };
+		for (size_t i = 0; i < sizeof geometry / sizeof geometry[0]; i++)
+			if (cli_given(&o, geometry[i])) {
+				fprintf(stderr, "vmlab explain: --%s does not go with --pte-format ostep (its machine is fixed: 32-byte pages, 15-bit VA, 12-bit PA, two levels, no TLB)\n",
+					geometry[i]);
+				status = CLI_EXIT_USAGE;
+				goto out;
+			}
+		if (!x.memory || x.has_cache) {
+			fprintf(stderr, "vmlab explain: --pte-format ostep %s\n", x.has_cache ?
+				"has no cache (--cache goes with the native format)" : "needs --memory FILE (the script's dump)");
+			status = CLI_EXIT_USAGE;
+			goto out;
+		}
+		o.cfg.va_bits = WALK8_VA_BITS;
+	} else if (x.memory || x.has_pdbr) {
+		fprintf(stderr, "vmlab explain: --memory and --pdbr go with --pte-format ostep\n");
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (!x.ostep && vm_config_check(&o.cfg, err, sizeof err)) {
 		fprintf(stderr, "vmlab explain: %s\n", err);
 		status = CLI_EXIT_USAGE;
 		goto out;
@@ -302,7 +665,7 @@ int cmd_explain(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	uint64_t *vas = (uint64_t *)calloc((size_t)o.nargs, sizeof *vas);
+	vas = (uint64_t *)calloc((size_t)o.nargs, sizeof *vas);
 	for (int i = 0; vas && i < o.nargs; i++) {
 		if (num_parse_u64(o.args[i], &vas[i], 0) ||
 		    (o.cfg.va_bits < 64 && (vas[i] >> o.cfg.va_bits))) {
@@ -313,25 +676,64 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (!vas)
 		status = CLI_EXIT_FAIL;
+	if (status == CLI_EXIT_OK && x.ostep) {
+		mem = calloc(WALK8_MEM, 1);
+		status = !mem ? CLI_EXIT_FAIL : memory_read(x.memory, mem, &x);
+		if (status == CLI_EXIT_OK && !x.has_pdbr) {
+			fprintf(stderr, "vmlab explain: %s has no 'PDBR: N' line; give --pdbr PFN\n", x.memory);
+			status = CLI_EXIT_USAGE;
+		}
+	}
 	if (status == CLI_EXIT_OK && o.state)
 		status = state_read(o.state, &st);
 	if (status == CLI_EXIT_OK && o.html && !(html = html_explain_new()))
 		status = CLI_EXIT_FAIL;
+	if (status == CLI_EXIT_OK && x.has_cache) {
+		int rc = cache_init(&cache, x.sets, x.ways, x.block);
+		if (rc) {
+			fprintf(stderr, "vmlab explain: --cache %u:%u:%u: %s\n", x.sets, x.ways, x.block,
+				rc == VM_EINVAL ? "S*E*B at most 16 MiB" : "out of memory");
+			status = CLI_EXIT_USAGE;
+		} else {
+			status = cache_apply(&o, &st, &cache, o.cfg.pa_bits);
+		}
+	}
+	if (status == CLI_EXIT_OK && x.json) {
+		out = open_memstream(&text, &textlen);
+		if (!out) {
+			out = stdout;
+			status = CLI_EXIT_FAIL;
+		}
+	}
 	for (int i = 0; status == CLI_EXIT_OK && i < o.nargs; i++) {
+		if (i)
+			fputc('\n', out);
+		if (x.ostep) {
+			explain_ostep(out, mem, (unsigned)x.pdbr, (unsigned)vas[i]);
+			continue;
+		}
 		status = state_apply(&o, &st, &vm);
 		if (status == CLI_EXIT_OK) {
-			if (i)
-				putchar('\n');
-			explain_one(vm, vas[i], o.access, html);
+			uint64_t pa;
+			if (explain_one(out, vm, vas[i], o.access, &pa, html) && x.has_cache)
+				explain_cache(out, &cache, pa, o.cfg.pa_bits);
 		}
 		vm_destroy(vm);
 		vm = NULL;
 	}
+	if (out != stdout) {
+		fclose(out);
+		if (status == CLI_EXIT_OK)
+			blocks_to_json(text);
+	}
 	if (status == CLI_EXIT_OK && html)
 		status = html_explain_write(html, o.html, "vmlab explain");
-	free(vas);
 out:
 	html_explain_free(html);
+	free(text);
+	free(vas);
+	free(mem);
+	cache_free(&cache);
 	free(st.v);
 	free(o.args);
 	return status < 0 ? CLI_EXIT_OK : status;

@@ -25,6 +25,8 @@ static const struct {
 	{ "wss", cmd_wss, "Denning's working set of a trace for many window sizes, and over time" },
 	{ "mrc", cmd_mrc, "page faults over memory sizes: the miss-ratio curve, its knee" },
 	{ "sweep", cmd_sweep, "a grid of machines (policies x sizes x pages x TLBs) on one trace" },
+	{ "gen", cmd_gen, "write a seeded reference string (uniform, 80-20, loop, zipf, OSTEP's)" },
+	{ "quiz", cmd_quiz, "a replacement or translation question, OSTEP style; --answers solves it" },
 	{ "policies", cmd_policies, "list the replacement policies" },
 	{ "convert", cmd_convert, "convert a trace to vmt (compact binary), lackey or text" },
 	{ "record", cmd_record, "record a program's memory trace under Valgrind, as vmt" },
@@ -35,7 +37,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: vmlab COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n`vmlab COMMAND --help` describes each.\n");
+	fprintf(out, "\n`vmlab COMMAND --help` describes each; `vmlab --version` the version.\n");
 }
 
 /* Run the subcommand argv[1]; its exit status. */
@@ -44,6 +46,10 @@ static int dispatch(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmlab %s\n", vm_version());
+		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);

@@ -1,8 +1,11 @@
 /* opts.c - the option table shared by the subcommands. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -55,8 +58,16 @@ static int set_page_size(cli_opts_t *o, const char *arg, char *err, size_t errle
 SET_UNSIGNED(set_va_bits, va_bits, 64)
 SET_UNSIGNED(set_pa_bits, pa_bits, 64)
 SET_UNSIGNED(set_levels, levels, 64)
-SET_UNSIGNED(set_frames, frames, UINT32_MAX - 1)
 SET_UNSIGNED(set_swappiness, swappiness, 200)
+
+/* --frames N, with K/M/G suffixes (x1024) as --swap takes them. */
+static int set_frames(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, UINT32_MAX - 1, 1, &v, err, errlen);
+	o->cfg.frames = (uint32_t)v;
+	return rc;
+}
 
 static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
@@ -83,15 +94,51 @@ static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return VM_OK;
 }
 
+/* Edit distance of a and b, case ignored (both short names). */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33];
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		d[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = d[0];
+		d[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = d[j], sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			d[j] = sub < up + 1 ? sub : up + 1;
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return d[lb];
+}
+
 static int set_policy(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
-	if (!policy_find(arg)) {
-		int at = snprintf(err, errlen, "unknown policy '%s'; known:", arg);
+	const policy_ops_t *pol = NULL;
+	for (size_t i = 0; i < policy_count && !pol; i++)
+		if (!strcasecmp(policy_registry[i]->name, arg))   /* LRU is lru */
+			pol = policy_registry[i];
+	if (!pol) {
+		const char *best = NULL;
+		size_t bestd = 3;   /* suggest within two edits */
+		for (size_t i = 0; i < policy_count; i++) {
+			size_t dist = name_distance(arg, policy_registry[i]->name);
+			if (dist < bestd) {
+				bestd = dist;
+				best = policy_registry[i]->name;
+			}
+		}
+		int at = best ? snprintf(err, errlen, "unknown policy '%s' (did you mean %s?); known:", arg, best)
+			      : snprintf(err, errlen, "unknown policy '%s'; known:", arg);
 		for (size_t i = 0; i < policy_count && at > 0 && (size_t)at < errlen; i++)
 			at += snprintf(err + at, errlen - (size_t)at, " %s", policy_registry[i]->name);
 		return VM_ENOENT;
 	}
-	o->cfg.policy = arg;
+	o->cfg.policy = pol->name;   /* the registry's spelling, whatever the case given */
 	return VM_OK;
 }
 
@@ -134,6 +181,13 @@ SET_LATENCY(set_lat_mem, mem_ns)
 SET_LATENCY(set_lat_minor, minor_ns)
 SET_LATENCY(set_lat_major, major_ns)
 SET_LATENCY(set_lat_writeback, writeback_ns)
+
+/* --lat-ssd: an SSD's 100 us for a major fault and for a write-back. */
+static int set_lat_ssd(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->cfg.lat.major_ns = o->cfg.lat.writeback_ns = 100000;
+	return VM_OK;
+}
 
 static int set_format(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
@@ -429,10 +483,10 @@ static const cli_option_t cli_options[] = {
 	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
 	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
-	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory (default 64)", set_frames },
+	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
-	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default unbounded)", set_swap },
+	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default: unbounded for a trace, 64M for a script)", set_swap },
 	{ "tick", CLI_MACHINE, "N", "aging and nru: shift/clear the accessed bits every N references (default 1000; 0: never)", set_tick },
 	{ "tau", CLI_MACHINE, "N", "wsclock: working-set window in references (default 10000)", set_tau },
 	{ "swappiness", CLI_MACHINE, "N", "0..200: how the linux policy weighs reclaiming anonymous against file pages (default 60)", set_swappiness },
@@ -442,6 +496,7 @@ static const cli_option_t cli_options[] = {
 	{ "lat-minor", CLI_MACHINE, "NS", "cost of a minor fault (default 1000)", set_lat_minor },
 	{ "lat-major", CLI_MACHINE, "NS", "cost of a major fault (default 5000000)", set_lat_major },
 	{ "lat-writeback", CLI_MACHINE, "NS", "cost of writing a dirty page back (default 5000000)", set_lat_writeback },
+	{ "lat-ssd", CLI_MACHINE, NULL, "an SSD: --lat-major and --lat-writeback 100000 (a later --lat-* wins)", set_lat_ssd },
 	{ "format", CLI_TRACE, "FMT", "trace format: auto lackey text pages vmt oracleGeneral (or oracle) din (default auto)", set_format },
 	{ "format", CLI_CONVERT, "FMT", "input format: auto lackey text pages vmt oracleGeneral din (default auto)", set_format },
 	{ "to", CLI_CONVERT, "FMT", "output format: vmt lackey text (default: by OUT's extension .vmt .lackey .txt, else vmt)", set_to },
@@ -539,6 +594,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 	o->access = 'r';
 	o->dashdash = -1;
 	o->max_fault_rate = 0.001;
+	o->usage = usage;
 	o->args = calloc((size_t)argc, sizeof *o->args);
 	if (!o->args)
 		return CLI_EXIT_FAIL;

@@ -116,7 +116,7 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	KEY_U("levels", vm_levels(vm));
 	KEY_S("tlb", tlb);
 	KEY_U("seed", c->seed);
-	KEY_U("swap_bytes", o->swap_bytes);
+	emit(arg, "swap_bytes", &(report_value_t){ .type = o->swap_bytes ? REPORT_U64 : REPORT_NULL, .u = o->swap_bytes }); /* null: unbounded */
 	KEY_N("lat_tlb_ns", c->lat.tlb_ns);
 	KEY_N("lat_mem_ns", c->lat.mem_ns);
 	KEY_N("lat_minor_ns", c->lat.minor_ns);

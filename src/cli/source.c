@@ -82,7 +82,7 @@ int cli_trace_open(cli_trace_t *t, const char *cmd, const cli_opts_t *o,
 		   const trace_opts_t *topts)
 {
 	char err[512];
-	*t = (cli_trace_t){ 0 };
+	*t = (cli_trace_t){ .cmd = cmd };
 	if (o->dashdash >= 0) {
 		if (o->dashdash > 0) {
 			fprintf(stderr, "vmlab %s: a trace ('%s') or `-- PROGRAM`, not both\n", cmd,
@@ -113,6 +113,13 @@ int cli_trace_open(cli_trace_t *t, const char *cmd, const cli_opts_t *o,
 		fprintf(stderr, "vmlab %s: one trace at a time ('%s' is extra)\n", cmd, o->args[1]);
 		return CLI_EXIT_USAGE;
 	}
+	if (o->nargs == 0 && isatty(STDIN_FILENO)) {
+		/* nothing is piped in: waiting on the terminal would look like a hang */
+		fprintf(stderr, "%s\n\nvmlab %s: no TRACE given and stdin is a terminal; give a trace file, "
+			"`-` to type one, or `-- PROGRAM` (vmlab %s --help for the options)\n",
+			o->usage ? o->usage : "", cmd, cmd);
+		return CLI_EXIT_USAGE;
+	}
 	int rc = trace_open(&t->tr, o->nargs ? o->args[0] : NULL, topts, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "vmlab %s: %s\n", cmd, err);
@@ -124,6 +131,9 @@ int cli_trace_open(cli_trace_t *t, const char *cmd, const cli_opts_t *o,
 
 int cli_trace_close(cli_trace_t *t)
 {
+	if (t->tr && trace_empty(t->tr))
+		fprintf(stderr, "vmlab %s: %s: the trace is empty: no references\n", t->cmd ? t->cmd : "",
+			t->name ? t->name : "<stdin>");
 	if (t->tr)
 		trace_close(t->tr);   /* first: a writer blocked on the pipe gets EPIPE */
 	t->tr = NULL;

@@ -84,14 +84,15 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 {
 	vm_proc_info_t pi;
 	char buf[512];
+	char num[16];
 	if (rc == VM_ESRCH) {
 		vm_proc_info(x->vm, c->pid, &pi);
-		return exec_fail(x, c, rc, "%s: process %u is not alive (%s)", c->text, c->pid,
-				 exec_state_words(&pi, buf, sizeof buf));
+		return exec_fail(x, c, rc, "%s: process %s is not alive (%s)", c->text,
+				 script_pid_label(x->s, c->pid, num), exec_state_words(&pi, buf, sizeof buf));
 	}
 	if (rc == VM_EEXIST)
-		return exec_fail(x, c, rc, "%s: process %u already exists", c->text,
-				 c->op == SCRIPT_FORK ? c->pid2 : c->pid);
+		return exec_fail(x, c, rc, "%s: process %s already exists", c->text,
+				 script_pid_label(x->s, c->op == SCRIPT_FORK ? c->pid2 : c->pid, num));
 	if (rc == VM_EIO && vm_io_error(x->vm)) /* which file, and the host's reason */
 		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
 	if (rc == VM_ELIMIT && !vm_limit_message(x->vm, buf, sizeof buf))
@@ -151,11 +152,13 @@ static void exec_notice(script_exec_t *x, size_t i)
 	if (pi.state == x->seen[i])
 		return;
 	x->seen[i] = pi.state;
+	char num[16];
+	const char *who = script_pid_label(x->s, x->s->pids[i], num);
 	if (pi.state == VM_PROC_SEGV)
-		fprintf(x->env->out, "P %u: SIGSEGV at 0x%llx (%s)\n", x->s->pids[i],
+		fprintf(x->env->out, "P %s: SIGSEGV at 0x%llx (%s)\n", who,
 			(unsigned long long)pi.fault_addr, pi.reason ? pi.reason : "?");
 	else if (pi.state == VM_PROC_OOM)
-		fprintf(x->env->out, "P %u: killed by the out-of-memory killer\n", x->s->pids[i]);
+		fprintf(x->env->out, "P %s: killed by the out-of-memory killer\n", who);
 }
 
 /* Say which processes command c killed: its own (and a fork's child) can
@@ -190,8 +193,10 @@ static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
 				 c->text, c->path, hostfile_kind(st.st_mode));
 	if (rc && !exec_died(rc))
 		return exec_refused(x, c, rc);
+	char num[16];
 	if (!rc && !c->addr)
-		fprintf(x->env->out, "mmap %u: 0x%llx\n", c->pid, (unsigned long long)got);
+		fprintf(x->env->out, "mmap %s: 0x%llx\n", script_pid_label(x->s, c->pid, num),
+			(unsigned long long)got);
 	return VM_OK;
 }
 
@@ -249,8 +254,10 @@ static int exec_read(script_exec_t *x, const script_cmd_t *c)
 			vm_proc_info_t pi;
 			char words[160], *want = exec_render_str(c->data, c->ndata, 64);
 			vm_proc_info(x->vm, c->pid, &pi);
-			rc = exec_fail(x, c, rc, "expected %s at 0x%llx, found process %u %s",
-				       want ? want : "?", (unsigned long long)c->addr, c->pid,
+			char num[16];
+			rc = exec_fail(x, c, rc, "expected %s at 0x%llx, found process %s %s",
+				       want ? want : "?", (unsigned long long)c->addr,
+				       script_pid_label(x->s, c->pid, num),
 				       exec_state_words(&pi, words, sizeof words));
 			free(want);
 		} else {
@@ -266,7 +273,9 @@ static int exec_read(script_exec_t *x, const script_cmd_t *c)
 		free(want);
 		free(got);
 	} else if (!rc && !c->has_data) {
-		fprintf(x->env->out, "read %u 0x%llx: ", c->pid, (unsigned long long)c->addr);
+		char num[16];
+		fprintf(x->env->out, "read %s 0x%llx: ", script_pid_label(x->s, c->pid, num),
+			(unsigned long long)c->addr);
 		exec_render(x->env->out, buf, c->len, SIZE_MAX);
 		fputc('\n', x->env->out);
 	} else {
@@ -295,8 +304,10 @@ static int exec_expect_proc(script_exec_t *x, const script_cmd_t *c)
 	vm_proc_info(x->vm, c->pid, &pi);
 	if (pi.state == c->state)
 		return VM_OK;
-	return exec_fail(x, c, VM_EINVAL, "expected process %u %s, found it %s", c->pid,
-			 exec_want_words(c->state), exec_state_words(&pi, buf, sizeof buf));
+	char num[16];
+	return exec_fail(x, c, VM_EINVAL, "expected process %s %s, found it %s",
+			 script_pid_label(x->s, c->pid, num), exec_want_words(c->state),
+			 exec_state_words(&pi, buf, sizeof buf));
 }
 
 static int exec_expect_pages(script_exec_t *x, const script_cmd_t *c)
@@ -307,8 +318,10 @@ static int exec_expect_pages(script_exec_t *x, const script_cmd_t *c)
 	const char *what = c->access == 'r' ? "resident" : "swapped";
 	if (got == c->value)
 		return VM_OK;
-	return exec_fail(x, c, VM_EINVAL, "expected process %u to have %llu %s pages, found %llu",
-			 c->pid, (unsigned long long)c->value, what, (unsigned long long)got);
+	char num[16];
+	return exec_fail(x, c, VM_EINVAL, "expected process %s to have %llu %s pages, found %llu",
+			 script_pid_label(x->s, c->pid, num), (unsigned long long)c->value, what,
+			 (unsigned long long)got);
 }
 
 static int exec_expect_stat(script_exec_t *x, const script_cmd_t *c)

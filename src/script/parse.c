@@ -87,9 +87,54 @@ static int parse_len(script_parser_t *p, script_word_t w, const char *what, uint
 	return rc;
 }
 
-/* A process number: decimal, fits in 32 bits. */
+static size_t script_pid_slot(const script_parser_t *p, uint32_t pid);
+
+const char *script_pid_label(const script_t *s, uint32_t pid, char *buf)
+{
+	if (pid >= SCRIPT_NAMED_PID)
+		for (size_t i = 0; i < s->nnames; i++)
+			if (s->names[i].pid == pid)
+				return s->names[i].name;
+	snprintf(buf, 16, "%u", pid);
+	return buf;
+}
+
+/* A process named by a word (a letter, then letters, digits, _ or -): its
+ * number, given at first mention from SCRIPT_NAMED_PID up, past any number
+ * the script has used. */
+static int parse_pid_name(script_parser_t *p, script_word_t w, uint32_t *out)
+{
+	script_t *s = p->s;
+	for (size_t i = 0; i < w.len; i++)
+		if (!(isalnum((unsigned char)w.s[i]) || w.s[i] == '_' || w.s[i] == '-') || w.len > 31)
+			return script_bad(p, "bad process '%.*s' (a number, or a name: a letter, then letters, digits, _ or -, at most 31)",
+					  (int)w.len, w.s);
+	for (size_t i = 0; i < s->nnames; i++)
+		if (word_is(w, s->names[i].name)) {
+			*out = s->names[i].pid;
+			return VM_OK;
+		}
+	if (s->nnames == SCRIPT_MAX_NAMES)
+		return script_bad(p, "more than %d process names", SCRIPT_MAX_NAMES);
+	uint32_t pid = s->nnames ? s->names[s->nnames - 1].pid + 1 : SCRIPT_NAMED_PID;
+	while (p->pid_slots && p->pid_slot[script_pid_slot(p, pid)])
+		pid++;   /* a number the script gave itself */
+	struct script_name *v = realloc(s->names, (s->nnames + 1) * sizeof *v);
+	if (!v)
+		return script_bad(p, "out of memory"), VM_ENOMEM;
+	s->names = v;
+	if (!(v[s->nnames].name = word_dup(w)))
+		return script_bad(p, "out of memory"), VM_ENOMEM;
+	v[s->nnames++].pid = pid;
+	*out = pid;
+	return VM_OK;
+}
+
+/* A process: a decimal number that fits in 32 bits, or a name. */
 static int parse_pid(script_parser_t *p, script_word_t w, uint32_t *out)
 {
+	if (w.len && isalpha((unsigned char)w.s[0]))
+		return parse_pid_name(p, w, out);
 	uint64_t v = 0;
 	for (size_t i = 0; i < w.len; i++) {
 		if (!isdigit((unsigned char)w.s[i]) || v > UINT32_MAX)
@@ -98,6 +143,10 @@ static int parse_pid(script_parser_t *p, script_word_t w, uint32_t *out)
 	}
 	if (v > UINT32_MAX)
 		return script_bad(p, "bad process number '%.*s' (at most %u)", (int)w.len, w.s, UINT32_MAX);
+	for (size_t i = 0; v >= SCRIPT_NAMED_PID && i < p->s->nnames; i++)
+		if (p->s->names[i].pid == v)
+			return script_bad(p, "process number %llu is already the number of '%s'; use another",
+					  (unsigned long long)v, p->s->names[i].name);
 	*out = (uint32_t)v;
 	return VM_OK;
 }
@@ -714,6 +763,9 @@ void script_free(script_t *s)
 	}
 	free(s->cmds);
 	free(s->pids);
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i].name);
+	free(s->names);
 	free(s->name);
 	*s = (script_t){ 0 };
 }

@@ -77,7 +77,21 @@ typedef struct script {
 	size_t n, cap;
 	uint32_t *pids;            /* every process number named, first mention first */
 	size_t npids;
+	struct script_name {       /* processes named by a word (spawn parent) */
+		char *name;
+		uint32_t pid;      /* the number it stands for, from SCRIPT_NAMED_PID up */
+	} *names;
+	size_t nnames;
 } script_t;
+
+/* Numbers given to named processes start here (numbers given in the script
+ * are kept clear of them). */
+#define SCRIPT_NAMED_PID 0xf0000000u
+#define SCRIPT_MAX_NAMES 4096
+
+/* How messages call process pid: its name in the script, or its number
+ * written into buf (16 bytes). */
+const char *script_pid_label(const script_t *s, uint32_t pid, char *buf);
 
 /* Where paths of the script are taken from (path.h). */
 typedef struct script_paths {

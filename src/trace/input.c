@@ -1,4 +1,4 @@
-/* input.c - opening a trace file or stdin and undoing gzip or zstd.
+/* input.c - opening a trace file or stdin and undoing gzip, zstd, xz or bzip2.
  *
  * Plain input is read straight into the caller's buffer; compressed input
  * goes through one raw buffer of RAW_SIZE bytes.  The first bytes are read at
@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -29,6 +31,8 @@ typedef enum codec {
 	CODEC_PLAIN,
 	CODEC_GZIP,
 	CODEC_ZSTD,
+	CODEC_XZ,
+	CODEC_BZIP2,
 } codec_t;
 
 struct trace_input {
@@ -45,6 +49,10 @@ struct trace_input {
 	bool zs_live;                 /* zs needs inflateEnd */
 	bool in_member;               /* a gzip member started and has not ended */
 	ZSTD_DCtx *zd;                /* zstd decoder */
+	lzma_stream xz;               /* xz decoder (concatenated streams too) */
+	bool xz_live;
+	bz_stream bz;                 /* bzip2 decoder, restarted per stream */
+	bool bz_live;                 /* bz needs BZ2_bzDecompressEnd */
 	size_t zhint;                 /* last ZSTD_decompressStream result; 0 at
 					 the end of a frame */
 	int err;                      /* sticky error, 0 if none */
@@ -108,12 +116,32 @@ static int start_codec(trace_input_t *in)
 	static const unsigned char gz[2] = { 0x1f, 0x8b };
 	static const unsigned char zs[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 
+	static const unsigned char xz[4] = { 0xfd, '7', 'z', 'X' };
+	/* compressions vmlab does not undo, named so the user knows what to run */
+	static const struct { unsigned char m[4]; size_t n; const char *what; } other[] = {
+		{ { 0x04, 0x22, 0x4d, 0x18 }, 4, "lz4 (decompress it with lz4 -d)" },
+		{ { 'L', 'Z', 'I', 'P' }, 4, "lzip (decompress it with lzip -d)" },
+		{ { 0x1f, 0x9d }, 2, "compress (.Z; decompress it with uncompress)" },
+		{ { 0x89, 'L', 'Z', 'O' }, 4, "lzop (decompress it with lzop -d)" },
+		{ { '7', 'z', 0xbc, 0xaf }, 4, "a 7-Zip archive (extract it with 7z x)" },
+		{ { 'P', 'K', 0x03, 0x04 }, 4, "a zip archive (extract it with unzip)" },
+	};
+
 	if (in->magic_len >= 2 && memcmp(in->magic, gz, 2) == 0)
 		in->codec = CODEC_GZIP;
 	else if (in->magic_len >= 4 && memcmp(in->magic, zs, 4) == 0)
 		in->codec = CODEC_ZSTD;
-	else
+	else if (in->magic_len >= 4 && memcmp(in->magic, xz, 4) == 0)
+		in->codec = CODEC_XZ;
+	else if (in->magic_len >= 4 && !memcmp(in->magic, "BZh", 3) && in->magic[3] >= '1' && in->magic[3] <= '9')
+		in->codec = CODEC_BZIP2;
+	else {
+		for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+			if (in->magic_len >= other[i].n && !memcmp(in->magic, other[i].m, other[i].n))
+				return set_error(in, VM_ENOTSUP, "compressed with %s: vmlab reads gzip, zstd, xz and bzip2",
+						 other[i].what);
 		return 0;
+	}
 
 	in->raw = malloc(RAW_SIZE);
 	if (!in->raw)
@@ -129,6 +157,15 @@ static int start_codec(trace_input_t *in)
 		in->zs_live = true;
 		return 0;
 	}
+	if (in->codec == CODEC_XZ) {
+		in->xz = (lzma_stream)LZMA_STREAM_INIT;
+		if (lzma_stream_decoder(&in->xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+			return VM_ENOMEM;
+		in->xz_live = true;
+		return 0;
+	}
+	if (in->codec == CODEC_BZIP2)
+		return 0;   /* bzip2_read starts each stream */
 	in->zd = ZSTD_createDCtx();
 	if (!in->zd)
 		return VM_ENOMEM;
@@ -177,7 +214,7 @@ int trace_input_open(trace_input_t **out, const char *path, char *err,
 	}
 	rc = start_codec(in);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: out of memory", in->name);
+		snprintf(err, errlen, "%s: %s", in->name, in->err ? in->msg : "out of memory");
 		goto fail;
 	}
 	*out = in;
@@ -207,7 +244,7 @@ int trace_input_open_fd(trace_input_t **out, int fd, const char *name, char *err
 		rc = errno_code(errno);
 		snprintf(err, errlen, "%s: %s", in->name, strerror(errno));
 	} else if ((rc = start_codec(in)) < 0) {
-		snprintf(err, errlen, "%s: out of memory", in->name);
+		snprintf(err, errlen, "%s: %s", in->name, in->err ? in->msg : "out of memory");
 	}
 	if (rc < 0) {
 		trace_input_close(in);
@@ -332,6 +369,84 @@ static long zstd_read(trace_input_t *in, unsigned char *buf, size_t cap)
 	return in->err;
 }
 
+/* xz: decode into buf until it is full or the input ends (liblzma handles
+ * concatenated streams itself with LZMA_CONCATENATED). */
+static long xz_read(trace_input_t *in, unsigned char *buf, size_t cap)
+{
+	lzma_stream *x = &in->xz;
+	x->next_out = buf;
+	x->avail_out = cap;
+	while (x->avail_out > 0) {
+		if (in->raw_pos == in->raw_end && raw_fill(in) < 0)
+			break;
+		x->next_in = in->raw + in->raw_pos;
+		x->avail_in = in->raw_end - in->raw_pos;
+		lzma_ret r = lzma_code(x, in->raw_eof ? LZMA_FINISH : LZMA_RUN);
+		in->raw_pos = in->raw_end - x->avail_in;
+		if (r == LZMA_STREAM_END)
+			break;
+		if (r == LZMA_BUF_ERROR && in->raw_eof) {
+			set_error(in, VM_EIO, "truncated xz data");
+			break;
+		}
+		if (r == LZMA_MEM_ERROR) {
+			set_error(in, VM_ENOMEM, "out of memory decoding xz data");
+			break;
+		}
+		if (r != LZMA_OK) {
+			set_error(in, VM_EIO, "corrupt xz data (liblzma error %d)", (int)r);
+			break;
+		}
+	}
+	size_t got = cap - x->avail_out;
+	return got ? (long)got : in->err;
+}
+
+/* bzip2: decode into buf until it is full or the input ends; a stream may
+ * follow the end of the last one (concatenated .bz2 files, pbzip2). */
+static long bzip2_read(trace_input_t *in, unsigned char *buf, size_t cap)
+{
+	bz_stream *b = &in->bz;
+	size_t got = 0;
+	while (got < cap) {
+		if (in->raw_pos == in->raw_end) {
+			if (raw_fill(in) < 0)
+				break;
+			if (in->raw_eof) {
+				if (in->bz_live)
+					set_error(in, VM_EIO, "truncated bzip2 data");
+				break;
+			}
+		}
+		if (!in->bz_live) {
+			memset(b, 0, sizeof *b);
+			if (BZ2_bzDecompressInit(b, 0, 0) != BZ_OK) {
+				set_error(in, VM_ENOMEM, "out of memory decoding bzip2 data");
+				break;
+			}
+			in->bz_live = true;
+		}
+		b->next_in = (char *)in->raw + in->raw_pos;
+		b->avail_in = (unsigned)(in->raw_end - in->raw_pos);
+		b->next_out = (char *)buf + got;
+		b->avail_out = (unsigned)(cap - got);
+		int r = BZ2_bzDecompress(b);
+		in->raw_pos = in->raw_end - b->avail_in;
+		got = cap - b->avail_out;
+		if (r == BZ_STREAM_END) {
+			BZ2_bzDecompressEnd(b);
+			in->bz_live = false;
+		} else if (r == BZ_MEM_ERROR) {
+			set_error(in, VM_ENOMEM, "out of memory decoding bzip2 data");
+			break;
+		} else if (r != BZ_OK) {
+			set_error(in, VM_EIO, "corrupt bzip2 data (libbz2 error %d)", r);
+			break;
+		}
+	}
+	return got ? (long)got : in->err;
+}
+
 long trace_input_read(trace_input_t *in, void *buf, size_t cap)
 {
 	if (in->err)
@@ -343,6 +458,10 @@ long trace_input_read(trace_input_t *in, void *buf, size_t cap)
 		return gzip_read(in, buf, cap);
 	case CODEC_ZSTD:
 		return zstd_read(in, buf, cap);
+	case CODEC_XZ:
+		return xz_read(in, buf, cap);
+	case CODEC_BZIP2:
+		return bzip2_read(in, buf, cap);
 	case CODEC_PLAIN:
 		break;
 	}
@@ -373,6 +492,10 @@ void trace_input_close(trace_input_t *in)
 	if (in->zs_live)
 		inflateEnd(&in->zs);
 	ZSTD_freeDCtx(in->zd);
+	if (in->xz_live)
+		lzma_end(&in->xz);
+	if (in->bz_live)
+		BZ2_bzDecompressEnd(&in->bz);
 	free(in->raw);
 	free(in->name);
 	free(in);

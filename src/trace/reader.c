@@ -59,6 +59,8 @@ struct trace_reader {
 	uint64_t line;          /* line number of buf[pos] */
 	int err;                /* sticky error, 0 if none */
 	char msg[512];          /* "PATH:LINE: what is wrong" */
+	uint64_t nread;         /* accesses handed out */
+	bool at_end;            /* trace_read has returned 0 */
 };
 
 /* Hex digit values, 0xff for anything else: one lookup per digit. */
@@ -940,7 +942,25 @@ static int reader_start(trace_reader_t **out, trace_input_t *in, trace_format_t 
 	return 0;
 }
 
+static long read_any(trace_reader_t *r, trace_access_t *buf, size_t cap);
+
 long trace_read(trace_reader_t *r, trace_access_t *buf, size_t cap)
+{
+	long n = read_any(r, buf, cap);
+	if (n > 0)
+		r->nread += (uint64_t)n;
+	else if (n == 0)
+		r->at_end = true;
+	return n;
+}
+
+bool trace_empty(const trace_reader_t *r)
+{
+	return r->at_end && r->nread == 0;
+}
+
+/* trace_read's work: detect the format first, then the format's reader. */
+static long read_any(trace_reader_t *r, trace_access_t *buf, size_t cap)
 {
 	assert(r && buf && cap > 0);
 	if (r->err)

@@ -32,6 +32,7 @@
 #ifndef VMLAB_TRACE_H
 #define VMLAB_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +83,9 @@ long trace_read(trace_reader_t *r, trace_access_t *buf, size_t cap);
 
 /* The message of the last error, or "" if none. */
 const char *trace_error(const trace_reader_t *r);
+
+/* Whether the trace ended (trace_read returned 0) having given no access. */
+bool trace_empty(const trace_reader_t *r);
 
 /* The format in use (decided after the first trace_read when auto). */
 trace_format_t trace_format(const trace_reader_t *r);
