@@ -5,12 +5,21 @@
 #include "cli.h"
 #include "policy/policy.h"
 
+/* `vmlab policies`: every policy of the registry, what it needs, what it
+ * evicts, and the definition it follows. */
 static int cmd_policies(int argc, char **argv)
 {
-	printf("%-8s %-16s %s\n", "policy", "needs", "what it evicts");
+	int w = 6;
 	for (size_t i = 0; i < policy_count; i++)
-		printf("%-8s %-16s %s\n", policy_registry[i]->name,
-		       policy_needs_name(policy_registry[i]->needs), policy_registry[i]->summary);
+		if ((int)strlen(policy_registry[i]->name) > w)
+			w = (int)strlen(policy_registry[i]->name);
+	printf("%-*s %-16s %s\n", w, "policy", "needs", "what it evicts");
+	for (size_t i = 0; i < policy_count; i++) {
+		const policy_ops_t *p = policy_registry[i];
+		printf("%-*s %-16s %s\n", w, p->name, policy_needs_name(p->needs), p->summary);
+		if (p->paper && *p->paper)
+			printf("%-*s %-16s as in: %s\n", w, "", "", p->paper);
+	}
 	return CLI_EXIT_OK;
 }
 
