@@ -22,7 +22,7 @@
 # BENCH_RUNS (default 3) runs: the machine may be shared, and a loaded one
 # stretches wall time far more than CPU time.
 #
-# Environment: BENCH_POLICIES (default "fifo random lru lfu clock eclock opt"),
+# Environment: BENCH_POLICIES (default: every policy `vmlab policies` lists),
 # BENCH_OUT (default bench/out), BENCH_RUNS (default 3).
 set -euo pipefail
 
@@ -32,7 +32,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 VMLAB=${1:-build/vmlab}
-POLICIES=${BENCH_POLICIES:-fifo random lru lfu clock eclock opt}
+POLICIES=${BENCH_POLICIES:-$("$VMLAB" policies | awk 'NR > 1 && !/^ / { print $1 }' | tr '\n' ' ')}
 OUT=${BENCH_OUT:-bench/out}
 RUNS=${BENCH_RUNS:-3}
 INPUT=$OUT/bzip2-input.txt
