@@ -133,7 +133,7 @@ test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(CHROMIUM_STAMP)
 	VMLAB=$(BUILD)/vmlab $(BUILD)/test_vmlab -j2
 
 bench: $(BUILD)/vmlab
-	bench/bench.sh $(BUILD)/vmlab
+	BENCH_LDLIBS="$(LDLIBS)" bench/bench.sh $(BUILD)/vmlab
 
 # Leaks are checked in vmlab's code; tests/lsan.supp names only Criterion's own.
 sanitize:
