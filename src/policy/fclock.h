@@ -4,8 +4,9 @@
  *
  * clock and eclock differ only in how the hand chooses a victim; both learn
  * everything else from the hardware bits, so their on_fill and on_evict just
- * track residency and they have no on_access.  The callbacks below are
- * policy_ops_t members they both use as they are. */
+ * track residency and they have no on_access.  nru, which scans the frames
+ * in order and never moves the hand, keeps the same state.  The callbacks
+ * below are policy_ops_t members they use as they are. */
 #ifndef VMLAB_POLICY_FCLOCK_H
 #define VMLAB_POLICY_FCLOCK_H
 

@@ -14,54 +14,13 @@
  * faulting access set the bit) until the next tick.  Only hardware bits are
  * used; choosing a victim and a tick are each a scan of the frames. */
 #include <assert.h>
-#include <stdlib.h>
 
+#include "fclock.h"
 #include "policy.h"
-
-typedef struct nru_frame {
-	bool resident;      /* between on_fill and on_evict */
-} nru_frame_t;
-
-typedef struct nru {
-	nru_frame_t *fr;         /* env->frame_priv, one entry per frame */
-	struct vm_machine *vm;   /* asked for the hardware bits */
-	uint32_t nframes;
-} nru_t;
-
-static void *nru_create(const policy_env_t *env)
-{
-	nru_t *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	p->fr = env->frame_priv;
-	p->vm = env->vm;
-	p->nframes = env->nframes;
-	return p;
-}
-
-static void nru_destroy(void *state)
-{
-	free(state);
-}
-
-static void nru_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
-{
-	nru_t *p = state;
-	assert(!p->fr[f].resident);
-	p->fr[f].resident = true;
-}
-
-static policy_shadow_t nru_on_evict(void *state, frame_id_t f, policy_why_t why)
-{
-	nru_t *p = state;
-	assert(p->fr[f].resident);
-	p->fr[f].resident = false;
-	return 0;
-}
 
 static void nru_on_tick(void *state, uint64_t seq)
 {
-	nru_t *p = state;
+	fclock_t *p = state;
 	for (frame_id_t f = 0; f < p->nframes; f++)
 		if (p->fr[f].resident)
 			vm_frame_test_and_clear_young(p->vm, f);
@@ -70,7 +29,7 @@ static void nru_on_tick(void *state, uint64_t seq)
 /* The first frame of class 0 ends the scan at once. */
 static frame_id_t nru_pick_victim(void *state, const policy_page_t *incoming)
 {
-	nru_t *p = state;
+	fclock_t *p = state;
 	frame_id_t best = FRAME_NONE;
 	unsigned best_class = 4;
 	for (frame_id_t f = 0; f < p->nframes && best_class > 0; f++) {
@@ -92,12 +51,12 @@ const policy_ops_t policy_nru = {
 	.summary = "not recently used: classes 2*accessed+dirty, accessed bits cleared every --tick references; evict the lowest frame of the lowest class",
 	.paper = "Tanenbaum & Bos, Modern Operating Systems 4th ed., section 3.4.2",
 	.needs = POLICY_NEEDS_HW_BITS,
-	.frame_priv_size = sizeof(nru_frame_t),
-	.create = nru_create,
-	.destroy = nru_destroy,
-	.on_fill = nru_on_fill,
+	.frame_priv_size = sizeof(fclock_frame_t),
+	.create = fclock_create,
+	.destroy = fclock_destroy,
+	.on_fill = fclock_on_fill,
 	.on_access = NULL,
-	.on_evict = nru_on_evict,
+	.on_evict = fclock_on_evict,
 	.pick_victim = nru_pick_victim,
 	.on_tick = nru_on_tick,
 };
