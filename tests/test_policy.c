@@ -601,7 +601,7 @@ static tp_direct_t tp_direct_open(const char *name, uint32_t nframes, const uint
 	cr_assert_not_null(d.ops);
 	d.priv = d.ops->frame_priv_size ? calloc(nframes, d.ops->frame_priv_size) : NULL;
 	policy_env_t env = { .nframes = nframes, .seed = seed, .frame_priv = d.priv,
-			     .next_use = next_use, .vm = NULL };
+			     .next_use = next_use };
 	d.state = d.ops->create(&env);
 	cr_assert_not_null(d.state, "%s", name);
 	return d;

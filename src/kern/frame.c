@@ -179,3 +179,24 @@ void frame_put_anon(vm_machine_t *vm, uint32_t f)
 	fr->dirty = 0;
 	frame_release(vm, f);
 }
+
+static bool hw_young(void *host, frame_id_t f)
+{
+	return vm_frame_young(host, f);
+}
+
+static bool hw_test_and_clear_young(void *host, frame_id_t f)
+{
+	return vm_frame_test_and_clear_young(host, f);
+}
+
+static bool hw_dirty(void *host, frame_id_t f)
+{
+	return vm_frame_dirty(host, f);
+}
+
+const policy_hw_ops_t frame_hw_ops = {
+	.young = hw_young,
+	.test_and_clear_young = hw_test_and_clear_young,
+	.dirty = hw_dirty,
+};

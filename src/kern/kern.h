@@ -173,6 +173,15 @@ void frame_release(vm_machine_t *vm, uint32_t f);
 void frame_put_anon(vm_machine_t *vm, uint32_t f);
 /* Forget the mapping of f by the PTE at pte_pa. */
 void frame_rmap_del(vm_machine_t *vm, uint32_t f, uint64_t pte_pa);
+/* Hardware bits of the page in frame f, through every PTE that maps it
+ * (the reverse map): any accessed bit set; the same, clearing those bits and
+ * dropping their TLB entries; must be written back before reuse. */
+bool vm_frame_young(vm_machine_t *vm, frame_id_t f);
+bool vm_frame_test_and_clear_young(vm_machine_t *vm, frame_id_t f);
+bool vm_frame_dirty(vm_machine_t *vm, frame_id_t f);
+/* Those three bits as a policy's host gives them (policy_hw_ops_t; host:
+ * the vm_machine_t). */
+extern const policy_hw_ops_t frame_hw_ops;
 /* Record that the PTE at pte_pa (process p, page vpn) maps frame f. */
 int frame_rmap_add(vm_machine_t *vm, uint32_t f, uint32_t p, uint64_t vpn, uint64_t pte_pa);
 /* Forget every mapping of f (the PTEs themselves are the caller's). */

@@ -104,7 +104,8 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 			return VM_ENOMEM;
 	}
 	policy_env_t env = { .nframes = vm->cfg.frames, .seed = vm->cfg.seed,
-			     .frame_priv = vm->frame_priv, .next_use = vm->next_use, .vm = vm,
+			     .frame_priv = vm->frame_priv, .next_use = vm->next_use,
+			     .hw = { &frame_hw_ops, vm },
 			     .tick = vm->cfg.tick, .tau = vm->cfg.tau, .swappiness = vm->cfg.swappiness };
 	vm->tick_at = vm->cfg.tick && vm->pol->on_tick ? vm->cfg.tick : UINT64_MAX;
 	vm->pol_state = vm->pol->create(&env);

@@ -4,7 +4,7 @@
  * Each frame has an 8-bit counter.  Every env->tick references (on_tick)
  * each resident page's counter is shifted right one bit and its accessed
  * bit is ORed into the top bit (0x80), then the accessed bit is cleared
- * (vm_frame_test_and_clear_young).  The victim is the resident page with
+ * (policy_test_and_clear_young).  The victim is the resident page with
  * the smallest counter; ties go to the lowest frame.  A page enters with
  * counter 0 (its faulting access shows at the next tick), so until then it
  * ties with pages unused for 8 ticks.  With tick 0 the counters never move
@@ -23,7 +23,7 @@ typedef struct aging_frame {
 
 typedef struct aging {
 	aging_frame_t *fr;       /* env->frame_priv, one entry per frame */
-	struct vm_machine *vm;   /* asked for the accessed bits */
+	policy_hw_t hw;   /* asked for the accessed bits */
 	uint32_t nframes;
 } aging_t;
 
@@ -33,7 +33,7 @@ static void *aging_create(const policy_env_t *env)
 	if (!p)
 		return NULL;
 	p->fr = env->frame_priv;
-	p->vm = env->vm;
+	p->hw = env->hw;
 	p->nframes = env->nframes;
 	return p;
 }
@@ -64,7 +64,7 @@ static void aging_on_tick(void *state, uint64_t seq)
 	for (frame_id_t f = 0; f < p->nframes; f++)
 		if (p->fr[f].resident)
 			p->fr[f].counter = (uint8_t)(p->fr[f].counter >> 1 |
-				(vm_frame_test_and_clear_young(p->vm, f) ? 0x80 : 0));
+				(policy_test_and_clear_young(p->hw, f) ? 0x80 : 0));
 }
 
 static frame_id_t aging_pick_victim(void *state, const policy_page_t *incoming)

@@ -4,7 +4,7 @@
  * FAST 2004, section III, figure 2, with c = the frames.  The resident pages
  * are in two clocks, T1 and T2, each a circular list whose head is where its
  * hand points; a page's reference bit is the hardware's accessed bit, read
- * and cleared with vm_frame_test_and_clear_young.  B1 and B2 are LRU lists of
+ * and cleared with policy_test_and_clear_young.  B1 and B2 are LRU lists of
  * the keys of pages evicted from T1 and T2.  On a miss with c pages resident,
  * replace(): while no victim is found, if |T1| >= max(1, p) the T1 hand looks
  * at its head page: bit clear, it is demoted into B1 (the victim); bit set,
@@ -49,7 +49,7 @@ typedef struct car_frame {
 
 typedef struct car {
 	car_frame_t *fr;
-	struct vm_machine *vm;
+	policy_hw_t hw;
 	uint32_t c;
 	double p;
 	flist_t t1, t2;      /* tail: the hand (paper's head); head: the paper's tail */
@@ -66,7 +66,7 @@ static void *car_create(const policy_env_t *env)
 	if (!a)
 		return NULL;
 	a->fr = env->frame_priv;
-	a->vm = env->vm;
+	a->hw = env->hw;
 	a->c = env->nframes;
 	flist_init(&a->t1, a->fr, sizeof *a->fr, offsetof(car_frame_t, link));
 	flist_init(&a->t2, a->fr, sizeof *a->fr, offsetof(car_frame_t, link));
@@ -92,7 +92,7 @@ static void car_destroy(void *state)
 /* The reference bit of frame f, cleared as it is read. */
 static bool car_ref(car_t *a, frame_id_t f)
 {
-	return a->vm && vm_frame_test_and_clear_young(a->vm, f);
+	return policy_test_and_clear_young(a->hw, f);
 }
 
 /* Clear the accessed bits that the faults before reference seq set, so that

@@ -3,7 +3,7 @@
  * One hand goes round the user frames 0 .. nframes-1, starting at frame 0.
  * To pick a victim, starting at the hand: frames not resident are skipped;
  * for a resident frame the accessed bit is tested and cleared
- * (vm_frame_test_and_clear_young): if it was set the page has been used
+ * (policy_test_and_clear_young): if it was set the page has been used
  * since the hand last passed, so it gets a second chance and the hand
  * advances; if it was clear, that frame is the victim and the hand stops one
  * past it (mod nframes).  The hand moves only while picking a victim.
@@ -28,7 +28,7 @@ static frame_id_t clock_pick_victim(void *state, const policy_page_t *incoming)
 	for (uint64_t step = 0; step < 2ull * p->nframes; step++) {
 		frame_id_t f = p->hand;
 		p->hand = fclock_next(p, f);
-		if (p->fr[f].resident && !vm_frame_test_and_clear_young(p->vm, f))
+		if (p->fr[f].resident && !policy_test_and_clear_young(p->hw, f))
 			return f;
 	}
 	assert(!"clock: no resident frame");
@@ -38,7 +38,7 @@ static frame_id_t clock_pick_victim(void *state, const policy_page_t *incoming)
 /* The accessed bit the hand will test. */
 static int clock_note(void *state, frame_id_t f, char *buf, size_t len)
 {
-	snprintf(buf, len, "a=%d", vm_frame_young(((fclock_t *)state)->vm, f));
+	snprintf(buf, len, "a=%d", policy_young(((fclock_t *)state)->hw, f));
 	return 0;
 }
 

@@ -48,7 +48,7 @@ enum { CPRO_FREE, CPRO_HOT, CPRO_COLD, CPRO_NONRES };
 
 /* Entries 0 .. n-1 are the frames, n .. 2n the non-resident nodes. */
 typedef struct cpro {
-	struct vm_machine *vm;
+	policy_hw_t hw;
 	uint32_t n;              /* frames */
 	uint32_t *prev, *next;   /* the clock, 2n + 1 entries */
 	uint8_t *state, *test;
@@ -79,7 +79,7 @@ static void *cpro_create(const policy_env_t *env)
 	if (!p)
 		return NULL;
 	uint32_t n = env->nframes, e = 2 * n + 1;
-	p->vm = env->vm;
+	p->hw = env->hw;
 	p->n = n;
 	p->prev = malloc(e * sizeof *p->prev);
 	p->next = malloc(e * sizeof *p->next);
@@ -209,7 +209,7 @@ static void cpro_run_hot(cpro_t *p)
 		assert(x != CPRO_NIL && p->nhot > 0);
 		p->hot_hand = p->next[x];
 		if (p->state[x] == CPRO_HOT) {
-			if (vm_frame_test_and_clear_young(p->vm, x))
+			if (policy_test_and_clear_young(p->hw, x))
 				continue;
 			p->state[x] = CPRO_COLD;
 			p->test[x] = 0;
@@ -233,7 +233,7 @@ static void cpro_balance_hot(cpro_t *p)
 static void cpro_settle(cpro_t *p)
 {
 	if (p->fresh != FRAME_NONE && p->state[p->fresh] != CPRO_FREE)
-		vm_frame_test_and_clear_young(p->vm, p->fresh);
+		policy_test_and_clear_young(p->hw, p->fresh);
 	p->fresh = FRAME_NONE;
 }
 
@@ -326,7 +326,7 @@ static frame_id_t cpro_pick_victim(void *state, const policy_page_t *incoming)
 		p->cold_hand = p->next[x];
 		if (p->state[x] != CPRO_COLD)
 			continue;
-		if (!vm_frame_test_and_clear_young(p->vm, x)) {
+		if (!policy_test_and_clear_young(p->hw, x)) {
 			bool in_test = p->test[x];
 			cpro_leave(p, x, in_test);
 			while (p->nnonres > p->n)

@@ -4,7 +4,7 @@
  * states them (Operating Systems: Internals and Design Principles).
  *
  * A page's class is (a, d): a = accessed bit through any mapping
- * (vm_frame_young), d = must be written back (vm_frame_dirty).  Evicting a
+ * (policy_young), d = must be written back (policy_dirty).  Evicting a
  * clean page is cheaper than evicting a dirty one, so (0,0) is preferred to
  * (0,1), and pages used lately, (1,x), are spared.  Exactly:
  *
@@ -13,11 +13,11 @@
  *   nframes frames once, beginning at the hand.
  *   repeat:
  *     sweep A: the first resident frame in class (0,0) is the victim.
- *              Nothing is changed (vm_frame_young, which does not clear).
+ *              Nothing is changed (policy_young, which does not clear).
  *     sweep B: the first resident frame in class (0,1) is the victim.
  *              Every resident frame this sweep passes before it (class
  *              (1,x)) has its accessed bit cleared
- *              (vm_frame_test_and_clear_young); frames after it are left
+ *              (policy_test_and_clear_young); frames after it are left
  *              alone.
  *   until a victim is found; then the hand becomes victim + 1 (mod nframes).
  *
@@ -44,8 +44,8 @@ static frame_id_t eclock_sweep_clean(fclock_t *p)
 {
 	for (uint32_t i = 0; i < p->nframes; i++) {
 		frame_id_t f = eclock_at(p, i);
-		if (p->fr[f].resident && !vm_frame_young(p->vm, f) &&
-		    !vm_frame_dirty(p->vm, f))
+		if (p->fr[f].resident && !policy_young(p->hw, f) &&
+		    !policy_dirty(p->hw, f))
 			return f;
 	}
 	return FRAME_NONE;
@@ -59,9 +59,9 @@ static frame_id_t eclock_sweep_dirty(fclock_t *p)
 		frame_id_t f = eclock_at(p, i);
 		if (!p->fr[f].resident)
 			continue;
-		if (!vm_frame_young(p->vm, f) && vm_frame_dirty(p->vm, f))
+		if (!policy_young(p->hw, f) && policy_dirty(p->hw, f))
 			return f;
-		vm_frame_test_and_clear_young(p->vm, f);
+		policy_test_and_clear_young(p->hw, f);
 	}
 	return FRAME_NONE;
 }
@@ -84,7 +84,7 @@ static frame_id_t eclock_pick_victim(void *state, const policy_page_t *incoming)
 static int eclock_note(void *state, frame_id_t f, char *buf, size_t len)
 {
 	const fclock_t *p = state;
-	snprintf(buf, len, "a=%d,d=%d", vm_frame_young(p->vm, f), vm_frame_dirty(p->vm, f));
+	snprintf(buf, len, "a=%d,d=%d", policy_young(p->hw, f), policy_dirty(p->hw, f));
 	return 0;
 }
 

@@ -22,7 +22,7 @@ typedef struct fclock_frame {
 
 typedef struct fclock {
 	fclock_frame_t *fr;       /* env->frame_priv, one entry per frame */
-	struct vm_machine *vm;    /* asked for the hardware bits */
+	policy_hw_t hw;    /* asked for the hardware bits */
 	uint32_t nframes;
 	frame_id_t hand;          /* where the next search begins */
 } fclock_t;
@@ -34,7 +34,7 @@ static inline void *fclock_create(const policy_env_t *env)
 	if (!p)
 		return NULL;
 	p->fr = env->frame_priv;
-	p->vm = env->vm;
+	p->hw = env->hw;
 	p->nframes = env->nframes;
 	return p;
 }

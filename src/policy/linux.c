@@ -21,7 +21,7 @@
  *      (folio_referenced) and it goes to the head of the inactive list.
  *   3. The tail of the inactive list is checked as folio_check_references
  *      does: its accessed bits tested and cleared
- *      (vm_frame_test_and_clear_young) and its referenced flag (PG_referenced)
+ *      (policy_test_and_clear_young) and its referenced flag (PG_referenced)
  *      tested and cleared.  Accessed and referenced: activated (head of the
  *      active list).  Accessed only: the flag is set and the page kept (head
  *      of the inactive list: every page starts accessed by the fault that
@@ -90,7 +90,7 @@ typedef struct lx_frame {
 
 typedef struct lx {
 	lx_frame_t *fr;        /* env->frame_priv */
-	struct vm_machine *vm;
+	policy_hw_t hw;
 	uint32_t nframes;
 	unsigned swappiness;
 	flist_t lru[4];        /* by LX_LRU: head newest, tail scanned first */
@@ -110,7 +110,7 @@ static void *lx_create(const policy_env_t *env)
 	if (!s)
 		return NULL;
 	s->fr = env->frame_priv;
-	s->vm = env->vm;
+	s->hw = env->hw;
 	s->nframes = env->nframes;
 	s->swappiness = env->swappiness > 200 ? 200 : env->swappiness;
 	for (int i = 0; i < 4; i++)
@@ -177,7 +177,7 @@ static void lx_deactivate(lx_t *s, unsigned type)
 {
 	frame_id_t f = s->lru[LX_LRU(type, 1)].tail;
 	assert(f != FRAME_NONE);
-	(void)vm_frame_test_and_clear_young(s->vm, f);
+	(void)policy_test_and_clear_young(s->hw, f);
 	lx_del(s, f);
 	lx_add(s, f, LX_LRU(type, 0));
 	s->deactivations++;
@@ -186,7 +186,7 @@ static void lx_deactivate(lx_t *s, unsigned type)
 /* folio_check_references for frame f on an inactive list. */
 static lx_ref_t lx_check_references(lx_t *s, frame_id_t f)
 {
-	bool ptes = vm_frame_test_and_clear_young(s->vm, f);
+	bool ptes = policy_test_and_clear_young(s->hw, f);
 	bool flag = s->fr[f].referenced;
 	s->fr[f].referenced = 0;
 	if (!ptes)

@@ -2,11 +2,11 @@
  * Operating Systems, 4th ed., section 3.4.2.
  *
  * Every resident page is in one of four classes from its hardware bits,
- * class = 2 * accessed + dirty (vm_frame_young, vm_frame_dirty):
+ * class = 2 * accessed + dirty (policy_young, policy_dirty):
  *   0 not accessed, clean; 1 not accessed, dirty;
  *   2 accessed, clean;     3 accessed, dirty.
  * Every env->tick references (on_tick) the accessed bits of all resident
- * pages are cleared (vm_frame_test_and_clear_young), so "accessed" means
+ * pages are cleared (policy_test_and_clear_young), so "accessed" means
  * "since the last tick"; dirty bits are cleared only by a write-back, which
  * in vmlab is an eviction.  The victim is a page of the lowest non-empty
  * class; where Tanenbaum picks one "at random", vmlab takes the lowest frame
@@ -23,7 +23,7 @@ static void nru_on_tick(void *state, uint64_t seq)
 	fclock_t *p = state;
 	for (frame_id_t f = 0; f < p->nframes; f++)
 		if (p->fr[f].resident)
-			vm_frame_test_and_clear_young(p->vm, f);
+			policy_test_and_clear_young(p->hw, f);
 }
 
 /* The first frame of class 0 ends the scan at once. */
@@ -35,7 +35,7 @@ static frame_id_t nru_pick_victim(void *state, const policy_page_t *incoming)
 	for (frame_id_t f = 0; f < p->nframes && best_class > 0; f++) {
 		if (!p->fr[f].resident)
 			continue;
-		unsigned c = 2u * vm_frame_young(p->vm, f) + vm_frame_dirty(p->vm, f);
+		unsigned c = 2u * policy_young(p->hw, f) + policy_dirty(p->hw, f);
 		if (c < best_class) {
 			best_class = c;
 			best = f;

@@ -3,8 +3,8 @@
  * Mechanism vs policy: the machine owns frames, page tables, dirty state, swap
  * slots and the reverse map.  A policy only orders the resident frames and
  * picks a victim.  It learns about frames through the callbacks below and may
- * ask the machine for the hardware's accessed and dirty bits through the
- * vm_frame_* helpers; it never touches page tables or the TLB itself.
+ * ask its host for the hardware's accessed and dirty bits through
+ * policy_young() and friends; it never touches page tables or the TLB itself.
  *
  * Frames are user frame numbers 0 .. nframes-1.  The machine hands out free
  * frames lowest first.  A frame is "resident" from on_fill until on_evict.
@@ -94,7 +94,45 @@ typedef enum policy_needs {
 	POLICY_NEEDS_FUTURE,   /* reads the references still to come */
 } policy_needs_t;
 
-struct vm_machine;
+
+/* The hardware bits of resident frames, as the host running the policy
+ * reads them: the simulated machine through every PTE that maps the frame
+ * (its reverse map, src/kern/frame.c), or the real pager, which emulates
+ * them.  A policy asks through policy_young() and friends, never the host
+ * directly, so one policy runs on either host. */
+typedef struct policy_hw_ops {
+	/* true if any mapping of frame f has its accessed bit set. */
+	bool (*young)(void *host, frame_id_t f);
+	/* Like young, and clears the accessed bits it found, dropping those
+	 * mappings' TLB entries (as Linux's ptep_clear_flush_young) so that
+	 * the next reference walks the table and sets the bit again. */
+	bool (*test_and_clear_young)(void *host, frame_id_t f);
+	/* true if the page must be written back before its frame is reused. */
+	bool (*dirty)(void *host, frame_id_t f);
+} policy_hw_ops_t;
+
+/* A host's hardware bits: its table of functions and itself.  ops is NULL
+ * where a policy runs with no host (unit tests of pure policies): every
+ * bit then reads 0. */
+typedef struct policy_hw {
+	const policy_hw_ops_t *ops;
+	void *host;
+} policy_hw_t;
+
+static inline bool policy_young(policy_hw_t hw, frame_id_t f)
+{
+	return hw.ops && hw.ops->young(hw.host, f);
+}
+
+static inline bool policy_test_and_clear_young(policy_hw_t hw, frame_id_t f)
+{
+	return hw.ops && hw.ops->test_and_clear_young(hw.host, f);
+}
+
+static inline bool policy_dirty(policy_hw_t hw, frame_id_t f)
+{
+	return hw.ops && hw.ops->dirty(hw.host, f);
+}
 
 /* What the machine gives a policy when it is created. */
 typedef struct policy_env {
@@ -105,7 +143,7 @@ typedef struct policy_env {
 	const uint64_t *next_use;  /* next_use[seq]: seq of the next reference to
 				      the same page, NEXT_USE_NEVER if none;
 				      NULL when the future is unknown */
-	struct vm_machine *vm;     /* for the vm_frame_* helpers */
+	policy_hw_t hw;            /* the host's accessed and dirty bits */
 	uint64_t tick;             /* on_tick every tick references; 0: never */
 	uint64_t tau;              /* working-set window in references (wsclock) */
 	unsigned swappiness;       /* 0..200: anonymous vs file scanning (linux) */
@@ -163,23 +201,12 @@ typedef struct policy_ops {
 	size_t (*order)(void *state, frame_id_t *out, size_t max);
 	/* Optional: a few words about resident frame f ("a=1", "count=3", the
 	 * hand) into buf; returns 0, or non-zero for nothing to say.  Must
-	 * change nothing (vm_frame_young, not test_and_clear). */
+	 * change nothing (policy_young, not test_and_clear). */
 	int (*note)(void *state, frame_id_t f, char *buf, size_t len);
 	/* Names of the two ends of order ("FirstIn", "LastIn"); NULL: "Left",
 	 * "Right". */
 	const char *order_first, *order_last;
 } policy_ops_t;
-
-/* Hardware bits of the page in frame f, through every PTE that maps it (the
- * reverse map).  Provided by the machine (src/kern). */
-/* true if any mapping has its accessed bit set. */
-bool vm_frame_young(struct vm_machine *vm, frame_id_t f);
-/* Like vm_frame_young, and clears the accessed bits it found, dropping those
- * mappings' TLB entries (as Linux's ptep_clear_flush_young) so that the next
- * reference walks the table and sets the bit again. */
-bool vm_frame_test_and_clear_young(struct vm_machine *vm, frame_id_t f);
-/* true if the page must be written back before its frame is reused. */
-bool vm_frame_dirty(struct vm_machine *vm, frame_id_t f);
 
 /* The registry: every policy, listed once (registry.c). */
 extern const policy_ops_t *const policy_registry[];

@@ -6,7 +6,7 @@
  * newest at the head; the hand walks from the tail towards the head, wraps
  * to the tail, and stays at the page next towards the head of its victim.
  * The visited bit is replaced by the accessed bit, read and cleared as the
- * hand passes (vm_frame_test_and_clear_young, which also drops the page's
+ * hand passes (policy_test_and_clear_young, which also drops the page's
  * TLB entries so that the next use sets the bit again).
  *
  * Where it differs from SIEVE: the access that faulted a page in sets its
@@ -29,7 +29,7 @@ typedef struct sievehw_frame {
 
 typedef struct sievehw {
 	sievehw_frame_t *fr;     /* env->frame_priv, one entry per frame */
-	struct vm_machine *vm;   /* asked for the accessed bits */
+	policy_hw_t hw;   /* asked for the accessed bits */
 	flist_t q;               /* head newest, tail oldest */
 	frame_id_t hand;         /* where the next search starts; FRAME_NONE: the tail */
 } sievehw_t;
@@ -40,7 +40,7 @@ static void *sievehw_create(const policy_env_t *env)
 	if (!p)
 		return NULL;
 	p->fr = env->frame_priv;
-	p->vm = env->vm;
+	p->hw = env->hw;
 	flist_init(&p->q, p->fr, sizeof *p->fr, offsetof(sievehw_frame_t, link));
 	p->hand = FRAME_NONE;
 	return p;
@@ -77,7 +77,7 @@ static frame_id_t sievehw_pick_victim(void *state, const policy_page_t *incoming
 	sievehw_t *p = state;
 	assert(p->q.tail != FRAME_NONE);
 	frame_id_t f = p->hand != FRAME_NONE ? p->hand : p->q.tail;
-	while (vm_frame_test_and_clear_young(p->vm, f)) {
+	while (policy_test_and_clear_young(p->hw, f)) {
 		f = flist_link(&p->q, f)->prev;
 		if (f == FRAME_NONE)
 			f = p->q.tail;

@@ -10,7 +10,7 @@
  * where Carr and Hennessy keep one per process), "now" is the faulting
  * reference's seq, and the window is tau = env->tau (--tau) references.  At
  * each resident frame the hand meets:
- *   accessed bit set (vm_frame_test_and_clear_young clears it): the page was
+ *   accessed bit set (policy_test_and_clear_young clears it): the page was
  *     used since the hand last came by; last use := now; go on;
  *   else, now - last use <= tau: in the working set; go on;
  *   else (old) and clean, or scheduled: the victim;
@@ -43,7 +43,7 @@ typedef struct wsclock_frame {
 
 typedef struct wsclock {
 	wsclock_frame_t *fr;     /* env->frame_priv, one entry per frame */
-	struct vm_machine *vm;   /* asked for the hardware bits */
+	policy_hw_t hw;   /* asked for the hardware bits */
 	uint32_t nframes;
 	uint64_t tau;            /* the window, in references */
 	frame_id_t hand;
@@ -55,7 +55,7 @@ static void *wsclock_create(const policy_env_t *env)
 	if (!p)
 		return NULL;
 	p->fr = env->frame_priv;
-	p->vm = env->vm;
+	p->hw = env->hw;
 	p->nframes = env->nframes;
 	p->tau = env->tau;
 	return p;
@@ -93,14 +93,14 @@ static bool wsclock_step(wsclock_t *p, frame_id_t f, uint64_t now, unsigned *sch
 	wsclock_frame_t *w = &p->fr[f];
 	if (!w->resident)
 		return false;
-	if (vm_frame_test_and_clear_young(p->vm, f)) {
+	if (policy_test_and_clear_young(p->hw, f)) {
 		w->last_use = now;
 		w->scheduled = false;
 		return false;
 	}
 	if (now <= w->last_use || now - w->last_use <= p->tau)
 		return false;
-	if (w->scheduled || !vm_frame_dirty(p->vm, f))
+	if (w->scheduled || !policy_dirty(p->hw, f))
 		return true;
 	w->scheduled = true;
 	(*scheduled)++;
@@ -115,7 +115,7 @@ static frame_id_t wsclock_any(wsclock_t *p)
 	for (uint32_t i = 0, f = p->hand; i < p->nframes; i++, f = wsclock_next(p, f)) {
 		if (!p->fr[f].resident)
 			continue;
-		if (!vm_frame_dirty(p->vm, f))
+		if (!policy_dirty(p->hw, f))
 			return f;
 		if (first == FRAME_NONE)
 			first = f;
