@@ -12,6 +12,7 @@
  * are used; choosing a victim is a scan of the frames, O(nframes), and so
  * is a tick. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -78,6 +79,41 @@ static frame_id_t aging_pick_victim(void *state, const policy_page_t *incoming)
 	return best;
 }
 
+/* Smallest counter first, ties lowest frame first: the order of eviction
+ * (a counting sort over the 256 values). */
+static size_t aging_order(void *state, frame_id_t *out, size_t max)
+{
+	const aging_t *p = state;
+	size_t at[256] = { 0 }, n = 0;
+	for (frame_id_t f = 0; f < p->nframes; f++)
+		if (p->fr[f].resident) {
+			at[p->fr[f].counter]++;
+			n++;
+		}
+	size_t sum = 0;
+	for (unsigned c = 0; c < 256; c++) {
+		size_t k = at[c];
+		at[c] = sum;
+		sum += k;
+	}
+	for (frame_id_t f = 0; f < p->nframes; f++) {
+		if (!p->fr[f].resident)
+			continue;
+		size_t i = at[p->fr[f].counter]++;
+		if (i < max)
+			out[i] = f;
+	}
+	return n;
+}
+
+/* The counter (hex) and the accessed bit the next tick shifts in. */
+static int aging_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const aging_t *p = state;
+	snprintf(buf, len, "c=%02x,a=%d", p->fr[f].counter, policy_young(p->hw, f));
+	return 0;
+}
+
 const policy_ops_t policy_aging = {
 	.version = POLICY_VERSION,
 	.name = "aging",
@@ -92,4 +128,8 @@ const policy_ops_t policy_aging = {
 	.on_evict = aging_on_evict,
 	.pick_victim = aging_pick_victim,
 	.on_tick = aging_on_tick,
+	.order = aging_order,
+	.note = aging_note,
+	.order_first = "Smallest",
+	.order_last = "Largest",
 };

@@ -30,6 +30,7 @@
  * the ghost lists never hold more than 2c keys. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -55,6 +56,7 @@ typedef struct arc {
 	page_key_t pend;     /* the faulting page already looked up, or NONE */
 	int pend_in;         /* where pend was: 0 nowhere, 1 B1, 2 B2 */
 	frame_id_t noghost;  /* the victim case IV evicts without a ghost */
+	const char *victim_from; /* "T1" or "T2": the last victim's list */
 } arc_t;
 
 static void *arc_create(const policy_env_t *env)
@@ -119,6 +121,13 @@ static frame_id_t arc_replace(const arc_t *a, bool x_in_b2)
 	return a->t2.tail;
 }
 
+/* Remember victim v's list for --events; returns v. */
+static frame_id_t arc_chose(arc_t *a, frame_id_t v)
+{
+	a->victim_from = a->fr[v].list == ARC_T2 ? "T2" : "T1";
+	return v;
+}
+
 static frame_id_t arc_pick_victim(void *state, const policy_page_t *incoming)
 {
 	arc_t *a = state;
@@ -127,19 +136,19 @@ static frame_id_t arc_pick_victim(void *state, const policy_page_t *incoming)
 	a->noghost = FRAME_NONE;
 	bool ghost_hit = incoming->key != PAGE_KEY_NONE && a->pend == incoming->key && a->pend_in;
 	if (ghost_hit)
-		return arc_replace(a, a->pend_in == 2);
+		return arc_chose(a, arc_replace(a, a->pend_in == 2));
 	/* case IV */
 	if ((uint64_t)a->n1 + a->b1.n + 1 > a->c) {
 		if (a->b1.n > 0) {
 			ghost_del(&a->b1, ghost_oldest(&a->b1));
-			return arc_replace(a, false);
+			return arc_chose(a, arc_replace(a, false));
 		}
 		a->noghost = a->t1.tail;
-		return a->t1.tail;
+		return arc_chose(a, a->t1.tail);
 	}
 	if ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n >= 2ull * a->c && a->b2.n > 0)
 		ghost_del(&a->b2, ghost_oldest(&a->b2));
-	return arc_replace(a, false);
+	return arc_chose(a, arc_replace(a, false));
 }
 
 /* Keep the paper's bounds after a fill: |T1|+|B1| <= c, all four <= 2c. */
@@ -233,6 +242,27 @@ static void arc_on_forget(void *state, page_key_t key)
 		a->pend = PAGE_KEY_NONE;
 }
 
+static const char *arc_victim_list(void *state)
+{
+	return ((arc_t *)state)->victim_from;
+}
+
+/* T1 from its LRU end to its MRU end, then T2 likewise: REPLACE takes the
+ * first of one of the two LRU ends, which one depending on p. */
+static size_t arc_order(void *state, frame_id_t *out, size_t max)
+{
+	const arc_t *a = state;
+	return flist_append_from_tail(&a->t2, out, max, flist_from_tail(&a->t1, out, max));
+}
+
+/* The page's list. */
+static int arc_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const arc_t *a = state;
+	snprintf(buf, len, "%s", a->fr[f].list == ARC_T2 ? "T2" : "T1");
+	return 0;
+}
+
 const policy_ops_t policy_arc = {
 	.version = POLICY_VERSION,
 	.name = "arc",
@@ -247,4 +277,9 @@ const policy_ops_t policy_arc = {
 	.on_evict = arc_on_evict,
 	.pick_victim = arc_pick_victim,
 	.on_forget = arc_on_forget,
+	.victim_list = arc_victim_list,
+	.order = arc_order,
+	.note = arc_note,
+	.order_first = "T1 LRU",
+	.order_last = "T2 MRU",
 };

@@ -30,6 +30,7 @@
  * ever needed after releases or early reclaim by the page daemon). */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -58,6 +59,7 @@ typedef struct car {
 	ghost_t b1, b2;      /* MRU at the head */
 	page_key_t pend;     /* the incoming page of the last pick_victim */
 	frame_id_t victim;   /* the victim that pick chose, until evicted */
+	const char *victim_from; /* "T1" or "T2": the last victim's list */
 } car_t;
 
 static void *car_create(const policy_env_t *env)
@@ -122,6 +124,7 @@ static frame_id_t car_pick_victim(void *state, const policy_page_t *incoming)
 		frame_id_t f = l->tail;
 		if (!car_ref(a, f)) {
 			a->victim = f;
+			a->victim_from = from_t1 ? "T1" : "T2";
 			return f;
 		}
 		flist_unlink(l, f);
@@ -236,6 +239,27 @@ static void car_on_forget(void *state, page_key_t key)
 		ghost_forget(&a->b2, key);
 }
 
+static const char *car_victim_list(void *state)
+{
+	return ((car_t *)state)->victim_from;
+}
+
+/* T1 from its hand round to the page behind it, then T2 likewise: the hand
+ * of one of the two looks first, which one depending on p. */
+static size_t car_order(void *state, frame_id_t *out, size_t max)
+{
+	const car_t *a = state;
+	return flist_append_from_tail(&a->t2, out, max, flist_from_tail(&a->t1, out, max));
+}
+
+/* The page's list and the reference bit its hand will test. */
+static int car_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const car_t *a = state;
+	snprintf(buf, len, "%s,a=%d", a->fr[f].list == CAR_T2 ? "T2" : "T1", policy_young(a->hw, f));
+	return 0;
+}
+
 const policy_ops_t policy_car = {
 	.version = POLICY_VERSION,
 	.name = "car",
@@ -250,4 +274,9 @@ const policy_ops_t policy_car = {
 	.on_evict = car_on_evict,
 	.pick_victim = car_pick_victim,
 	.on_forget = car_on_forget,
+	.victim_list = car_victim_list,
+	.order = car_order,
+	.note = car_note,
+	.order_first = "T1 hand",
+	.order_last = "T2 behind",
 };

@@ -37,6 +37,7 @@
  * fault are not seen.  A released page (unmap, exit) leaves the clock with
  * no entry; on_forget drops a non-resident entry. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -353,6 +354,43 @@ static frame_id_t cpro_pick_victim(void *state, const policy_page_t *incoming)
 	}
 }
 
+/* HANDcold takes only resident cold pages (HANDhot turns a hot page cold
+ * first when there is none): every victim is "cold". */
+static const char *cpro_victim_list(void *state)
+{
+	return "cold";
+}
+
+/* The resident pages round the clock from HANDcold (the one the machine
+ * could not evict first, if any): the order HANDcold meets them. */
+static size_t cpro_order(void *state, frame_id_t *out, size_t max)
+{
+	const cpro_t *p = state;
+	size_t n = 0;
+	if (p->last != FRAME_NONE && n++ < max)
+		out[n - 1] = p->last;
+	uint32_t x = p->cold_hand;
+	for (uint32_t i = 0; x != CPRO_NIL && i < 2 * p->n + 1; i++) {
+		if (x < p->n && (p->state[x] == CPRO_HOT || p->state[x] == CPRO_COLD) && n++ < max)
+			out[n - 1] = x;
+		x = p->next[x];
+		if (x == p->cold_hand)
+			break;
+	}
+	return n;
+}
+
+/* hot or cold, "test" in its test period, and the accessed bit as the
+ * policy will see it (the fault's own bit of the page filled last is
+ * forgotten at the next fault: 0). */
+static int cpro_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const cpro_t *p = state;
+	snprintf(buf, len, "%s%s,a=%d", p->state[f] == CPRO_HOT ? "hot" : "cold",
+		 p->test[f] ? ",test" : "", f != p->fresh && policy_young(p->hw, f));
+	return 0;
+}
+
 const policy_ops_t policy_clockpro = {
 	.version = POLICY_VERSION,
 	.name = "clock-pro",
@@ -367,4 +405,9 @@ const policy_ops_t policy_clockpro = {
 	.on_evict = cpro_on_evict,
 	.pick_victim = cpro_pick_victim,
 	.on_forget = cpro_on_forget,
+	.victim_list = cpro_victim_list,
+	.order = cpro_order,
+	.note = cpro_note,
+	.order_first = "HANDcold",
+	.order_last = "behind",
 };

@@ -82,4 +82,14 @@ static inline size_t flist_from_tail(const flist_t *l, frame_id_t *out, size_t m
 	return n;
 }
 
+/* Append the frames of l from the tail to the head after the n frames
+ * already counted in out (at most max in all); returns the new count.  For
+ * showing several lists one after another. */
+static inline size_t flist_append_from_tail(const flist_t *l, frame_id_t *out, size_t max,
+					    size_t n)
+{
+	size_t have = n < max ? n : max;
+	return n + flist_from_tail(l, out + have, max - have);
+}
+
 #endif

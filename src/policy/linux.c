@@ -73,6 +73,7 @@
  * Uses only hardware bits: there is no on_access. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -289,6 +290,31 @@ static const char *lx_victim_list(void *state)
 	return ((lx_t *)state)->victim_from;
 }
 
+/* The inactive lists from their tails (the victims come from there), anon
+ * then file, then the active lists likewise (deactivation takes their
+ * tails): which type goes first is get_scan_count's choice. */
+static size_t lx_order(void *state, frame_id_t *out, size_t max)
+{
+	const lx_t *s = state;
+	static const unsigned seq[4] = { LX_LRU(LX_ANON, 0), LX_LRU(LX_FILE, 0),
+					 LX_LRU(LX_ANON, 1), LX_LRU(LX_FILE, 1) };
+	size_t n = 0;
+	for (int i = 0; i < 4; i++)
+		n = flist_append_from_tail(&s->lru[seq[i]], out, max, n);
+	return n;
+}
+
+/* The page's list (IA, AA, IF, AF: inactive/active anon/file), its
+ * referenced flag R and its accessed bit a. */
+static int lx_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const lx_t *s = state;
+	static const char *const name[4] = { "IA", "AA", "IF", "AF" };
+	snprintf(buf, len, "%s,R=%d,a=%d", name[s->fr[f].lru & 3], s->fr[f].referenced,
+		 policy_young(s->hw, f));
+	return 0;
+}
+
 static size_t lx_counters(void *state, const char **names, uint64_t *values, size_t max)
 {
 	const lx_t *s = state;
@@ -319,4 +345,8 @@ const policy_ops_t policy_linux = {
 	.pick_victim = lx_pick_victim,
 	.victim_list = lx_victim_list,
 	.counters = lx_counters,
+	.order = lx_order,
+	.note = lx_note,
+	.order_first = "inactive tails",
+	.order_last = "active heads",
 };

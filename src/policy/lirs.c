@@ -28,6 +28,7 @@
  * a non-resident entry. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -51,6 +52,7 @@ typedef struct lirs {
 	flist_t q;           /* front (the victim) at the tail */
 	ghost_t s;           /* the stack: top at the head; record a frame or NONRES */
 	ghost_t nr;          /* the non-resident entries of S, evicted latest at the head */
+	const char *victim_from; /* "HIR" or "LIR": the last victim's status */
 } lirs_t;
 
 static void *lirs_create(const policy_env_t *env)
@@ -196,8 +198,10 @@ static void lirs_on_access(void *state, frame_id_t f, uint64_t seq)
 static frame_id_t lirs_pick_victim(void *state, const policy_page_t *incoming)
 {
 	lirs_t *l = state;
+	l->victim_from = "HIR";
 	if (l->q.tail != FRAME_NONE)
 		return l->q.tail;
+	l->victim_from = "LIR";
 	lirs_prune(l);   /* no resident HIR: the bottom LIR */
 	uint32_t i = ghost_oldest(&l->s);
 	assert(i != GHOST_NONE && l->s.e[i].val != LIRS_NONRES);
@@ -237,6 +241,34 @@ static void lirs_on_forget(void *state, page_key_t key)
 		lirs_s_del(l, i);
 }
 
+static const char *lirs_victim_list(void *state)
+{
+	return ((lirs_t *)state)->victim_from;
+}
+
+/* Q from its front (the resident HIR pages, the victim first), then the
+ * LIR pages from the bottom of S up (the order a LIR page would go in when
+ * Q is empty). */
+static size_t lirs_order(void *state, frame_id_t *out, size_t max)
+{
+	const lirs_t *l = state;
+	size_t n = flist_from_tail(&l->q, out, max);
+	for (uint32_t i = ghost_oldest(&l->s); i != GHOST_NONE; i = l->s.e[i].prev) {
+		uint64_t v = l->s.e[i].val;
+		if (v != LIRS_NONRES && l->fr[v].status == LIRS_LIR && n++ < max)
+			out[n - 1] = (frame_id_t)v;
+	}
+	return n;
+}
+
+/* The page's status, and "S" for a HIR page that is also in the stack. */
+static int lirs_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const lirs_frame_t *x = &((lirs_t *)state)->fr[f];
+	snprintf(buf, len, "%s", x->status == LIRS_LIR ? "LIR" : x->s != GHOST_NONE ? "HIR,S" : "HIR");
+	return 0;
+}
+
 const policy_ops_t policy_lirs = {
 	.version = POLICY_VERSION,
 	.name = "lirs",
@@ -251,4 +283,9 @@ const policy_ops_t policy_lirs = {
 	.on_evict = lirs_on_evict,
 	.pick_victim = lirs_pick_victim,
 	.on_forget = lirs_on_forget,
+	.victim_list = lirs_victim_list,
+	.order = lirs_order,
+	.note = lirs_note,
+	.order_first = "Q front",
+	.order_last = "S top",
 };

@@ -22,6 +22,7 @@
  * The resident pages are a heap over the frames (fheap.h). */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fheap.h"
@@ -130,6 +131,21 @@ static void lru2_on_forget(void *state, page_key_t key)
 	ghost_forget(&l->hist, key);
 }
 
+/* The order of eviction: HIST(p, 2) smallest first (0, once seen, before
+ * any), then HIST(p, 1), then the frame. */
+static size_t lru2_order(void *state, frame_id_t *out, size_t max)
+{
+	return fheap_sorted(&((lru2_t *)state)->heap, out, max);
+}
+
+/* HIST(p, 1) and HIST(p, 2), as times (seq + 1; 0 none). */
+static int lru2_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const lru2_frame_t *x = &((lru2_t *)state)->fr[f];
+	snprintf(buf, len, "h1=%llu,h2=%llu", (unsigned long long)x->h1, (unsigned long long)x->h2);
+	return 0;
+}
+
 const policy_ops_t policy_lru2 = {
 	.version = POLICY_VERSION,
 	.name = "lru2",
@@ -144,4 +160,8 @@ const policy_ops_t policy_lru2 = {
 	.on_evict = lru2_on_evict,
 	.pick_victim = lru2_pick_victim,
 	.on_forget = lru2_on_forget,
+	.order = lru2_order,
+	.note = lru2_note,
+	.order_first = "Oldest HIST2",
+	.order_last = "Newest",
 };

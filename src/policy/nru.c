@@ -14,6 +14,7 @@
  * faulting access set the bit) until the next tick.  Only hardware bits are
  * used; choosing a victim and a tick are each a scan of the frames. */
 #include <assert.h>
+#include <stdio.h>
 
 #include "fclock.h"
 #include "policy.h"
@@ -45,6 +46,28 @@ static frame_id_t nru_pick_victim(void *state, const policy_page_t *incoming)
 	return best;
 }
 
+/* Lowest class first, lowest frame first within a class: the order of
+ * eviction if nothing changed. */
+static size_t nru_order(void *state, frame_id_t *out, size_t max)
+{
+	const fclock_t *p = state;
+	size_t n = 0;
+	for (unsigned c = 0; c < 4; c++)
+		for (frame_id_t f = 0; f < p->nframes; f++)
+			if (p->fr[f].resident &&
+			    2u * policy_young(p->hw, f) + policy_dirty(p->hw, f) == c && n++ < max)
+				out[n - 1] = f;
+	return n;
+}
+
+/* The two bits that make the class. */
+static int nru_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const fclock_t *p = state;
+	snprintf(buf, len, "a=%d,d=%d", policy_young(p->hw, f), policy_dirty(p->hw, f));
+	return 0;
+}
+
 const policy_ops_t policy_nru = {
 	.version = POLICY_VERSION,
 	.name = "nru",
@@ -59,4 +82,8 @@ const policy_ops_t policy_nru = {
 	.on_evict = fclock_on_evict,
 	.pick_victim = nru_pick_victim,
 	.on_tick = nru_on_tick,
+	.order = nru_order,
+	.note = nru_note,
+	.order_first = "Lowest class",
+	.order_last = "Highest",
 };

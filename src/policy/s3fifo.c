@@ -33,6 +33,7 @@
  * on_forget drops a key from G. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -49,6 +50,7 @@ typedef struct s3fifo_frame {
 			       algorithm, frame not yet taken), S3_OUT (returned
 			       by pick_victim, not yet evicted) */
 	uint8_t freq;       /* 0..3 */
+	uint8_t from;       /* S3_SMALL or S3_MAIN: the queue it was evicted from */
 	bool resident;
 } s3fifo_frame_t;
 
@@ -59,6 +61,7 @@ typedef struct s3fifo {
 	uint32_t s_share, m_share;
 	s3ghost_t g;
 	frame_id_t last;        /* the last victim returned, or FRAME_NONE */
+	const char *victim_from; /* "small" or "main": the last victim's queue */
 } s3fifo_t;
 
 static void s3fifo_destroy(void *state)
@@ -110,9 +113,11 @@ static void s3fifo_to_main(s3fifo_t *p, frame_id_t f)
 	p->nm++;
 }
 
-/* The algorithm evicted f (out of its queue): its frame goes next. */
-static void s3fifo_to_pending(s3fifo_t *p, frame_id_t f)
+/* The algorithm evicted f (out of its queue, from queue q): its frame goes
+ * next. */
+static void s3fifo_to_pending(s3fifo_t *p, frame_id_t f, uint8_t q)
 {
+	p->fr[f].from = q;
 	flist_push_head(&p->pend, f);
 	p->fr[f].q = S3_PENDING;
 }
@@ -170,7 +175,7 @@ static bool s3fifo_evict_main(s3fifo_t *p)
 		s3fifo_frame_t *e = &p->fr[t];
 		s3fifo_unqueue(p, t);
 		if (e->freq == 0) {
-			s3fifo_to_pending(p, t);
+			s3fifo_to_pending(p, t, S3_MAIN);
 			return true;
 		}
 		e->freq--;
@@ -196,7 +201,7 @@ static bool s3fifo_evict_small(s3fifo_t *p)
 		} else {
 			if (e->key != PAGE_KEY_NONE)
 				s3ghost_push(&p->g, e->key);
-			s3fifo_to_pending(p, t);
+			s3fifo_to_pending(p, t, S3_SMALL);
 			return true;
 		}
 	}
@@ -226,7 +231,39 @@ static frame_id_t s3fifo_pick_victim(void *state, const policy_page_t *incoming)
 	assert(v != FRAME_NONE && p->fr[v].resident);
 	s3fifo_unqueue(p, v);
 	p->last = v;
+	p->victim_from = p->fr[v].from == S3_SMALL ? "small" : "main";
 	return v;
+}
+
+static const char *s3fifo_victim_list(void *state)
+{
+	return ((s3fifo_t *)state)->victim_from;
+}
+
+/* The victim the machine could not evict (if any), the pending pages in
+ * the order they go, then S from its tail and M from its tail: EVICT looks
+ * at the tail of S or of M, by S's size. */
+static size_t s3fifo_order(void *state, frame_id_t *out, size_t max)
+{
+	const s3fifo_t *p = state;
+	size_t n = 0;
+	if (p->last != FRAME_NONE && n++ < max)
+		out[n - 1] = p->last;
+	n = flist_append_from_tail(&p->pend, out, max, n);
+	n = flist_append_from_tail(&p->s, out, max, n);
+	return flist_append_from_tail(&p->m, out, max, n);
+}
+
+/* The page's queue (S, M, or pending: evicted by the algorithm, its frame
+ * not yet taken) and its frequency. */
+static int s3fifo_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const s3fifo_frame_t *e = &((s3fifo_t *)state)->fr[f];
+	if (e->q == S3_SMALL || e->q == S3_MAIN)
+		snprintf(buf, len, "%s,f=%u", e->q == S3_SMALL ? "S" : "M", e->freq);
+	else
+		snprintf(buf, len, "pending");
+	return 0;
 }
 
 const policy_ops_t policy_s3fifo = {
@@ -243,4 +280,9 @@ const policy_ops_t policy_s3fifo = {
 	.on_evict = s3fifo_on_evict,
 	.pick_victim = s3fifo_pick_victim,
 	.on_forget = s3fifo_on_forget,
+	.victim_list = s3fifo_victim_list,
+	.order = s3fifo_order,
+	.note = s3fifo_note,
+	.order_first = "S tail",
+	.order_last = "M head",
 };

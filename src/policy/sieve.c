@@ -21,6 +21,7 @@
  * of evicted pages. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -99,6 +100,33 @@ static frame_id_t sieve_pick_victim(void *state, const policy_page_t *incoming)
 	return f;
 }
 
+/* The queue from the hand towards the head, then from the tail round to
+ * the page behind the hand: the order the hand meets the pages. */
+static size_t sieve_order(void *state, frame_id_t *out, size_t max)
+{
+	const sieve_t *p = state;
+	frame_id_t start = p->hand != FRAME_NONE ? p->hand : p->q.tail, f = start;
+	size_t n = 0;
+	while (f != FRAME_NONE) {
+		if (n++ < max)
+			out[n - 1] = f;
+		f = flist_link(&p->q, f)->prev;
+		if (f == FRAME_NONE)
+			f = p->q.tail;
+		if (f == start)
+			break;
+	}
+	return n;
+}
+
+/* The visited bit the hand will test. */
+static int sieve_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const sieve_t *p = state;
+	snprintf(buf, len, "v=%d", p->fr[f].visited);
+	return 0;
+}
+
 const policy_ops_t policy_sieve = {
 	.version = POLICY_VERSION,
 	.name = "sieve",
@@ -112,4 +140,8 @@ const policy_ops_t policy_sieve = {
 	.on_access = sieve_on_access,
 	.on_evict = sieve_on_evict,
 	.pick_victim = sieve_pick_victim,
+	.order = sieve_order,
+	.note = sieve_note,
+	.order_first = "Hand",
+	.order_last = "Behind",
 };

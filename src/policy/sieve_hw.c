@@ -17,6 +17,7 @@
  * With no on_access it runs from what hardware gives. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -86,6 +87,33 @@ static frame_id_t sievehw_pick_victim(void *state, const policy_page_t *incoming
 	return f;
 }
 
+/* The queue from the hand towards the head, then from the tail round to
+ * the page behind the hand: the order the hand meets the pages. */
+static size_t sievehw_order(void *state, frame_id_t *out, size_t max)
+{
+	const sievehw_t *p = state;
+	frame_id_t start = p->hand != FRAME_NONE ? p->hand : p->q.tail, f = start;
+	size_t n = 0;
+	while (f != FRAME_NONE) {
+		if (n++ < max)
+			out[n - 1] = f;
+		f = flist_link(&p->q, f)->prev;
+		if (f == FRAME_NONE)
+			f = p->q.tail;
+		if (f == start)
+			break;
+	}
+	return n;
+}
+
+/* The accessed bit the hand will test. */
+static int sievehw_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const sievehw_t *p = state;
+	snprintf(buf, len, "a=%d", policy_young(p->hw, f));
+	return 0;
+}
+
 const policy_ops_t policy_sieve_hw = {
 	.version = POLICY_VERSION,
 	.name = "sieve-hw",
@@ -99,4 +127,8 @@ const policy_ops_t policy_sieve_hw = {
 	.on_access = NULL,
 	.on_evict = sievehw_on_evict,
 	.pick_victim = sievehw_pick_victim,
+	.order = sievehw_order,
+	.note = sievehw_note,
+	.order_first = "Hand",
+	.order_last = "Behind",
 };

@@ -22,6 +22,7 @@
  * Kout keys. */
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flist.h"
@@ -44,6 +45,7 @@ typedef struct twoq {
 	uint32_t nin;        /* |A1in| */
 	ghost_t a1out;       /* newest at the head */
 	page_key_t pend;     /* the faulting page found in A1out (and taken out) */
+	const char *victim_from; /* "A1in" or "Am": the last victim's list */
 } twoq_t;
 
 /* frames * pct / 100 rounded down, at least 1. */
@@ -91,9 +93,9 @@ static frame_id_t twoq_pick_victim(void *state, const policy_page_t *incoming)
 {
 	twoq_t *q = state;
 	twoq_see(q, incoming->key);
-	if (q->nin > q->kin || q->am.tail == FRAME_NONE)
-		return q->a1in.tail;
-	return q->am.tail;
+	bool in = q->nin > q->kin || q->am.tail == FRAME_NONE;
+	q->victim_from = in ? "A1in" : "Am";
+	return in ? q->a1in.tail : q->am.tail;
 }
 
 static void twoq_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
@@ -155,6 +157,26 @@ static void twoq_on_forget(void *state, page_key_t key)
 		q->pend = PAGE_KEY_NONE;
 }
 
+static const char *twoq_victim_list(void *state)
+{
+	return ((twoq_t *)state)->victim_from;
+}
+
+/* A1in from its oldest page, then Am from its LRU end: reclaimfor takes
+ * the first of one of the two, A1in's while it holds more than Kin. */
+static size_t twoq_order(void *state, frame_id_t *out, size_t max)
+{
+	const twoq_t *q = state;
+	return flist_append_from_tail(&q->am, out, max, flist_from_tail(&q->a1in, out, max));
+}
+
+/* The page's queue. */
+static int twoq_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ((twoq_t *)state)->fr[f].list == TWOQ_AM ? "Am" : "A1in");
+	return 0;
+}
+
 const policy_ops_t policy_2q = {
 	.version = POLICY_VERSION,
 	.name = "2q",
@@ -169,4 +191,9 @@ const policy_ops_t policy_2q = {
 	.on_evict = twoq_on_evict,
 	.pick_victim = twoq_pick_victim,
 	.on_forget = twoq_on_forget,
+	.victim_list = twoq_victim_list,
+	.order = twoq_order,
+	.note = twoq_note,
+	.order_first = "A1in oldest",
+	.order_last = "Am MRU",
 };

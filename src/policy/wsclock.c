@@ -31,6 +31,7 @@
  * the hand, or failing that the page at the hand (Tanenbaum's "claim any
  * clean page", made deterministic).  Only hardware bits are used. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -146,6 +147,26 @@ static frame_id_t wsclock_pick_victim(void *state, const policy_page_t *incoming
 	return v;
 }
 
+/* The resident frames in the order the hand will visit them. */
+static size_t wsclock_order(void *state, frame_id_t *out, size_t max)
+{
+	const wsclock_t *p = state;
+	size_t n = 0;
+	for (uint32_t i = 0, f = p->hand; i < p->nframes; i++, f = wsclock_next(p, f))
+		if (p->fr[f].resident && n++ < max)
+			out[n - 1] = f;
+	return n;
+}
+
+/* The bits the hand tests, the last-use time, and "s" once scheduled. */
+static int wsclock_note(void *state, frame_id_t f, char *buf, size_t len)
+{
+	const wsclock_t *p = state;
+	snprintf(buf, len, "a=%d,d=%d,t=%llu%s", policy_young(p->hw, f), policy_dirty(p->hw, f),
+		 (unsigned long long)p->fr[f].last_use, p->fr[f].scheduled ? ",s" : "");
+	return 0;
+}
+
 const policy_ops_t policy_wsclock = {
 	.version = POLICY_VERSION,
 	.name = "wsclock",
@@ -159,4 +180,8 @@ const policy_ops_t policy_wsclock = {
 	.on_access = NULL,
 	.on_evict = wsclock_on_evict,
 	.pick_victim = wsclock_pick_victim,
+	.order = wsclock_order,
+	.note = wsclock_note,
+	.order_first = "Hand",
+	.order_last = "Behind",
 };
