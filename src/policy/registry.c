@@ -24,6 +24,7 @@ extern const policy_ops_t policy_car;
 extern const policy_ops_t policy_2q;
 extern const policy_ops_t policy_lirs;
 extern const policy_ops_t policy_lru2;
+extern const policy_ops_t policy_mglru;
 
 const policy_ops_t *const policy_registry[] = {
 	&policy_fifo, &policy_random, &policy_lru, &policy_lfu,
@@ -32,6 +33,7 @@ const policy_ops_t *const policy_registry[] = {
 	&policy_wsclock, &policy_clockpro,
 	&policy_linux,
 	&policy_arc, &policy_car, &policy_2q, &policy_lirs, &policy_lru2,
+	&policy_mglru,
 };
 const size_t policy_count = sizeof policy_registry / sizeof policy_registry[0];
 
