@@ -15,9 +15,13 @@
  * youngest generation (folio_add_lru sets active for a folio added in a
  * fault, lru_gen_add_folio puts active folios at max_seq).
  *
- * Aging (try_to_inc_max_seq, walk_mm): when eviction finds only
- * MIN_NR_GENS generations (should_run_aging; scan_folios refuses to evict
- * then), every resident page's accessed bit is tested and cleared
+ * Aging (try_to_inc_max_seq, walk_mm) runs before an eviction when
+ * should_run_aging says so: only MIN_NR_GENS generations are left
+ * (scan_folios refuses to evict then; this is checked again after every
+ * step), or, once per pick, exactly MIN_NR_GENS + 1 are left and the
+ * youngest holds more than 1/MIN_NR_GENS of the resident pages or the
+ * oldest fewer than 1/(MIN_NR_GENS + 2).  Aging tests and clears
+ * every resident page's accessed bit
  * (policy_test_and_clear_young), generations oldest first, each from its
  * tail; a young page moves to the head of the youngest generation
  * (folio_update_gen to max_seq).  Then inc_max_seq: if there are already
@@ -28,7 +32,7 @@
  * generation's tail page is sorted (sort_folio) and checked
  * (folio_check_references with lru_gen_set_refs):
  *   - an empty oldest generation is retired (try_to_inc_min_seq) while
- *     more than MIN_NR_GENS remain, else the policy ages first;
+ *     more than MIN_NR_GENS remain (then aging is considered, above);
  *   - protected by its tier (tier > tier_idx of the PID controller, below):
  *     to the head of generation min_seq + 1 (folio_inc_gen), counted in
  *     protected[tier];
@@ -380,7 +384,7 @@ static int mglru_note(void *state, frame_id_t f, char *buf, size_t len)
 const policy_ops_t policy_mglru = {
 	.version = POLICY_VERSION,
 	.name = "mglru",
-	.summary = "Linux's multi-gen LRU reduced: 4 generations, aging by accessed bits, eviction from the oldest, tiers by refault (one set for anon and file; see src/policy/mglru.c)",
+	.summary = "Linux's multi-gen LRU reduced: 4 generations, aging by accessed bits, eviction from the oldest, tiers by refault; simplified: one set of generations for anon and file (no swappiness), one page at a time, aging scans every resident page, refs 1 (tiers 0-1), one history slot (all in src/policy/mglru.c)",
 	.paper = "Linux 6.x Documentation/admin-guide/mm/multigen_lru.rst, mm/vmscan.c (lru_gen_*, sort_folio, get_tier_idx) and mm/workingset.c (lru_gen_eviction, lru_gen_refault)",
 	.needs = POLICY_NEEDS_HW_BITS,
 	.frame_priv_size = sizeof(mglru_frame_t),
