@@ -322,13 +322,14 @@ int cmd_quiz(int argc, char **argv)
 	int rc = quiz_parse(argc - 1, argv + 1, &q);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	const struct quiz_kind *k = quiz_pick(argv[1], q.val[QO_SYSTEM]);
+	/* replace has no systems: a --system there is a stray option below */
+	const struct quiz_kind *k = quiz_pick(argv[1], strcmp(argv[1], "replace") ? q.val[QO_SYSTEM] : NULL);
 	if (!k)
 		return CLI_EXIT_USAGE;
 	unsigned stray = q.given & ~(k->opts | QO_BIT(QO_SEED) | QO_BIT(QO_N) | QO_BIT(QO_ANSWERS));
 	if (stray) {
 		int i = __builtin_ctz(stray);
-		const char *name = q.val[i] && i == QO_POLICY ? "--policy" : quiz_opt[i].l;
+		const char *name = quiz_opt[i].l;
 		if (i == QO_SYSTEM)
 			fprintf(stderr, "vmlab quiz replace: --system goes with quiz translate\n");
 		else if (k->opts & QO_BIT(QO_SYSTEM) && (quiz_kinds[0].opts & QO_BIT(i)) && i != QO_P)
