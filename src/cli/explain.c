@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "explain.h"
 #include "html.h"
 #include "hw/cache.h"
 #include "hw/pte.h"
@@ -167,12 +168,13 @@ static int state_getline(FILE *f, char *line, size_t cap)
 	return c == EOF && n == 0 ? 0 : 1;
 }
 
-/* Read a state file; on a bad line prints FILE:LINE: reason and returns 2. */
-static int state_read(const char *path, state_t *st)
+/* Read a state file (or, when text is not NULL, that text under the name
+ * path); on a bad line prints FILE:LINE: reason and returns 2. */
+static int state_read(const char *path, const char *text, state_t *st)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = text ? fmemopen((void *)text, strlen(text), "r") : fopen(path, "r");
 	struct stat sb;
-	if (!f || (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode))) {
+	if (!f || (!text && fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode))) {
 		fprintf(stderr, "vmlab explain: %s: %s\n", path, f ? "is a directory" : strerror(errno));
 		if (f)
 			fclose(f);
@@ -613,7 +615,7 @@ static void blocks_to_json(const char *text)
 	printf("\n]\n");
 }
 
-int cmd_explain(int argc, char **argv)
+int explain_main(int argc, char **argv, const char *state_text)
 {
 	cli_opts_t o = { 0 };
 	state_t st = { 0 };
@@ -685,7 +687,7 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 	if (status == CLI_EXIT_OK && o.state)
-		status = state_read(o.state, &st);
+		status = state_read(o.state, state_text, &st);
 	if (status == CLI_EXIT_OK && o.html && !(html = html_explain_new()))
 		status = CLI_EXIT_FAIL;
 	if (status == CLI_EXIT_OK && x.has_cache) {
@@ -737,4 +739,9 @@ out:
 	free(st.v);
 	free(o.args);
 	return status < 0 ? CLI_EXIT_OK : status;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	return explain_main(argc, argv, NULL);
 }

@@ -1,13 +1,12 @@
-/* quiz.c - `vmlab quiz`: seeded questions as OSTEP's homework scripts ask
+/* quiz.c - `vmlab quiz`: seeded questions as the textbooks' homework asks
  * them, and with --answers their solutions.
  *
- * quiz replace: paging-policy.py's question (the string of `gen --pattern
- * ostep`); the answers come from a vmlab machine running that string with
- * the policy, one reference at a time, victims read from its event lines.
- * quiz translate: paging-multilevel-translate.py's memory, PDBR and virtual
- * addresses, drawn as that script draws them from Python's random
- * (util/mt.h), so the output is the script's for the same seed; the answers
- * walk through hw/walk8, the code of `explain --pte-format ostep`. */
+ * quiz replace: OSTEP paging-policy.py's question (the string of `gen
+ * --pattern ostep`); the answers come from a vmlab machine running that
+ * string with the policy, one reference at a time, victims read from its
+ * event lines.  quiz translate: a small memory system and addresses to
+ * translate, one of the systems of quiz_systems[] (quiz_ostep.c,
+ * quiz_csapp.c). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,7 @@
 
 #include "cli.h"
 #include "gen.h"
-#include "hw/walk8.h"
+#include "quiz.h"
 #include "policy/policy.h"
 #include "util/num.h"
 #include "util/vmerr.h"
@@ -25,78 +24,109 @@ static const char quiz_usage[] =
 	"usage: vmlab quiz replace|translate [OPTIONS]\n"
 	"\n"
 	"Print a seeded question without its answers; --answers prints the solution.\n"
+	"The same options and seed give the same question, byte for byte.\n"
 	"\n"
 	"  replace    OSTEP paging-policy.py's: a reference string, a policy and a\n"
 	"             memory size; which references hit, which page each miss evicts\n"
-	"  translate  OSTEP paging-multilevel-translate.py's: a memory dump, the PDBR\n"
-	"             and virtual addresses to translate (two levels, 1-byte entries)\n"
+	"  translate  a small memory system and virtual addresses to translate; the\n"
+	"             system is --system's:\n"
+	"    ostep-multilevel  (the default) OSTEP paging-multilevel-translate.py's:\n"
+	"                      a memory dump, the PDBR and addresses (two levels,\n"
+	"                      1-byte entries); the script's output for the seed\n"
+	"    ostep-linear      OSTEP paging-linear-translate.py's: address space\n"
+	"                      size, physical memory size, page size, a linear page\n"
+	"                      table of valid bits and PFNs; the script's output\n"
+	"    csapp             CS:APP 9.6.4's: 14-bit VA, 12-bit PA, 64-byte pages, a\n"
+	"                      16-entry 4-way TLB, a one-level page table (its first\n"
+	"                      16 entries) and a 16-set direct-mapped cache of 4-byte\n"
+	"                      blocks; the answers are `vmlab explain`'s blocks\n"
 	"\n"
 	"Options:\n"
-	"  --seed S, -s S     seed (default 0), as the OSTEP script's -s\n"
+	"  --seed S, -s S     seed (default 0), as the OSTEP scripts' -s\n"
 	"  --answers, -c      print the solution\n"
-	"  -n N               replace: references (default 10); translate: addresses (10)\n"
+	"  -n N               references (replace, default 10) or addresses (default\n"
+	"                     10 multi-level, 5 linear, 4 csapp)\n"
 	"  --pages N, -m N    replace: pages 0..N-1 (default 10)\n"
 	"  --policy P, -p P   replace: fifo, lru, opt, clock, ... (default fifo)\n"
 	"  --frames N, -C N   replace: memory size in pages (default 3)\n"
-	"  -a N               translate: virtual pages allocated (default 64, at most 126)\n"
+	"  --system NAME      translate: ostep-multilevel, ostep-linear or csapp\n"
+	"  -a N               ostep-multilevel: virtual pages allocated (default 64,\n"
+	"                     at most 126)\n"
+	"  --asize SIZE, -a SIZE       ostep-linear: address space size (default 16k)\n"
+	"  --physmem SIZE, -p SIZE     ostep-linear: physical memory size (default 64k)\n"
+	"  --page-size SIZE, -P SIZE   ostep-linear: page size, 16 to 64k (default 4k)\n"
+	"  --used PCT, -u PCT          ostep-linear: percent of pages valid (default 50)\n"
+	"  -v                          ostep-linear: the VPN by each page-table entry\n"
+	"                     (SIZE: a number with k, m or g for 2^10, 2^20, 2^30)\n"
 	"  --help             this text";
 
-typedef struct quiz_opts {
-	uint64_t seed, n, pages, frames, allocated;
-	int answers, n_given;
-	const char *policy;
-} quiz_opts_t;
+/* Every option: long and short name, and whether a value follows. */
+static const struct quiz_opt {
+	const char *l, *s;
+	int value;
+} quiz_opt[QO_COUNT] = {
+	[QO_SEED] = { "--seed", "-s", 1 }, [QO_N] = { "-n", "-n", 1 },
+	[QO_PAGES] = { "--pages", "-m", 1 }, [QO_FRAMES] = { "--frames", "-C", 1 },
+	[QO_A] = { "-a", "-a", 1 }, [QO_POLICY] = { "--policy", "--policy", 1 },
+	[QO_P] = { "-p", "-p", 1 }, [QO_ASIZE] = { "--asize", "--asize", 1 },
+	[QO_PHYSMEM] = { "--physmem", "--physmem", 1 }, [QO_PAGE_SIZE] = { "--page-size", "-P", 1 },
+	[QO_USED] = { "--used", "-u", 1 }, [QO_VERBOSE] = { "-v", "-v", 0 },
+	[QO_SYSTEM] = { "--system", "--system", 1 }, [QO_ANSWERS] = { "--answers", "-c", 0 },
+};
 
 /* Parse quiz's options (argv[0] is the kind); returns 0, -1 (--help
  * printed) or CLI_EXIT_USAGE after printing why. */
 static int quiz_parse(int argc, char **argv, quiz_opts_t *q)
 {
-	static const struct { const char *l, *s; int idx; } opts[] = {
-		{ "--seed", "-s", 0 }, { "-n", "-n", 1 }, { "--pages", "-m", 2 },
-		{ "--frames", "-C", 3 }, { "-a", "-a", 4 }, { "--policy", "-p", 5 },
-	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			puts(quiz_usage);
 			return -1;
 		}
-		if (!strcmp(a, "--answers") || !strcmp(a, "-c")) {
-			q->answers = 1;
-			continue;
-		}
 		int k = -1;
 		const char *v = NULL;
-		for (size_t j = 0; j < sizeof opts / sizeof opts[0] && k < 0; j++) {
-			size_t len = strlen(opts[j].l);
-			if (!strcmp(a, opts[j].l) || !strcmp(a, opts[j].s))
-				k = opts[j].idx;
-			else if (!strncmp(a, opts[j].l, len) && a[len] == '=' && a[1] == '-')
-				k = opts[j].idx, v = a + len + 1;
+		for (int j = 0; j < QO_COUNT && k < 0; j++) {
+			size_t len = strlen(quiz_opt[j].l);
+			if (!strcmp(a, quiz_opt[j].l) || !strcmp(a, quiz_opt[j].s))
+				k = j;
+			else if (quiz_opt[j].value && !strncmp(a, quiz_opt[j].l, len) && a[len] == '=' && a[1] == '-')
+				k = j, v = a + len + 1;
 		}
 		if (k < 0) {
 			fprintf(stderr, "vmlab quiz: unknown option or argument '%s' (try vmlab quiz --help)\n", a);
 			return CLI_EXIT_USAGE;
 		}
-		if (!v && !(i + 1 < argc && (v = argv[++i]))) {
+		if (quiz_opt[k].value && !v && !(i + 1 < argc && (v = argv[++i]))) {
 			fprintf(stderr, "vmlab quiz: %s needs a value\n", a);
 			return CLI_EXIT_USAGE;
 		}
-		if (k == 5) {
-			q->policy = v;
-			continue;
-		}
-		uint64_t *field[] = { &q->seed, &q->n, &q->pages, &q->frames, &q->allocated };
-		static const uint64_t lo[] = { 0, 0, 1, 1, 0 }, hi[] = { UINT64_MAX, 100000, 1u << 30, 1024, WALK8_FRAMES - 2 };
-		if (num_parse_u64(v, field[k], 0) || *field[k] < lo[k] || *field[k] > hi[k]) {
-			fprintf(stderr, "vmlab quiz: %s: '%s' is not a number from %llu to %llu\n", a, v,
-				(unsigned long long)lo[k], (unsigned long long)hi[k]);
-			return CLI_EXIT_USAGE;
-		}
-		q->n_given |= k == 1;
+		q->val[k] = v ? v : "";
+		q->given |= QO_BIT(k);
+	}
+	q->answers = !!(q->given & QO_BIT(QO_ANSWERS));
+	return quiz_num(q, QO_SEED, 0, UINT64_MAX, 0, &q->seed);
+}
+
+int quiz_num(const quiz_opts_t *q, int i, uint64_t lo, uint64_t hi, uint64_t def, uint64_t *v)
+{
+	*v = def;
+	const char *w = q->val[i];
+	if (!w)
+		return CLI_EXIT_OK;
+	if (num_parse_u64(w, v, 0) || *v < lo || *v > hi) {
+		fprintf(stderr, "vmlab quiz: %s: '%s' is not a number from %llu to %llu\n", quiz_opt[i].l, w,
+			(unsigned long long)lo, (unsigned long long)hi);
+		return CLI_EXIT_USAGE;
 	}
 	return CLI_EXIT_OK;
 }
+
+/* replace's own numbers. */
+typedef struct replace_opts {
+	uint64_t pages, frames;
+	const char *policy;
+} replace_opts_t;
 
 /* The policy's name in capitals, as OSTEP writes it. */
 static void upper(char *dst, size_t len, const char *src)
@@ -123,12 +153,12 @@ static long long event_victim(const char *events, size_t from, size_t to)
 }
 
 /* quiz replace --answers: run the string on a machine, one line a reference. */
-static int replace_answers(const quiz_opts_t *q, const uint64_t *pages)
+static int replace_answers(const quiz_opts_t *q, const replace_opts_t *ro, const uint64_t *pages)
 {
 	vm_config_t cfg;
 	vm_config_default(&cfg);
-	cfg.frames = (uint32_t)q->frames;
-	cfg.policy = q->policy;
+	cfg.frames = (uint32_t)ro->frames;
+	cfg.policy = ro->policy;
 	cfg.tlb_entries = 0;
 	cfg.seed = q->seed;
 	char *events = NULL, err[512];
@@ -136,7 +166,7 @@ static int replace_answers(const quiz_opts_t *q, const uint64_t *pages)
 	cfg.events = open_memstream(&events, &elen);
 	uint64_t *next = NULL;
 	vm_pageref_t *refs = calloc(q->n ? q->n : 1, sizeof *refs);
-	uint64_t *resident = calloc(q->frames, sizeof *resident);
+	uint64_t *resident = calloc(ro->frames, sizeof *resident);
 	vm_machine_t *vm = NULL;
 	int status = CLI_EXIT_FAIL;
 	if (!cfg.events || !refs || !resident)
@@ -203,21 +233,24 @@ out:
 
 static int quiz_replace(quiz_opts_t *q)
 {
-	if (!q->policy)
-		q->policy = "fifo";
+	replace_opts_t ro;
+	if (quiz_num(q, QO_N, 0, 100000, 10, &q->n) || quiz_num(q, QO_PAGES, 1, 1u << 30, 10, &ro.pages) ||
+	    quiz_num(q, QO_FRAMES, 1, 1024, 3, &ro.frames))
+		return CLI_EXIT_USAGE;
+	ro.policy = q->val[QO_POLICY] ? q->val[QO_POLICY] : q->val[QO_P] ? q->val[QO_P] : "fifo";
 	for (size_t i = 0; i < policy_count; i++)   /* OSTEP writes FIFO, vmlab fifo */
-		if (!strcasecmp(policy_registry[i]->name, q->policy))
-			q->policy = policy_registry[i]->name;
+		if (!strcasecmp(policy_registry[i]->name, ro.policy))
+			ro.policy = policy_registry[i]->name;
 	vm_config_t cfg;
 	vm_config_default(&cfg);
-	cfg.policy = q->policy;
-	cfg.frames = (uint32_t)q->frames;
+	cfg.policy = ro.policy;
+	cfg.frames = (uint32_t)ro.frames;
 	char err[512];
 	if (vm_config_check(&cfg, err, sizeof err)) {
 		fprintf(stderr, "vmlab quiz: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
-	gen_t g = { .pattern = GEN_OSTEP, .pages = q->pages, .seed = q->seed };
+	gen_t g = { .pattern = GEN_OSTEP, .pages = ro.pages, .seed = q->seed };
 	uint64_t *pages = calloc(q->n ? q->n : 1, sizeof *pages);
 	if (!pages || gen_start(&g)) {
 		free(pages);
@@ -230,150 +263,53 @@ static int quiz_replace(quiz_opts_t *q)
 	}
 	gen_free(&g);
 	char name[32];
-	upper(name, sizeof name, q->policy);
+	upper(name, sizeof name, ro.policy);
 	int status = CLI_EXIT_OK;
 	if (!q->answers) {
 		printf("Assuming a replacement policy of %s, and a cache of size %llu pages,\n"
 		       "figure out whether each of the following page references hit or miss\n"
-		       "in the page cache.\n\n", name, (unsigned long long)q->frames);
+		       "in the page cache.\n\n", name, (unsigned long long)ro.frames);
 		for (uint64_t i = 0; i < q->n; i++)
 			printf("Access: %llu  Hit/Miss?  State of Memory?\n", (unsigned long long)pages[i]);
 		printf("\n");
 	} else {
-		status = replace_answers(q, pages);
+		status = replace_answers(q, &ro, pages);
 	}
 	free(pages);
 	return status;
 }
 
-/* paging-multilevel-translate.py's OS: 128 frames of 32 bytes. */
-typedef struct ostep_os {
-	uint8_t mem[WALK8_MEM];
-	int used[WALK8_FRAMES];
-	unsigned nused, pdbr;
-	mt_t mt;
-} ostep_os_t;
+/* The kinds of question and translate's systems: the options each takes
+ * (besides --seed, -n and --answers) and its function. */
+static const struct quiz_kind {
+	const char *kind, *system;
+	unsigned opts;
+	int (*ask)(const quiz_opts_t *q);
+} quiz_kinds[] = {
+	{ "replace", NULL, QO_BIT(QO_PAGES) | QO_BIT(QO_FRAMES) | QO_BIT(QO_POLICY) | QO_BIT(QO_P), NULL },
+	{ "translate", "ostep-multilevel", QO_BIT(QO_SYSTEM) | QO_BIT(QO_A), quiz_ostep_multilevel },
+	{ "translate", "ostep-linear", QO_BIT(QO_SYSTEM) | QO_BIT(QO_A) | QO_BIT(QO_P) | QO_BIT(QO_ASIZE) |
+	  QO_BIT(QO_PHYSMEM) | QO_BIT(QO_PAGE_SIZE) | QO_BIT(QO_USED) | QO_BIT(QO_VERBOSE), quiz_ostep_linear },
+	{ "translate", "csapp", QO_BIT(QO_SYSTEM), quiz_csapp },
+};
 
-/* findFree: a random free frame, marked used; -1 when none is free (the
- * script asserts). */
-static int os_find_free(ostep_os_t *os)
+/* The entry of quiz_kinds for kind and --system (NULL: the kind's first,
+ * its default); NULL after printing why when there is none. */
+static const struct quiz_kind *quiz_pick(const char *kind, const char *system)
 {
-	unsigned look;
-	if (os->nused == WALK8_FRAMES)
-		return -1;
-	do
-		look = (unsigned)(mt_random(&os->mt) * WALK8_FRAMES);
-	while (os->used[look]);
-	os->used[look] = 1;
-	os->nused++;
-	return (int)look;
-}
-
-/* initPageDir: every entry 0x7f (not valid, PFN 127). */
-static void os_init_table(ostep_os_t *os, unsigned frame)
-{
-	memset(os->mem + frame * WALK8_PAGE_SIZE, 0x7f, WALK8_PAGE_SIZE);
-}
-
-/* procAlloc(1, allocated): the directory, then allocated random virtual
- * pages, each with a frame (and a table frame when its directory entry is
- * not valid yet) filled with random bytes below 31.  vps gets the pages. */
-static int os_proc_alloc(ostep_os_t *os, unsigned allocated, unsigned *vps)
-{
-	os->pdbr = (unsigned)os_find_free(os);
-	os_init_table(os, os->pdbr);
-	static int taken[1024];
-	memset(taken, 0, sizeof taken);
-	for (unsigned k = 0; k < allocated; k++) {
-		unsigned vp;
-		do
-			vp = (unsigned)(mt_random(&os->mt) * 1024);
-		while (taken[vp]);
-		taken[vp] = 1;
-		vps[k] = vp;
-		int pp = os_find_free(os);
-		unsigned pde_pa = os->pdbr * WALK8_PAGE_SIZE + (vp >> 5);
-		if (pp < 0)
-			return -1;
-		if (!(os->mem[pde_pa] & PTE8_VALID)) {
-			int pt = os_find_free(os);
-			if (pt < 0)
-				return -1;
-			os->mem[pde_pa] = (uint8_t)(PTE8_VALID | pt);
-			os_init_table(os, pt);
-		}
-		os->mem[(os->mem[pde_pa] & PTE8_PFN) * WALK8_PAGE_SIZE + (vp & 31)] = (uint8_t)(PTE8_VALID | pp);
-		for (unsigned j = 0; j < WALK8_PAGE_SIZE; j++)
-			os->mem[(unsigned)pp * WALK8_PAGE_SIZE + j] = (uint8_t)(mt_random(&os->mt) * 31);
+	for (size_t i = 0; i < sizeof quiz_kinds / sizeof quiz_kinds[0]; i++) {
+		const struct quiz_kind *k = &quiz_kinds[i];
+		if (!strcmp(k->kind, kind) && (!system || (k->system && !strcmp(k->system, system))))
+			return k;
 	}
-	return 0;
-}
-
-static int quiz_translate(quiz_opts_t *q)
-{
-	if (q->policy) {
-		fprintf(stderr, "vmlab quiz translate: --policy goes with quiz replace\n");
-		return CLI_EXIT_USAGE;
-	}
-	ostep_os_t *os = calloc(1, sizeof *os);
-	unsigned *vps = calloc(WALK8_FRAMES, sizeof *vps);
-	if (!os || !vps) {
-		free(os);
-		free(vps);
-		fprintf(stderr, "vmlab quiz: out of memory\n");
-		return CLI_EXIT_FAIL;
-	}
-	unsigned allocated = (unsigned)q->allocated;
-	mt_seed_python(&os->mt, q->seed);
-	if (os_proc_alloc(os, allocated, vps)) {
-		fprintf(stderr, "vmlab quiz translate: -a %u pages and their page tables do not fit in %u frames for seed %llu\n",
-			allocated, WALK8_FRAMES, (unsigned long long)q->seed);
-		free(os);
-		free(vps);
-		return CLI_EXIT_USAGE;
-	}
-	printf("ARG seed %llu\nARG allocated %u\nARG num %llu\n\n", (unsigned long long)q->seed,
-	       allocated, (unsigned long long)q->n);
-	for (unsigned p = 0; p < WALK8_FRAMES; p++) {
-		printf("page %3u:", p);
-		for (unsigned j = 0; j < WALK8_PAGE_SIZE; j++)
-			printf("%02x", os->mem[p * WALK8_PAGE_SIZE + j]);
-		printf("\n");
-	}
-	printf("\nPDBR: %u  (decimal) [This means the page directory is held in this page]\n\n", os->pdbr);
-	for (uint64_t i = 0; i < q->n; i++) {
-		unsigned va;
-		if (mt_random(&os->mt) * 100 > 50.0 || i >= allocated)
-			va = (unsigned)(mt_random(&os->mt) * 1024 * 32);
-		else
-			va = vps[i] << 5 | (unsigned)(mt_random(&os->mt) * 32);
-		if (!q->answers) {
-			printf("Virtual Address %04x: Translates To What Physical Address (And Fetches what Value)? Or Fault?\n", va);
-			continue;
-		}
-		walk8_result_t r;
-		walk8_translate(os->mem, os->pdbr, va, &r);
-		printf("Virtual Address 0x%04x:\n", va);
-		for (unsigned l = 0; l < r.nsteps; l++) {
-			const walk8_step_t *s = &r.steps[l];
-			printf("%s--> %s index:0x%x [decimal %u] %s contents:0x%x (valid %u, pfn 0x%02x [decimal %u])\n",
-			       l ? "    " : "  ", l ? "pte" : "pde", s->index, s->index, l ? "pte" : "pde",
-			       s->pte, s->valid, s->pfn, s->pfn);
-		}
-		if (!r.fault_level)
-			printf("      --> Translates to Physical Address 0x%03x --> Value: 0x%02x\n", r.pa, os->mem[r.pa]);
-		else
-			printf("      --> Fault (page %s entry not valid)\n", r.fault_level == 1 ? "directory" : "table");
-	}
-	printf("\n");
-	free(os);
-	free(vps);
-	return CLI_EXIT_OK;
+	fprintf(stderr, "vmlab quiz translate: --system: '%s': expected ostep-multilevel, ostep-linear or csapp\n",
+		system);
+	return NULL;
 }
 
 int cmd_quiz(int argc, char **argv)
 {
-	quiz_opts_t q = { .n = 10, .pages = 10, .frames = 3, .allocated = 64 };
+	quiz_opts_t q = { 0 };
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		puts(quiz_usage);
 		return CLI_EXIT_OK;
@@ -386,5 +322,22 @@ int cmd_quiz(int argc, char **argv)
 	int rc = quiz_parse(argc - 1, argv + 1, &q);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	return !strcmp(argv[1], "replace") ? quiz_replace(&q) : quiz_translate(&q);
+	/* replace has no systems: a --system there is a stray option below */
+	const struct quiz_kind *k = quiz_pick(argv[1], strcmp(argv[1], "replace") ? q.val[QO_SYSTEM] : NULL);
+	if (!k)
+		return CLI_EXIT_USAGE;
+	unsigned stray = q.given & ~(k->opts | QO_BIT(QO_SEED) | QO_BIT(QO_N) | QO_BIT(QO_ANSWERS));
+	if (stray) {
+		int i = __builtin_ctz(stray);
+		const char *name = quiz_opt[i].l;
+		if (i == QO_SYSTEM)
+			fprintf(stderr, "vmlab quiz replace: --system goes with quiz translate\n");
+		else if (k->opts & QO_BIT(QO_SYSTEM) && (quiz_kinds[0].opts & QO_BIT(i)) && i != QO_P)
+			fprintf(stderr, "vmlab quiz translate: %s goes with quiz replace\n", name);
+		else
+			fprintf(stderr, "vmlab quiz %s: %s does not go with %s%s (try vmlab quiz --help)\n",
+				k->kind, name, k->system ? "--system " : "replace", k->system ? k->system : "");
+		return CLI_EXIT_USAGE;
+	}
+	return k->ask ? k->ask(&q) : quiz_replace(&q);
 }

@@ -61,6 +61,10 @@
 #define PTE_SPARE (1ull << 62)
 #define PTE_NX (1ull << 63)
 
+/* OSTEP's linear page-table entries (vm-paging/paging-linear-translate.py):
+ * 32 bits, bit 31 valid, the rest the PFN. */
+#define PTE32_VALID 0x80000000u
+
 #define PTE_PFN_SHIFT 12u
 #define PTE_PFN_BITS 50u
 #define PTE_PFN_MASK (((1ull << PTE_PFN_BITS) - 1) << PTE_PFN_SHIFT)
