@@ -108,14 +108,21 @@ static int elfimg_load(elfimg_rd_t *r, unsigned i, const GElf_Phdr *ph)
 static int elfimg_header(elfimg_rd_t *r, size_t *phnum)
 {
 	GElf_Ehdr eh;
+	if (elf_kind(r->e) != ELF_K_ELF && r->size < sizeof(Elf64_Ehdr))
+		return elfimg_bad(r, VM_EINVAL, "not an ELF file (truncated: %llu bytes, less than an ELF header's %zu)",
+				  (unsigned long long)r->size, sizeof(Elf64_Ehdr));
 	if (elf_kind(r->e) != ELF_K_ELF)
-		return elfimg_bad(r, VM_EINVAL, "not an ELF file");
+		return elfimg_bad(r, VM_EINVAL, "not an ELF file (no \\x7fELF at its start)");
 	if (gelf_getclass(r->e) != ELFCLASS64)
 		return elfimg_bad(r, VM_EINVAL, "not a 64-bit ELF file");
 	if (!gelf_getehdr(r->e, &eh))
 		return elfimg_bad(r, VM_EINVAL, "bad ELF header: %s", elf_errmsg(-1));
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
 		return elfimg_bad(r, VM_EINVAL, "not an executable (e_type %u)", (unsigned)eh.e_type);
+	/* before libelf's count, which shrinks to what the file holds */
+	if (eh.e_phnum != PN_XNUM && !elfimg_in_file(r, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
+		return elfimg_bad(r, VM_EINVAL, "the program headers (offset 0x%llx, %u of them) lie past the end of the file (0x%llx bytes)",
+				  (unsigned long long)eh.e_phoff, (unsigned)eh.e_phnum, (unsigned long long)r->size);
 	if (elf_getphdrnum(r->e, phnum))
 		return elfimg_bad(r, VM_EINVAL, "bad program header count: %s", elf_errmsg(-1));
 	if (*phnum == 0 || *phnum > ELFIMG_MAX_PHNUM)
