@@ -316,22 +316,40 @@ Test(elf_exec, hostile_headers_are_refused_with_file_line_and_the_problem)
 	s[2] = (seg_t){ PT_INTERP, PF_R, 0x200, 0, 4, 4, 1 }; /* "/lib" without its NUL */
 	put_elf(dir, "bad.elf", ET_EXEC, 0x400100, s, 3, 0x2000, "/lib/ld.so");
 	refused(dir, "program header 2: PT_INTERP is not one NUL-terminated path", 2);
-	s[2].fs = s[2].ms = 11;
+	s[2].fs = s[2].ms = 6; /* "ld.so" and its NUL */
 	put_elf(dir, "bad.elf", ET_EXEC, 0x400100, s, 3, 0x2000, "ld.so");
 	refused(dir, "interpreter ld.so: path 'ld.so': No such file or directory", 2);
 	put_elf(dir, "ld.so", ET_EXEC, 0, prog_segs, 2, 0x2000, NULL);
 	refused(dir, "interpreter ld.so: not a shared object (ET_DYN)", 2);
 
+	/* fine at 4K pages, not at 16K: sharing a page, then incongruent */
 	memcpy(s, prog_segs, sizeof prog_segs);
 	put_elf(dir, "bad.elf", ET_EXEC, 0x400100, s, 2, 0x2000, NULL);
 	cmd_out_t r;
-	run(&r, "%s script --page-size 16K %s/t.vms", vmlab(), dir); /* fine at 4K only */
-	cr_assert_eq(r.status, 0, "%s", r.err); /* 0x400000, 0x401000: congruent mod 16K */
-	s[1].off = 0x2000; /* p_vaddr 0x401000 vs p_offset 0x2000: fine at 4K, not at 16K */
-	put_elf(dir, "bad.elf", ET_EXEC, 0x400100, s, 2, 0x3000, NULL);
 	run(&r, "%s script --page-size 16K %s/t.vms", vmlab(), dir);
 	cr_assert_eq(r.status, 1);
-	cr_assert_not_null(strstr(r.err, "exec: bad.elf: segment 1: p_vaddr 0x401000 and p_offset 0x2000 differ modulo the page size 0x4000"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "t.vms:2: exec: bad.elf: segments 0 and 1 share the page at 0x400000 (page size 0x4000)\n"), "%s", r.err);
+	s[1].va = 0x405000; /* p_offset 0x1000: congruent modulo 16K too */
+	put_elf(dir, "bad.elf", ET_EXEC, 0x400100, s, 2, 0x2000, NULL);
+	put_text(dir, "m.vms", "spawn 1\nexec 1 bad.elf\nmaps 1\n");
+	run(&r, "%s script --page-size 16K %s/m.vms", vmlab(), dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char want[PATH_MAX + 256];
+	snprintf(want, sizeof want, "exec 1: entry 0x400100, sp 0x7fffffffbec0, brk 0x408000\n"
+		 "000000400000-000000404000 r-xp 00000000 %s/bad.elf", dir);
+	cr_assert(!strncmp(r.out, want, strlen(want)), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\n000000404000-000000408000 rw-p 00000000 "), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\n7ffffffd8000-7fffffffc000 rw-p 00000000 [stack]"), "%s", r.out);
+	s[1].va = 0x406000; /* p_offset 0x1000: congruent modulo 4K, not 16K */
+	put_elf(dir, "bad.elf", ET_EXEC, 0x400100, s, 2, 0x2000, NULL);
+	run(&r, "%s script %s/t.vms", vmlab(), dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run(&r, "%s script --page-size 16K %s/t.vms", vmlab(), dir);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.err, "t.vms:2: exec: bad.elf: segment 1: p_vaddr 0x406000 and p_offset 0x1000 differ modulo the page size 0x4000\n"), "%s", r.err);
+	run(&r, "%s script --va-bits 39 %s/t.vms", vmlab(), dir);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.err, "t.vms:2: exec: bad.elf: the stack below 0x7ffffffff000 needs at least 47 virtual address bits (this machine has 39; --va-bits 48)\n"), "%s", r.err);
 	rm_tree(dir);
 }
 

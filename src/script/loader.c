@@ -99,6 +99,7 @@ typedef struct load_plan {
 	uint64_t page;
 	uint64_t bias, lo, hi;     /* executable: load bias, its span with it */
 	uint64_t ibias, ilo, ihi;  /* interpreter (ilo == ihi: none) */
+	uint64_t top;              /* the stack's end: LOAD_STACK_TOP, page aligned down */
 	uint64_t stack_lo, floor;  /* initial stack start, lowest it may grow to */
 	uint64_t sp;
 	unsigned char *stack;      /* the bytes of [sp & ~(page-1), LOAD_STACK_TOP) */
@@ -118,16 +119,17 @@ static int load_place(const struct load_prog *g, const vm_config_t *cfg, uint64_
 		return load_bad(err, errlen, VM_EINVAL, g->path, "%s", why);
 	if (g->interp_file && elfimg_check_pages(&g->interp, page, why, sizeof why))
 		return load_bad(err, errlen, VM_EINVAL, g->path, "interpreter %s: %s", g->exe.interp, why);
+	pl->top = LOAD_STACK_TOP & ~(page - 1);
 	if (limit < page || limit > LOAD_STACK_TOP / 2)
 		return load_bad(err, errlen, VM_EINVAL, g->path, "--stack-limit %llu is not between a page (%llu) and 0x%llx",
 				(unsigned long long)limit, (unsigned long long)page,
 				(unsigned long long)(LOAD_STACK_TOP / 2));
-	pl->floor = LOAD_STACK_TOP - (limit & ~(page - 1));
+	pl->floor = pl->top - (limit & ~(page - 1));
 	uint64_t gap = limit + LOAD_GUARD_PAGES * page;  /* Linux's mmap_base */
-	uint64_t top = LOAD_STACK_TOP - (gap > LOAD_GAP_MIN ? gap : LOAD_GAP_MIN);
+	uint64_t top = pl->top - (gap > LOAD_GAP_MIN ? gap : LOAD_GAP_MIN);
 	top &= ~(page - 1);
 	elfimg_span(&g->exe, page, &pl->lo, &pl->hi);
-	pl->bias = g->exe.dyn ? LOAD_PIE_BASE - pl->lo : 0;
+	pl->bias = g->exe.dyn ? (LOAD_PIE_BASE & ~(page - 1)) - pl->lo : 0;
 	pl->lo += pl->bias;
 	pl->hi += pl->bias;
 	pl->ilo = pl->ihi = top;
@@ -147,9 +149,9 @@ static int load_place(const struct load_prog *g, const vm_config_t *cfg, uint64_
 				g->interp_file ? "interpreter" : "area kept below the stack",
 				(unsigned long long)pl->ilo);
 	uint64_t init = (LOAD_STACK_INIT + page - 1) & ~(page - 1);
-	if (init > LOAD_STACK_TOP - pl->floor)
-		init = LOAD_STACK_TOP - pl->floor;
-	pl->stack_lo = LOAD_STACK_TOP - init;
+	if (init > pl->top - pl->floor)
+		init = pl->top - pl->floor;
+	pl->stack_lo = pl->top - init;
 	return VM_OK;
 }
 
@@ -180,7 +182,7 @@ static int load_stack(const struct load_prog *g, load_plan_t *pl, const char *co
 		      size_t argc, char *err, size_t errlen)
 {
 	size_t nenv = sizeof load_env / sizeof load_env[0];
-	uint64_t strs = 0, room = LOAD_STACK_TOP - pl->stack_lo;
+	uint64_t strs = 0, room = pl->top - pl->stack_lo;
 	for (size_t i = 0; i < argc; i++)
 		strs += strlen(argv[i]) + 1;
 	for (size_t i = 0; i < nenv; i++)
@@ -193,7 +195,7 @@ static int load_stack(const struct load_prog *g, load_plan_t *pl, const char *co
 	unsigned char *b = calloc(1, room);
 	if (!b)
 		return load_bad(err, errlen, VM_ENOMEM, g->path, "out of memory");
-	uint64_t base = pl->stack_lo, p = LOAD_STACK_TOP - 8;
+	uint64_t base = pl->stack_lo, p = pl->top - 8;
 #define AT(va) (b + ((va) - base))
 	uint64_t execfn = p -= fn;
 	memcpy(AT(p), g->path, fn);
@@ -228,7 +230,7 @@ static int load_stack(const struct load_prog *g, load_plan_t *pl, const char *co
 	}
 #undef AT
 	uint64_t from = sp & ~(pl->page - 1);
-	pl->nstack = LOAD_STACK_TOP - from;
+	pl->nstack = pl->top - from;
 	pl->stack = b;
 	memmove(b, b + (from - base), pl->nstack);
 	return VM_OK;
@@ -262,12 +264,12 @@ static int load_map(vm_machine_t *vm, uint32_t pid, const elfimg_t *img, const c
 static int load_map_stack(vm_machine_t *vm, uint32_t pid, const load_plan_t *pl)
 {
 	uint64_t got;
-	int rc = vm_mmap(vm, pid, pl->stack_lo, LOAD_STACK_TOP - pl->stack_lo,
+	int rc = vm_mmap(vm, pid, pl->stack_lo, pl->top - pl->stack_lo,
 			 VM_PROT_R | VM_PROT_W, VM_MAP_PRIVATE, NULL, 0, VM_KIND_STACK, &got);
 	if (!rc && pl->floor < pl->stack_lo)
 		rc = vm_region_grows_down(vm, pid, pl->stack_lo, pl->floor);
 	if (!rc)
-		rc = vm_preload(vm, pid, LOAD_STACK_TOP - pl->nstack, pl->stack, pl->nstack);
+		rc = vm_preload(vm, pid, pl->top - pl->nstack, pl->stack, pl->nstack);
 	return rc;
 }
 
