@@ -321,6 +321,22 @@ Test(elf_exec, hostile_headers_are_refused_with_file_line_and_the_problem)
 	refused(dir, "interpreter ld.so: path 'ld.so': No such file or directory", 2);
 	put_elf(dir, "ld.so", ET_EXEC, 0, prog_segs, 2, 0x2000, NULL);
 	refused(dir, "interpreter ld.so: not a shared object (ET_DYN)", 2);
+	{ /* an interpreter too large for the room below its top */
+		seg_t huge[2];
+		memcpy(huge, prog_segs, sizeof huge);
+		huge[0].va = 0;
+		huge[1].va = 0x1000;
+		huge[1].ms = 0x7ffff7ff0000ull;
+		put_elf(dir, "ld.so", ET_DYN, 0, huge, 2, 0x2000, NULL);
+		refused(dir, "interpreter ld.so: its segments span 0x7ffff7ff1000 bytes, more than fit below 0x7ffff7fff000", 1);
+		put_elf(dir, "ld.so", ET_DYN, 0x100, prog_segs, 2, 0x2000, NULL);
+		put_text(dir, "d.vms", "spawn 1\nexec 1 bad.elf\nmaps 1\n");
+		cmd_out_t d;
+		run(&d, "%s script --check %s/d.vms", vmlab(), dir);
+		cr_assert_eq(d.status, 0, "%s", d.err);
+		/* ld.so's span 0x4000 ends at 0x7ffff7fff000; execution starts at its entry */
+		cr_assert_not_null(strstr(d.out, "exec 1: entry 0x7ffff7bfb100, sp "), "%s", d.out);
+	}
 
 	/* fine at 4K pages, not at 16K: sharing a page, then incongruent */
 	memcpy(s, prog_segs, sizeof prog_segs);

@@ -136,6 +136,9 @@ static int load_place(const struct load_prog *g, const vm_config_t *cfg, uint64_
 	if (g->interp_file) {
 		uint64_t lo, hi;
 		elfimg_span(&g->interp, page, &lo, &hi);
+		if (hi - lo > top - LOAD_MIN_ADDR)
+			return load_bad(err, errlen, VM_EINVAL, g->path, "interpreter %s: its segments span 0x%llx bytes, more than fit below 0x%llx",
+					g->exe.interp, (unsigned long long)(hi - lo), (unsigned long long)top);
 		pl->ilo = top - (hi - lo);
 		pl->ibias = pl->ilo - lo;
 	}
