@@ -131,6 +131,31 @@ const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm);
  * counts per region. */
 int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out);
 
+/* Exec support (src/kern/exec_support.c): what a loader of real programs
+ * needs beyond mmap.
+ *
+ * vm_exec_reset: pid's regions all go (as munmap would; VM_EIO keeps the rest
+ * of them), its program break starts at brk_base (page aligned; brk can
+ * grow from there and never go below it), and maps names its regions as
+ * /proc/PID/maps does: [heap], [stack], nothing for anonymous memory. */
+int vm_exec_reset(vm_machine_t *vm, uint32_t pid, uint64_t brk_base);
+/* The private file region holding addr reads as zeros from byte zero_from
+ * (a VA inside it) on, as the last page of a data segment past its file
+ * bytes: the page holding zero_from gets, when first faulted in, a private
+ * copy of the file page with its tail zeroed; pages after it are
+ * zero-filled.  VM_EINVAL if addr is not in such a region. */
+int vm_region_zero_from(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t zero_from);
+/* The private anonymous region holding addr grows down on a fault below it
+ * (Linux's VM_GROWSDOWN stack), to no lower than floor (page aligned), and
+ * never to within 256 pages of the region below it (Linux's stack guard
+ * gap); such a fault is a SIGSEGV ("stack ..."). */
+int vm_region_grows_down(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t floor);
+/* Write len bytes at addr as exec writes the initial stack: each page of
+ * the range (in a private anonymous region, not present, not in swap) gets
+ * a zeroed frame holding the bytes, resident, with no reference or fault
+ * counted.  VM_EINVAL for a page that is not so; VM_ENOMEM without a frame. */
+int vm_preload(vm_machine_t *vm, uint32_t pid, uint64_t addr, const void *data, size_t len);
+
 /* Check every invariant (refcounts = reverse-map entries, present PTEs map
  * allocated frames, no frame both free and mapped, swap slot counts).
  * Returns 0, or VM_EINVAL with the first broken one described in err. */

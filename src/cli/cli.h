@@ -16,6 +16,8 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
+#define CLI_MAX_ALLOW_READ 16    /* --allow-read folders */
+
 /* Which option groups a subcommand accepts. */
 enum {
 	CLI_GEOMETRY = 1 << 0,   /* --page-size --va-bits --pa-bits --levels --tlb */
@@ -63,6 +65,9 @@ typedef struct cli_opts {
 	int events;              /* --events */
 	const char *root;        /* --root DIR, or NULL: the script's folder */
 	int allow_any_path;
+	const char *allow_read[CLI_MAX_ALLOW_READ]; /* --allow-read DIR, in order */
+	int nallow_read;
+	uint64_t stack_limit;    /* --stack-limit, 0: exec's default */
 	uint64_t max_steps;      /* --max-steps: commands and references a script may execute */
 	/* the analysis commands; a LIST is kept as given and parsed by its
 	 * command, which knows its bounds and default */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -330,6 +331,33 @@ static int set_allow_any_path(cli_opts_t *o, const char *arg, char *err, size_t 
 	return VM_OK;
 }
 
+/* --allow-read DIR, any number of times up to CLI_MAX_ALLOW_READ: a folder
+ * that must exist. */
+static int set_allow_read(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(arg, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "'%s' is not a folder", arg);
+		return VM_EINVAL;
+	}
+	if (o->nallow_read == CLI_MAX_ALLOW_READ) {
+		snprintf(err, errlen, "more than %d folders", CLI_MAX_ALLOW_READ);
+		return VM_EINVAL;
+	}
+	o->allow_read[o->nallow_read++] = arg;
+	return VM_OK;
+}
+
+static int set_stack_limit(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, 1ull << 46, 1, &o->stack_limit, err, errlen);
+	if (rc == VM_OK && o->stack_limit == 0) {
+		snprintf(err, errlen, "a stack of 0 bytes leaves no room");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
 static int set_max_memory(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	int rc = set_uint(arg, UINT64_MAX, 1, &o->cfg.max_memory, err, errlen);
@@ -513,6 +541,8 @@ static const cli_option_t cli_options[] = {
 	{ "json", CLI_SCRIPT_ARGS, NULL, "print one JSON object on stdout; what the script prints goes to stderr", set_json },
 	{ "root", CLI_SCRIPT_ARGS, "DIR", "the folder script paths are relative to (default: the script's folder)", set_root },
 	{ "allow-any-path", CLI_SCRIPT_ARGS, NULL, "let script paths be absolute or leave that folder", set_allow_any_path },
+	{ "allow-read", CLI_SCRIPT_ARGS, "DIR", "exec may read programs and interpreters in DIR too (resolved paths; repeatable)", set_allow_read },
+	{ "stack-limit", CLI_SCRIPT, "SIZE", "exec: how far a stack may grow down, K/M/G suffixes (default 8M)", set_stack_limit },
 	{ "frames", CLI_GRID, "LIST", "sizes: N, A..B, A..B/N (N sizes spread geometrically), comma-separated", set_frames_list },
 	{ "tau", CLI_WSS, "LIST", "window sizes in references: N, A..B, A..B/N, comma-separated (default: every power of ten from 1 to the references)", set_tau_list },
 	{ "every", CLI_WSS, "N", "also |W(t, tau)| at t = N, 2N, ... (a time series)", set_every },

@@ -219,7 +219,8 @@ static int script_main(cli_opts_t *o, const char *file)
 		return CLI_EXIT_USAGE;
 	}
 	script_root(o, file, root, sizeof root);
-	script_paths_t paths = { .root = root, .allow_any = o->allow_any_path };
+	script_paths_t paths = { .root = root, .allow_any = o->allow_any_path,
+				 .allow_read = o->allow_read, .nallow_read = (size_t)o->nallow_read };
 	const char *name = strcmp(file, "-") ? file : "<stdin>";   /* for FILE:LINE */
 	int rc = script_parse(&s, name, text, &paths, err, sizeof err), status;
 	free(text);
@@ -239,7 +240,8 @@ static int script_main(cli_opts_t *o, const char *file)
 		script_report_t rep = { .o = o, .name = name };
 		script_env_t env = { .out = out, .check = check, .stats = script_stats,
 				     .stats_arg = &rep, .swap_bytes = o->swap_bytes,
-				     .max_steps = o->max_steps ? o->max_steps : SCRIPT_DEFAULT_MAX_STEPS };
+				     .max_steps = o->max_steps ? o->max_steps : SCRIPT_DEFAULT_MAX_STEPS,
+				     .stack_limit = o->stack_limit };
 		if (script_run(vm, &s, &env, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			status = CLI_EXIT_FAIL;

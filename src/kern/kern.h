@@ -34,6 +34,8 @@ typedef struct vma {
 	uint8_t prot;          /* VM_PROT_* */
 	uint8_t shared;        /* writes reach obj (and other sharers) */
 	uint8_t kind;          /* vm_region_kind_t */
+	uint64_t zero_from;    /* file region: bytes from this VA on read as 0; 0 none */
+	uint64_t grow_floor;   /* grows down to this VA on a fault below; 0 never */
 } vma_t;
 
 /* The swap slot of one page of a shared anonymous object. */
@@ -64,6 +66,8 @@ typedef struct proc {
 	uint64_t swapped;      /* PTEs of this process holding a swap entry */
 	vm_proc_state_t state;
 	uint64_t brk;          /* program break */
+	uint64_t brk_base;     /* brk never goes below; 0: VM_HEAP_BASE */
+	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */
 	uint64_t fault_addr;   /* SIGSEGV address */
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
@@ -293,6 +297,17 @@ int vma_split(vm_machine_t *vm, proc_t *pr, uint64_t addr);
 void vma_remove_at(proc_t *pr, uint32_t i);
 /* Join neighbours that continue each other exactly. */
 void vma_merge(proc_t *pr);
+
+/* exec_support.c: the fault-path parts of exec (the rest is vmlab_sys.h). */
+/* No region holds va of p: grow a grows-down region above it to cover va's
+ * page if its floor and guard gap allow; returns its index, or -1 with the
+ * SIGSEGV reason in *why. */
+int exsup_grow(vm_machine_t *vm, uint32_t p, uint64_t va, const char **why);
+/* Fault on the page of region v holding v->zero_from (not present, no swap
+ * entry): the file page through the page cache, then a private copy with
+ * the bytes from zero_from zeroed, mapped at va through pte_pa.  One fault,
+ * major if the file was read. */
+int exsup_tail_fault(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, uint64_t pte_pa);
 
 /* sys.c */
 /* Unmap every page of [start, end) of p (regions untouched). */

@@ -272,6 +272,8 @@ int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child)
 		return rc;
 	proc_t *pp = &vm->procs[p], *cp = &vm->procs[c];
 	cp->brk = pp->brk;
+	cp->brk_base = pp->brk_base;
+	cp->linux_names = pp->linux_names;
 	for (uint32_t i = 0; i < pp->nvmas && !rc; i++) {
 		vma_t v = pp->vmas[i];
 		rc = vma_insert(vm, &vm->procs[c], &v);
@@ -424,9 +426,10 @@ int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
 	uint32_t p = live_proc(vm, pid);
 	if (p == PROC_NONE)
 		return VM_ESRCH;
-	if (addr < VM_HEAP_BASE || (vm->g.va_bits < 64 && addr > (1ull << vm->g.va_bits)))
-		return VM_EINVAL;
 	proc_t *pr = &vm->procs[p];
+	if (addr < (pr->brk_base ? pr->brk_base : VM_HEAP_BASE) ||
+	    (vm->g.va_bits < 64 && addr > (1ull << vm->g.va_bits)))
+		return VM_EINVAL;
 	uint64_t old_end = page_up(vm, pr->brk), new_end = page_up(vm, addr);
 	if (new_end < addr)
 		return VM_EINVAL; /* in the last page of a 64-bit space: its end wraps */
@@ -544,6 +547,7 @@ static int count_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out)
 {
 	static const char *const kinds[] = { "mapping", "text", "data", "heap", "stack" };
+	static const char *const linux_kinds[] = { "", "", "", "[heap]", "[stack]" }; /* after exec */
 	uint32_t p = live_proc(vm, pid);
 	if (p == PROC_NONE)
 		return VM_ESRCH;
@@ -558,7 +562,7 @@ int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out)
 			v->prot & VM_PROT_R ? 'r' : '-', v->prot & VM_PROT_W ? 'w' : '-',
 			v->prot & VM_PROT_X ? 'x' : '-', v->shared ? 's' : 'p',
 			(unsigned long long)(v->pgoff << vm->g.page_shift),
-			name ? name : kinds[v->kind], (unsigned long long)n[0], (unsigned long long)n[1]);
+			name ? name : (pr->linux_names ? linux_kinds : kinds)[v->kind], (unsigned long long)n[0], (unsigned long long)n[1]);
 		pr = &vm->procs[p];
 	}
 	return VM_OK;

@@ -314,9 +314,10 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		    const mmu_result_t *r)
 {
 	proc_t *pr = &vm->procs[p];
+	const char *why;
 	int i = vma_find(pr, va);
-	if (i < 0)
-		return segv(vm, p, va, "no region");
+	if (i < 0 && (i = exsup_grow(vm, p, va, &why)) < 0)
+		return segv(vm, p, va, why);
 	vma_t v = pr->vmas[i];
 	if (acc == MMU_WRITE && !(v.prot & VM_PROT_W))
 		return segv(vm, p, va, "write to a region without w");
@@ -337,6 +338,10 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		vm->st.distinct_pages++;
 	if (pte & PTE_SWAP)
 		return do_swap_in(vm, p, &v, va, pte_pa, pte_pfn(pte));
+	if (v.zero_from && (va | (geom_page_size(&vm->g) - 1)) >= v.zero_from) /* exec's .data tail */
+		return (va & ~(geom_page_size(&vm->g) - 1)) >= v.zero_from
+			       ? do_zero_fill(vm, p, &v, va, pte_pa)
+			       : exsup_tail_fault(vm, p, &v, va, pte_pa);
 	if (v.obj != OBJ_NONE)
 		return do_cached(vm, p, &v, va, pte_pa);
 	return do_zero_fill(vm, p, &v, va, pte_pa);

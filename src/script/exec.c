@@ -1,6 +1,7 @@
 /* exec.c - running a parsed script on a machine, one command at a time. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "script/loader.h"
 #include "script/script.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
@@ -348,6 +350,22 @@ static int exec_check(script_exec_t *x, const script_cmd_t *c, const char *when)
 	return VM_OK;
 }
 
+/* exec P PATH [ARGS...] (loader.h): argv is PATH as written, then ARGS. */
+static int exec_exec(script_exec_t *x, const script_cmd_t *c)
+{
+	const char *argv[32];          /* a line has at most 16 words */
+	char num[16], msg[PATH_MAX + 512];
+	size_t argc = 0;
+	argv[argc++] = load_path(c->prog);
+	for (size_t at = 0; at < c->ndata; at += strlen((const char *)c->data + at) + 1)
+		argv[argc++] = (const char *)c->data + at;
+	int rc = load_exec(x->vm, c->prog, c->pid, script_pid_label(x->s, c->pid, num), argv, argc,
+			   x->env->stack_limit, x->env->out, msg, sizeof msg);
+	if (rc && msg[0])
+		return exec_fail(x, c, rc, "%s", msg);
+	return exec_call(x, c, rc);
+}
+
 /* Run one command (not set, repeat or end). */
 static int exec_one(script_exec_t *x, const script_cmd_t *c)
 {
@@ -375,6 +393,7 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 			x->env->stats(vm, x->env->stats_arg);
 		return VM_OK;
 	case SCRIPT_CHECK: return exec_check(x, c, "at this line");
+	case SCRIPT_EXEC: return exec_exec(x, c);
 	case SCRIPT_ECHO:
 		fprintf(x->env->out, "%s\n", (const char *)c->data);
 		return VM_OK;

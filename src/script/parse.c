@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "script/loader.h"
 #include "script/path.h"
 #include "script/script.h"
 #include "util/num.h"
@@ -547,6 +548,49 @@ static int parse_end(script_parser_t *p, script_cmd_t *c, const script_word_t *w
 	return VM_OK;
 }
 
+/* exec P PATH [ARGS...]: the program read now (loader.h); ARGS unquoted
+ * into data, NUL-separated, their count in value. */
+static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	char path[PATH_MAX], msg[2 * PATH_MAX + 256];
+	size_t k = 0;
+	c->op = SCRIPT_EXEC;
+	int rc = parse_pid(p, w[0], &c->pid);
+	if (rc)
+		return rc;
+	if (w[1].len >= sizeof path)
+		return script_bad(p, "path too long");
+	if (w[1].s[0] == '"' ? (rc = parse_text(p, w[1], (unsigned char *)path, &k)) : 0)
+		return rc;
+	if (w[1].s[0] != '"')
+		memcpy(path, w[1].s, k = w[1].len);
+	path[k] = 0;
+	if (strlen(path) != k)
+		return script_bad(p, "bad path %.*s (a NUL byte)", (int)w[1].len, w[1].s);
+	if ((rc = load_prepare(p->paths, path, &c->prog, msg, sizeof msg))) {
+		script_bad(p, "%s", msg);
+		return rc == VM_ENOMEM ? VM_ENOMEM : rc == VM_EPERM || rc == VM_ENOENT ? rc : VM_EINVAL;
+	}
+	size_t total = 0;
+	for (int i = 2; i < n; i++)
+		total += w[i].len + 1;
+	if (!(c->data = malloc(total ? total : 1)))
+		return script_bad(p, "out of memory"), VM_ENOMEM;
+	for (int i = 2; i < n; i++, c->value++) {
+		if (w[i].s[0] == '"') {
+			if ((rc = parse_text(p, w[i], c->data + c->ndata, &k)))
+				return rc;
+			if (memchr(c->data + c->ndata, 0, k))
+				return script_bad(p, "bad argument %.*s (a NUL byte)", (int)w[i].len, w[i].s);
+		} else {
+			memcpy(c->data + c->ndata, w[i].s, k = w[i].len);
+		}
+		c->ndata += k;
+		c->data[c->ndata++] = 0;
+	}
+	return VM_OK;
+}
+
 static const script_syntax_t script_syntax[] = {
 	{ "set", "set NAME VALUE", 2, 2, parse_set },
 	{ "spawn", "spawn P", 1, 1, parse_spawn },
@@ -568,6 +612,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "echo", "echo TEXT...", 0, SCRIPT_MAX_WORDS - 1, parse_echo },
 	{ "repeat", "repeat N", 1, 1, parse_repeat },
 	{ "end", "end", 0, 0, parse_end },
+	{ "exec", "exec P PATH [ARGS...]", 2, SCRIPT_MAX_WORDS - 1, parse_exec },
 };
 
 /* Split a line into words; a word starting with " runs to the closing
@@ -760,6 +805,7 @@ void script_free(script_t *s)
 		free(c->data);
 		free(c->name);
 		free(c->setval);
+		load_free(c->prog);
 	}
 	free(s->cmds);
 	free(s->pids);

@@ -134,3 +134,40 @@ int path_resolve(const char *root, const char *path, int allow_any, char *out,
 	strcpy(out, w.cur);
 	return VM_OK;
 }
+
+int path_resolve_read(const char *root, const char *const *allow, size_t nallow, int allow_any,
+		      const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char rootreal[PATH_MAX], cand[PATH_MAX], real[PATH_MAX], dir[PATH_MAX];
+	if (!path[0]) {
+		snprintf(err, errlen, "empty path");
+		return VM_EINVAL;
+	}
+	if (!realpath(root, rootreal)) {
+		snprintf(err, errlen, "folder '%s': %s", root, strerror(errno));
+		return VM_ENOENT;
+	}
+	if (path[0] == '/' ? snprintf(cand, sizeof cand, "%s", path) >= (int)sizeof cand
+			   : path_join(cand, sizeof cand, rootreal, path, strlen(path))) {
+		snprintf(err, errlen, "path '%s' is too long", path);
+		return VM_ERANGE;
+	}
+	if (!realpath(cand, real)) {
+		snprintf(err, errlen, "path '%s': %s", path, strerror(errno));
+		return VM_ENOENT;
+	}
+	int ok = allow_any || path_inside(rootreal, real);
+	for (size_t i = 0; !ok && i < nallow; i++)
+		ok = realpath(allow[i], dir) && path_inside(dir, real);
+	if (!ok) {
+		snprintf(err, errlen, "path '%s' (it is %s) is outside the script's folder and every --allow-read folder; use --allow-read DIR",
+			 path, real);
+		return VM_EPERM;
+	}
+	if (strlen(real) + 1 > outlen) {
+		snprintf(err, errlen, "path '%s' is too long", path);
+		return VM_ERANGE;
+	}
+	strcpy(out, real);
+	return VM_OK;
+}

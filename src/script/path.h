@@ -26,6 +26,16 @@
 int path_resolve(const char *root, const char *path, int allow_any, char *out,
 		 size_t outlen, char *err, size_t errlen);
 
+/* Resolve path (relative to root, or absolute) of an existing file that is
+ * only read (exec's executables and interpreters) into out: the rule
+ * applies to the resolved path (realpath: every symbolic link followed),
+ * which must lie inside root or one of the nallow folders of allow[] (the
+ * command line's --allow-read), unless allow_any.  Returns 0; VM_EPERM
+ * outside them (err names --allow-read); VM_ENOENT if it cannot be
+ * resolved; VM_EINVAL for an empty path; VM_ERANGE if out is too small. */
+int path_resolve_read(const char *root, const char *const *allow, size_t nallow, int allow_any,
+		      const char *path, char *out, size_t outlen, char *err, size_t errlen);
+
 /* Whether the absolute, normalized path lies inside (or is) the absolute,
  * normalized folder root. */
 int path_inside(const char *root, const char *path);

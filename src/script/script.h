@@ -49,6 +49,7 @@ typedef enum script_op {
 	SCRIPT_ECHO,       /* data: the text */
 	SCRIPT_REPEAT,     /* value: count; jump: index of its end */
 	SCRIPT_END,        /* jump: index of its repeat */
+	SCRIPT_EXEC,       /* pid prog; data: ARGS, value of them, NUL-separated (loader.h) */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
@@ -69,6 +70,7 @@ typedef struct script_cmd {
 	int has_data;
 	char *name, *setval;       /* set NAME VALUE, expect stat NAME */
 	size_t jump;
+	struct load_prog *prog;    /* exec: the program, read at parse time */
 } script_cmd_t;
 
 typedef struct script {
@@ -97,6 +99,8 @@ const char *script_pid_label(const script_t *s, uint32_t pid, char *buf);
 typedef struct script_paths {
 	const char *root;
 	int allow_any;
+	const char *const *allow_read; /* folders exec may read from (--allow-read) */
+	size_t nallow_read;
 } script_paths_t;
 
 /* Parse the whole text of a script called name.  On error s is left empty
@@ -115,6 +119,7 @@ typedef struct script_env {
 	uint64_t swap_bytes;       /* for `expect stat swap_bytes` */
 	uint64_t max_steps;        /* commands, repeat passes and references allowed; 0: unlimited */
 	uint64_t *notice_scans;    /* if set, counts the looks at every process (after OOM kills) */
+	uint64_t stack_limit;      /* exec: bytes a stack may grow to (--stack-limit); 0: 8 MiB */
 } script_env_t;
 
 /* Run the commands of s (set lines are skipped: the caller applied them).
