@@ -49,6 +49,8 @@ typedef enum script_op {
 	SCRIPT_ECHO,       /* data: the text */
 	SCRIPT_REPEAT,     /* value: count; jump: index of its end */
 	SCRIPT_END,        /* jump: index of its repeat */
+	SCRIPT_MALLOC,     /* pid len [sym: the NAME it defines] (umalloc.h) */
+	SCRIPT_FREE,       /* pid addr */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
@@ -69,6 +71,8 @@ typedef struct script_cmd {
 	int has_data;
 	char *name, *setval;       /* set NAME VALUE, expect stat NAME */
 	size_t jump;
+	size_t sym;                /* 1 + index in script_t.syms: ADDR is $NAME+addr (malloc:
+	                              the NAME it defines); 0: none */
 } script_cmd_t;
 
 typedef struct script {
@@ -82,6 +86,8 @@ typedef struct script {
 		uint32_t pid;      /* the number it stands for, from SCRIPT_NAMED_PID up */
 	} *names;
 	size_t nnames;
+	char **syms;               /* $NAMEs defined by malloc lines, first definition first */
+	size_t nsyms;
 } script_t;
 
 /* Numbers given to named processes start here (numbers given in the script
