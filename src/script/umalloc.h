@@ -60,8 +60,9 @@ int um_malloc(um_heap_t **h, vm_machine_t *vm, uint32_t pid, uint64_t n, uint64_
 
 /* Free the block whose payload is at addr.  VM_EINVAL with why filled when
  * addr is not the payload of an allocated block ("not an allocated block
- * (...)": a double free, an address inside a block, outside the heap) or a
- * tag read back differs; nothing is read or written then.  Other codes as
+ * (...)": a double free, an address inside a block, outside the heap:
+ * nothing is read or written then), or when a tag read back differs ("heap
+ * corrupted: ...": what was written before stays).  Other codes as
  * um_malloc. */
 int um_free(um_heap_t **h, vm_machine_t *vm, uint32_t pid, uint64_t addr, char *why,
 	    size_t whylen);
