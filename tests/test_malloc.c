@@ -252,7 +252,7 @@ Test(umalloc, bad_and_double_free_are_refused_and_change_nothing)
 	char why[256];
 	cr_assert_eq(vm_spawn(vm, 1), 0);
 	cr_assert_eq(um_free(&h, vm, 1, B + 0x20, why, sizeof why), VM_EINVAL);
-	cr_assert_str_eq(why, "not an allocated block (0x10000020 is not an address malloc returned)");
+	cr_assert_str_eq(why, "not an allocated block (0x10000020 is not an address malloc returned, or its mapping was freed already)");
 	uint64_t a = must_malloc(&h, vm, 1, 100), b = must_malloc(&h, vm, 1, 100);
 	uint64_t m = must_malloc(&h, vm, 1, 1u << 20);
 	vm_stats_t s0 = *vm_stats(vm);
@@ -268,6 +268,9 @@ Test(umalloc, bad_and_double_free_are_refused_and_change_nothing)
 	cr_assert_str_eq(why, "not an allocated block (the block at 0x100000a0 is free: a double free, or an address malloc never returned)");
 	must_free(&h, vm, 1, m);
 	cr_assert_eq(um_free(&h, vm, 1, m, why, sizeof why), VM_EINVAL);
+	cr_assert(strstr(why, "or its mapping was freed already"), "%s", why);
+	cr_assert_eq(um_free(&h, vm, 1, B + 8, why, sizeof why), VM_EINVAL); /* the prologue */
+	cr_assert_str_eq(why, "not an allocated block (0x10000008 is not an address malloc returned)");
 	/* a is still allocated and freeable */
 	must_free(&h, vm, 1, a);
 	um_drop(&h);
@@ -534,7 +537,7 @@ Test(script_malloc, bad_free_double_free_and_unset_names_are_line_errors)
 	cr_assert_eq(run_text("spawn 1\nmalloc 1 8\nfree 1 0x10000028\n", out, sizeof out, err, sizeof err), 1);
 	cr_assert_str_eq(err, "t.vms:3: free 1 0x10000028: not an allocated block (0x10000028 is inside the block at 0x10000020)");
 	cr_assert_eq(run_text("spawn 1\nfree 1 0x600000\n", out, sizeof out, err, sizeof err), 1);
-	cr_assert_str_eq(err, "t.vms:2: free 1 0x600000: not an allocated block (0x600000 is not an address malloc returned)");
+	cr_assert_str_eq(err, "t.vms:2: free 1 0x600000: not an allocated block (0x600000 is not an address malloc returned, or its mapping was freed already)");
 	cr_assert_eq(run_text("spawn 1\nrepeat 0\nmalloc 1 8 p\nend\nwrite 1 $p \"x\"\n", out, sizeof out, err, sizeof err), 1);
 	cr_assert_str_eq(err, "t.vms:5: write 1 $p \"x\": $p has no value yet (its malloc has not run)");
 	cr_assert_eq(run_text("spawn 1\nmalloc 1 8\nexit 1\nmalloc 1 8\n", out, sizeof out, err, sizeof err), 1);

@@ -384,9 +384,10 @@ static int um_not_block(const um_heap_t *h, uint64_t addr, char *why, size_t len
 		if (addr >= h->map[k].addr && addr - h->map[k].addr < h->map[k].len)
 			return um_bad(why, len, "not an allocated block (0x%llx is inside the mapped block at 0x%llx)",
 				      (unsigned long long)addr, (unsigned long long)h->map[k].addr + 16);
+	int outside = !h->init || addr < h->start || addr >= h->end;
 	if (i == SIZE_MAX)
-		return um_bad(why, len, "not an allocated block (0x%llx is not an address malloc returned)",
-			      (unsigned long long)addr);
+		return um_bad(why, len, "not an allocated block (0x%llx is not an address malloc returned%s)",
+			      (unsigned long long)addr, outside ? ", or its mapping was freed already" : "");
 	if (exact && !h->blk[i].alloc)
 		return um_bad(why, len, "not an allocated block (the block at 0x%llx is free: a double free, or an address malloc never returned)",
 			      (unsigned long long)addr);
