@@ -557,6 +557,25 @@ Test(script_malloc, bad_free_double_free_and_unset_names_are_line_errors)
 	cr_assert_str_eq(err, "t.vms:2: wrong number of words for malloc (malloc P SIZE [NAME])");
 }
 
+Test(script_malloc, the_first_fit_walk_counts_in_max_steps)
+{
+	/* each malloc reads the prologue, every block, and (no fit) the
+	 * epilogue: 100 mallocs of one size make 1 + k + ... references; the
+	 * limit stops a quadratic script instead of letting it run for hours */
+	script_t s;
+	script_paths_t paths = { .root = "/tmp", .allow_any = 0 };
+	char err[512], out[8192];
+	cr_assert_eq(script_parse(&s, "t.vms", "spawn 1\nrepeat 100\nmalloc 1 16\nend\n", &paths, err, sizeof err), 0);
+	vm_machine_t *vm = machine(64, 64);
+	FILE *f = fmemopen(out, sizeof out, "w");
+	script_env_t env = { .out = f, .max_steps = 2000 };
+	cr_assert_eq(script_run(vm, &s, &env, err, sizeof err), VM_ELIMIT);
+	fclose(f);
+	cr_assert(strstr(err, "t.vms:3: malloc 1 16: --max-steps 2000 reached: with the "), "%s", err);
+	script_free(&s);
+	vm_destroy(vm);
+}
+
 Test(script_malloc, malloc_returns_null_when_the_address_space_is_full)
 {
 	char out[4096] = "", err[512];

@@ -356,12 +356,18 @@ static int exec_check(script_exec_t *x, const script_cmd_t *c, const char *when)
 static int exec_malloc(script_exec_t *x, const script_cmd_t *c)
 {
 	char why[256], num[16];
-	uint64_t got = 0;
+	uint64_t got = 0, refs = vm_stats(x->vm)->references;
 	int rc = um_malloc(&x->heaps[c->pidx], x->vm, c->pid, c->len, &got, why, sizeof why);
+	refs = vm_stats(x->vm)->references - refs; /* the walk: one read a block */
+	x->steps = x->steps > UINT64_MAX - refs ? UINT64_MAX : x->steps + refs;
 	if (rc == VM_EINVAL)
 		return exec_fail(x, c, rc, "%s: %s", c->text, why);
 	if (rc)
 		return exec_call(x, c, rc);
+	if (x->env->max_steps && x->steps > x->env->max_steps)
+		return exec_fail(x, c, VM_ELIMIT, "%s: --max-steps %llu reached: with the %llu references this malloc made walking the heap (one a block) the script has run %llu steps; raise --max-steps",
+				 c->text, (unsigned long long)x->env->max_steps, (unsigned long long)refs,
+				 (unsigned long long)x->steps);
 	if (c->sym) {
 		x->symval[c->sym - 1] = got;
 		x->symset[c->sym - 1] = 1;
