@@ -12,6 +12,7 @@
 
 #include "script/loader.h"
 #include "script/script.h"
+#include "script/umalloc.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
 
@@ -24,6 +25,9 @@ typedef struct script_exec {
 	uint64_t oom_kills;         /* the kernel's count when notices last looked */
 	uint64_t *cost;             /* steps of each command (a repeat: its whole block) */
 	uint64_t steps;             /* steps run so far (--max-steps) */
+	uint64_t *symval;           /* the value of each $NAME (s->syms), set by malloc */
+	unsigned char *symset;      /* whether it has been set */
+	um_heap_t **heaps;          /* each process's malloc state, per s->pids[] (umalloc.h) */
 	char *err;
 	size_t errlen;
 } script_exec_t;
@@ -363,6 +367,59 @@ static int exec_exec(script_exec_t *x, const script_cmd_t *c)
 			   x->env->stack_limit, x->env->out, msg, sizeof msg);
 	if (rc && msg[0])
 		return exec_fail(x, c, rc, "%s", msg);
+	if (!rc)
+		um_drop(&x->heaps[c->pidx]); /* a new address space: an empty heap */
+	return exec_call(x, c, rc);
+}
+
+/* malloc P SIZE [NAME]: print the address (0x0: malloc returned NULL). */
+static int exec_malloc(script_exec_t *x, const script_cmd_t *c)
+{
+	char why[256], num[16];
+	uint64_t got = 0, refs = vm_stats(x->vm)->references;
+	int rc = um_malloc(&x->heaps[c->pidx], x->vm, c->pid, c->len, &got, why, sizeof why);
+	refs = vm_stats(x->vm)->references - refs; /* the walk: one read a block */
+	x->steps = x->steps > UINT64_MAX - refs ? UINT64_MAX : x->steps + refs;
+	if (rc == VM_EINVAL)
+		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+	if (rc)
+		return exec_call(x, c, rc);
+	if (x->env->max_steps && x->steps > x->env->max_steps)
+		return exec_fail(x, c, VM_ELIMIT, "%s: --max-steps %llu reached: with the %llu references this malloc made walking the heap (one a block) the script has run %llu steps; raise --max-steps",
+				 c->text, (unsigned long long)x->env->max_steps, (unsigned long long)refs,
+				 (unsigned long long)x->steps);
+	if (c->sym) {
+		x->symval[c->sym - 1] = got;
+		x->symset[c->sym - 1] = 1;
+	}
+	fprintf(x->env->out, "malloc %s: 0x%llx\n", script_pid_label(x->s, c->pid, num),
+		(unsigned long long)got);
+	return VM_OK;
+}
+
+static int exec_free(script_exec_t *x, const script_cmd_t *c)
+{
+	char why[256];
+	int rc = um_free(&x->heaps[c->pidx], x->vm, c->pid, c->addr, why, sizeof why);
+	if (rc == VM_EINVAL)
+		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+	return exec_call(x, c, rc);
+}
+
+/* fork, and the child inherits a copy of the parent's malloc state. */
+static int exec_fork(script_exec_t *x, const script_cmd_t *c)
+{
+	int rc = vm_fork(x->vm, c->pid, c->pid2);
+	if (!rc && um_fork(&x->heaps[c->pidx2], x->heaps[c->pidx]))
+		return exec_fail(x, c, VM_ENOMEM, "%s: out of memory", c->text);
+	return exec_call(x, c, rc);
+}
+
+static int exec_exit(script_exec_t *x, const script_cmd_t *c)
+{
+	int rc = vm_exit(x->vm, c->pid);
+	if (!rc)
+		um_drop(&x->heaps[c->pidx]);
 	return exec_call(x, c, rc);
 }
 
@@ -372,8 +429,10 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 	vm_machine_t *vm = x->vm;
 	switch (c->op) {
 	case SCRIPT_SPAWN: return exec_call(x, c, vm_spawn(vm, c->pid));
-	case SCRIPT_FORK: return exec_call(x, c, vm_fork(vm, c->pid, c->pid2));
-	case SCRIPT_EXIT: return exec_call(x, c, vm_exit(vm, c->pid));
+	case SCRIPT_FORK: return exec_fork(x, c);
+	case SCRIPT_EXIT: return exec_exit(x, c);
+	case SCRIPT_MALLOC: return exec_malloc(x, c);
+	case SCRIPT_FREE: return exec_free(x, c);
 	case SCRIPT_MMAP: return exec_mmap(x, c);
 	case SCRIPT_MUNMAP: return exec_call(x, c, vm_munmap(vm, c->pid, c->addr, c->len));
 	case SCRIPT_MPROTECT: return exec_call(x, c, vm_mprotect(vm, c->pid, c->addr, c->len, c->prot));
@@ -400,6 +459,29 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 	default:
 		return VM_OK;
 	}
+}
+
+/* Command c with its $NAME+OFFSET made an address, in *tmp (c itself when
+ * it names none); NULL with the error when $NAME has no value yet. */
+static const script_cmd_t *exec_resolve(script_exec_t *x, const script_cmd_t *c,
+					script_cmd_t *tmp, int *rc)
+{
+	if (!c->sym || c->op == SCRIPT_MALLOC)
+		return c;
+	const char *name = x->s->syms[c->sym - 1];
+	uint64_t v = x->symval[c->sym - 1];
+	if (!x->symset[c->sym - 1])
+		*rc = exec_fail(x, c, VM_EINVAL, "%s: $%s has no value yet (its malloc has not run)",
+				c->text, name);
+	else if (v > UINT64_MAX - c->addr)
+		*rc = exec_fail(x, c, VM_EINVAL, "%s: $%s+%llu is past the end of the address space",
+				c->text, name, (unsigned long long)c->addr);
+	else {
+		*tmp = *c;
+		tmp->addr = v + c->addr;
+		return tmp;
+	}
+	return NULL;
 }
 
 /* The end of a script: every dirty file page written back, as a kernel's
@@ -494,9 +576,15 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 	int depth = 0, rc = VM_OK;
 	x.seen = calloc(s->npids ? s->npids : 1, sizeof *x.seen);
 	x.cost = malloc((s->n ? s->n : 1) * sizeof *x.cost);
-	if (!x.seen || !x.cost) {
+	x.heaps = calloc(s->npids ? s->npids : 1, sizeof *x.heaps);
+	x.symval = calloc(s->nsyms ? s->nsyms : 1, sizeof *x.symval);
+	x.symset = calloc(s->nsyms ? s->nsyms : 1, 1);
+	if (!x.seen || !x.cost || !x.heaps || !x.symval || !x.symset) {
 		free(x.seen);
 		free(x.cost);
+		free(x.heaps);
+		free(x.symval);
+		free(x.symset);
 		snprintf(err, errlen, "%s: out of memory", s->name);
 		return VM_ENOMEM;
 	}
@@ -531,13 +619,22 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 			continue;
 		}
 		x.steps += x.cost[i];
-		rc = exec_one(&x, c);
+		script_cmd_t tmp;
+		const script_cmd_t *rcmd = exec_resolve(&x, c, &tmp, &rc);
+		if (!rcmd)
+			break;
+		rc = exec_one(&x, rcmd);
 		exec_notices(&x, c);
 		if (!rc && env->check)
 			rc = exec_check(&x, c, "after this command");
 	}
 	rc = exec_final_sync(&x, rc);
 	fflush(env->out);
+	for (size_t i = 0; i < s->npids; i++)
+		um_drop(&x.heaps[i]);
+	free(x.heaps);
+	free(x.symval);
+	free(x.symset);
 	free(x.seen);
 	free(x.cost);
 	return rc;

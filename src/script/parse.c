@@ -79,6 +79,47 @@ static int parse_num(script_parser_t *p, script_word_t w, int suffix, const char
 	return VM_OK;
 }
 
+/* A $NAME word's name, from its letter on: a letter or _, then letters,
+ * digits or _, at most 31; its length, or 0 when it is none. */
+static size_t sym_len(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < 32 && (isalpha((unsigned char)s[i]) || s[i] == '_' ||
+				  (i && isdigit((unsigned char)s[i]))))
+		i++;
+	return i < 32 ? i : 0;
+}
+
+/* The index of name (len bytes) in s->syms, or s->nsyms. */
+static size_t sym_find(const script_t *s, const char *name, size_t len)
+{
+	size_t i = 0;
+	while (i < s->nsyms && !(strlen(s->syms[i]) == len && !strncmp(s->syms[i], name, len)))
+		i++;
+	return i;
+}
+
+/* ADDR: a number, or $NAME[+OFFSET] with NAME defined by an earlier malloc
+ * line (c->sym, the offset in c->addr; the value is known when it runs). */
+static int parse_addr(script_parser_t *p, script_word_t w, script_cmd_t *c)
+{
+	if (!w.len || w.s[0] != '$')
+		return parse_num(p, w, 0, "ADDR", &c->addr);
+	size_t n = sym_len(w.s + 1, w.len - 1);
+	if (!n || (1 + n < w.len && w.s[1 + n] != '+'))
+		return script_bad(p, "bad ADDR '%.*s' ($NAME or $NAME+OFFSET, NAME a letter or _ then letters, digits or _)",
+				  (int)w.len, w.s);
+	size_t i = sym_find(p->s, w.s + 1, n);
+	if (i == p->s->nsyms)
+		return script_bad(p, "unknown name $%.*s (malloc P SIZE %.*s defines it, on an earlier line)",
+				  (int)n, w.s + 1, (int)n, w.s + 1);
+	c->sym = i + 1;
+	if (1 + n == w.len)
+		return VM_OK;
+	script_word_t off = { w.s + 2 + n, w.len - 2 - n };
+	return parse_num(p, off, 1, "OFFSET", &c->addr);
+}
+
 /* A length: a size that is not zero. */
 static int parse_len(script_parser_t *p, script_word_t w, const char *what, uint64_t *out)
 {
@@ -325,7 +366,7 @@ static int parse_range(script_parser_t *p, script_cmd_t *c, const script_word_t 
 {
 	int rc = parse_pid(p, w[0], &c->pid);
 	if (!rc)
-		rc = parse_num(p, w[1], 0, "ADDR", &c->addr);
+		rc = parse_addr(p, w[1], c);
 	if (!rc)
 		rc = parse_len(p, w[2], "LEN", &c->len);
 	return rc;
@@ -399,7 +440,7 @@ static int parse_brk(script_parser_t *p, script_cmd_t *c, const script_word_t *w
 {
 	c->op = SCRIPT_BRK;
 	int rc = parse_pid(p, w[0], &c->pid);
-	return rc ? rc : parse_num(p, w[1], 0, "ADDR", &c->addr);
+	return rc ? rc : parse_addr(p, w[1], c);
 }
 
 static int parse_file(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
@@ -414,7 +455,7 @@ static int parse_write(script_parser_t *p, script_cmd_t *c, const script_word_t 
 	c->op = SCRIPT_WRITE;
 	int rc = parse_pid(p, w[0], &c->pid);
 	if (!rc)
-		rc = parse_num(p, w[1], 0, "ADDR", &c->addr);
+		rc = parse_addr(p, w[1], c);
 	return rc ? rc : parse_data(p, w[2], c);
 }
 
@@ -488,6 +529,42 @@ static int parse_expect(script_parser_t *p, script_cmd_t *c, const script_word_t
 		}
 	return script_bad(p, "bad expectation '%.*s' (expect P alive|exited|segv|oom, expect P resident|swapped N, or expect stat NAME VALUE)",
 			  (int)(w[n - 1].s + w[n - 1].len - w[1].s), w[1].s);
+}
+
+/* malloc P SIZE [NAME]: NAME (without $) defines $NAME. */
+static int parse_malloc(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_MALLOC;
+	int rc = parse_pid(p, w[0], &c->pid);
+	if (!rc)
+		rc = parse_num(p, w[1], 1, "SIZE", &c->len);
+	if (rc || n == 2)
+		return rc;
+	if (sym_len(w[2].s, w[2].len) != w[2].len)
+		return script_bad(p, "bad NAME '%.*s' (a letter or _, then letters, digits or _, at most 31; written without $: malloc 1 64 buf defines $buf)",
+				  (int)w[2].len, w[2].s);
+	script_t *s = p->s;
+	size_t i = sym_find(s, w[2].s, w[2].len);
+	if (i == s->nsyms) {
+		if (s->nsyms == SCRIPT_MAX_NAMES)
+			return script_bad(p, "more than %d $NAMEs", SCRIPT_MAX_NAMES);
+		char **v = realloc(s->syms, (s->nsyms + 1) * sizeof *v);
+		if (!v)
+			return script_bad(p, "out of memory"), VM_ENOMEM;
+		s->syms = v;
+		if (!(v[i] = word_dup(w[2])))
+			return script_bad(p, "out of memory"), VM_ENOMEM;
+		s->nsyms++;
+	}
+	c->sym = i + 1;
+	return VM_OK;
+}
+
+static int parse_free(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_FREE;
+	int rc = parse_pid(p, w[0], &c->pid);
+	return rc ? rc : parse_addr(p, w[1], c);
 }
 
 static int parse_stats(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
@@ -610,6 +687,8 @@ static const script_syntax_t script_syntax[] = {
 	{ "stats", "stats", 0, 0, parse_stats },
 	{ "check", "check", 0, 0, parse_check },
 	{ "echo", "echo TEXT...", 0, SCRIPT_MAX_WORDS - 1, parse_echo },
+	{ "malloc", "malloc P SIZE [NAME]", 2, 3, parse_malloc },
+	{ "free", "free P ADDR", 2, 2, parse_free },
 	{ "repeat", "repeat N", 1, 1, parse_repeat },
 	{ "end", "end", 0, 0, parse_end },
 	{ "exec", "exec P PATH [ARGS...]", 2, SCRIPT_MAX_WORDS - 1, parse_exec },
@@ -812,6 +891,9 @@ void script_free(script_t *s)
 	for (size_t i = 0; i < s->nnames; i++)
 		free(s->names[i].name);
 	free(s->names);
+	for (size_t i = 0; i < s->nsyms; i++)
+		free(s->syms[i]);
+	free(s->syms);
 	free(s->name);
 	*s = (script_t){ 0 };
 }

@@ -50,6 +50,8 @@ typedef enum script_op {
 	SCRIPT_REPEAT,     /* value: count; jump: index of its end */
 	SCRIPT_END,        /* jump: index of its repeat */
 	SCRIPT_EXEC,       /* pid prog; data: ARGS, value of them, NUL-separated (loader.h) */
+	SCRIPT_MALLOC,     /* pid len [sym: the NAME it defines] (umalloc.h) */
+	SCRIPT_FREE,       /* pid addr */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
@@ -71,6 +73,8 @@ typedef struct script_cmd {
 	char *name, *setval;       /* set NAME VALUE, expect stat NAME */
 	size_t jump;
 	struct load_prog *prog;    /* exec: the program, read at parse time */
+	size_t sym;                /* 1 + index in script_t.syms: ADDR is $NAME+addr (malloc:
+	                              the NAME it defines); 0: none */
 } script_cmd_t;
 
 typedef struct script {
@@ -84,6 +88,8 @@ typedef struct script {
 		uint32_t pid;      /* the number it stands for, from SCRIPT_NAMED_PID up */
 	} *names;
 	size_t nnames;
+	char **syms;               /* $NAMEs defined by malloc lines, first definition first */
+	size_t nsyms;
 } script_t;
 
 /* Numbers given to named processes start here (numbers given in the script
