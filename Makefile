@@ -17,7 +17,7 @@ LDLIBS  := -lzstd -lz -llzma -lbz2 -lm -pthread
 BUILD   ?= build
 
 LIB_SRC := $(sort $(wildcard src/hw/*.c src/kern/*.c src/policy/*.c src/trace/*.c \
-                              src/analysis/*.c src/util/*.c src/script/*.c))
+                              src/analysis/*.c src/util/*.c src/script/*.c src/pager/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 
