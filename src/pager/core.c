@@ -192,7 +192,9 @@ static void readahead(vp_pager_t *p, pg_region_t *r, size_t i, uint64_t seq)
 }
 
 /* Page i of r is not resident: a slot for it, its bytes (zeroes, or its
- * swap copy), mapped writable only for a write. */
+ * swap copy), mapped writable only for a write.  The policy's on_fill comes
+ * before the page is mapped, with its accessed and dirty bits clear: as in
+ * the simulator, the retried access sets them after. */
 static int fault_in(vp_pager_t *p, pg_region_t *r, size_t i, bool write, uint64_t seq)
 {
 	pg_page_t *pg = &r->pages[i];
@@ -201,25 +203,31 @@ static int fault_in(vp_pager_t *p, pg_region_t *r, size_t i, bool write, uint64_
 	int rc = frame_take(p, &in, &f);
 	if (rc)
 		return rc;
+	bool swapped = pg_slot(pg) != PG_NONE;
+	if (swapped && (rc = pg_swap_read(p, pg_slot(pg), p->be->cache(p, r, i, f)))) {
+		p->free[p->nfree++] = f;
+		return rc;
+	}
+	frame_set(p, f, r, i, false, false, seq);
 	bool dirty = write || !p->wp_ok;  /* without write-protect faults every page may be dirty */
-	if (pg_slot(pg) != PG_NONE) {
-		if ((rc = pg_swap_read(p, pg_slot(pg), p->be->cache(p, r, i, f))) ||
-		    (rc = p->be->unpark(p, r, i, f, dirty))) {
-			p->free[p->nfree++] = f;
-			return rc;
-		}
+	rc = swapped ? p->be->unpark(p, r, i, f, dirty) : p->be->fill(p, r, i, NULL, dirty);
+	if (rc) {
+		p->pol->on_evict(p->pstate, f, POLICY_RELEASE);
+		pg_set_frame(pg, PG_NONE);
+		p->frames[f] = (pg_frame_t){ 0 };
+		p->free[p->nfree++] = f;
+		return rc;
+	}
+	p->frames[f].mapped = true;
+	p->frames[f].dirty = dirty;
+	if (swapped) {
 		p->st.major_faults++;
 		p->st.swap_ins++;
 	} else {
-		if ((rc = p->be->fill(p, r, i, NULL, dirty))) {
-			p->free[p->nfree++] = f;
-			return rc;
-		}
 		p->st.minor_faults++;
 	}
 	p->st.page_faults++;
-	frame_set(p, f, r, i, true, dirty, seq);
-	if (pg_slot(pg) != PG_NONE && p->readahead)
+	if (swapped && p->readahead)
 		readahead(p, r, i, seq);
 	return VM_OK;
 }
