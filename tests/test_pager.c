@@ -524,3 +524,31 @@ Test(pager, readahead_fills_free_slots_only, .timeout = 60)
 		vp_close(p);
 	}
 }
+
+/* --- the README's example ------------------------------------------------- */
+
+/* examples/pager.c builds against the library as it is (with the
+ * sanitizers' flags under make sanitize or make tsan) and runs: 1 MiB under
+ * 64 KiB, every byte right, every page out and back once. */
+Test(pager, example_builds_and_runs, .timeout = 300)
+{
+	char build[512];
+	snprintf(build, sizeof build, "%s", vmlab());
+	char *slash = strrchr(build, '/');
+	cr_assert_not_null(slash, "VMLAB=%s has no folder", vmlab());
+	*slash = 0;
+	char dir[] = "/tmp/vmpager-example-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	const char *cflags = getenv("CFLAGS") && strstr(getenv("CFLAGS"), "-fsanitize") ? getenv("CFLAGS") : "";
+	cmd_out_t *r = malloc(sizeof *r);
+	run(r, "cc %s -std=c11 -Wall -Wextra -Werror examples/pager.c -Iinclude %s/libvmlab.a "
+	       "-pthread -lzstd -lz -llzma -lbz2 -lm -o %s/pager && %s/pager", cflags, build, dir, dir);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_assert(strncmp(r->out, "0 bytes wrong\n{\"backend\": \"", 28) == 0, "%s", r->out);
+	cr_assert_eq(json_u(r->out, "budget_pages"), 16);
+	cr_assert_eq(json_u(r->out, "minor_faults"), 256);
+	cr_assert_eq(json_u(r->out, "major_faults"), 256);
+	cr_assert_eq(json_u(r->out, "swap_outs"), 256);
+	run(r, "rm -rf %s", dir);
+	free(r);
+}
