@@ -544,7 +544,7 @@ Test(pager, example_builds_and_runs, .timeout = 300)
 	run(r, "cc %s -std=c11 -Wall -Wextra -Werror examples/pager.c -Iinclude %s/libvmlab.a "
 	       "-pthread -lzstd -lz -llzma -lbz2 -lm -o %s/pager && %s/pager", cflags, build, dir, dir);
 	cr_assert_eq(r->status, 0, "%s", r->err);
-	cr_assert(strncmp(r->out, "0 bytes wrong\n{\"backend\": \"", 28) == 0, "%s", r->out);
+	cr_assert(strncmp(r->out, "0 bytes wrong\n{\"backend\": \"", 27) == 0, "%s", r->out);
 	cr_assert_eq(json_u(r->out, "budget_pages"), 16);
 	cr_assert_eq(json_u(r->out, "minor_faults"), 256);
 	cr_assert_eq(json_u(r->out, "major_faults"), 256);
