@@ -3,7 +3,7 @@
 #   make test    build and run the whole test suite (installs chromium for the HTML view's tests)
 #   make bench   record a larger trace with Valgrind and measure throughput
 #   make sanitize  the test suite under AddressSanitizer + UBSan
-#   make tsan    the pager's tests under ThreadSanitizer (its handler and daemon threads)
+#   make tsan    the pager's threads under ThreadSanitizer (tests/tsan/pager_tsan.c)
 #   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
 #   make install PREFIX=/usr/local DESTDIR=   vmlab, libvmlab.a/.so, headers,
 #                vmlab.pc, man pages, bash completion
@@ -141,13 +141,15 @@ sanitize:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-san \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-# The pager's tests (tests/test_pager*.c) under ThreadSanitizer: the fault
-# handler thread, the page daemon and the program's threads share its state.
+# The pager's threads under ThreadSanitizer: tests/tsan/pager_tsan.c, a
+# program of its own (Criterion cannot start under TSan), over the fault
+# handler thread, the page daemon and the program's threads.
 tsan:
-	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
-		build-tsan/test_vmlab build-tsan/vmlab
-	TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" VMLAB=build-tsan/vmlab \
-		build-tsan/test_vmlab --filter 'pager*/*' -j2
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" build-tsan/pager_tsan
+	TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" build-tsan/pager_tsan
+
+$(BUILD)/pager_tsan: tests/tsan/pager_tsan.c $(BUILD)/libvmlab.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $^ $(LDLIBS)
 
 # libFuzzer harnesses, one program each from tests/fuzz/*.c (not part of the
 # test binary), built with clang into build-fuzz/ and run one after another
@@ -187,5 +189,6 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
--include $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d)
+-include $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d) \
+	$(wildcard $(BUILD)/pager_tsan.d)
 FORCE:

@@ -126,7 +126,10 @@ static int evict_one(vp_pager_t *p, const policy_page_t *incoming)
 		}
 		const char *src = fr->mapped ? p->be->bytes(p, r, fr->idx)
 					     : p->be->cache(p, r, fr->idx, f);
-		if ((rc = pg_swap_write(p, pg_slot(pg), src)))
+		PG_PROGRAM_READ_BEGIN();
+		rc = pg_swap_write(p, pg_slot(pg), src);
+		PG_PROGRAM_READ_END();
+		if (rc)
 			return rc;
 		fr->dirty = false;
 		p->st.swap_outs++;

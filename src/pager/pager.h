@@ -150,6 +150,28 @@ struct vp_pager {
 	pg_hist_t hist;
 };
 
+/* The pager reads a page of the program's view (to write it back, or to
+ * park it) while program threads run.  No write can race with that read:
+ * the page is write-protected first, and the ordering goes through the
+ * kernel, which ThreadSanitizer cannot see; so under TSan such reads are
+ * marked as ignored (make tsan).  Nothing otherwise. */
+#if defined(__SANITIZE_THREAD__)
+#define PG_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PG_TSAN 1
+#endif
+#endif
+#ifdef PG_TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define PG_PROGRAM_READ_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define PG_PROGRAM_READ_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define PG_PROGRAM_READ_BEGIN() ((void)0)
+#define PG_PROGRAM_READ_END() ((void)0)
+#endif
+
 /* core.c: serve a fault at addr for the backend's handler; write 1: a
  * write access, 0: a read, -1: unknown (a fault on a mapped clean page is
  * then taken as a write).  Returns false if addr is in no managed region

@@ -241,7 +241,9 @@ static int uf_park(vp_pager_t *p, pg_region_t *r, size_t i, uint32_t f, bool wri
 	int rc = writable ? uf_protect(p, r, i) : VM_OK;
 	if (rc)
 		return rc;
+	PG_PROGRAM_READ_BEGIN();
 	memcpy(uf_cache(p, r, i, f), uf_addr(p, r, i), p->page);
+	PG_PROGRAM_READ_END();
 	return madvise(uf_addr(p, r, i), p->page, MADV_DONTNEED) ? VM_EIO : VM_OK;
 }
 
