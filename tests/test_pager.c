@@ -552,3 +552,31 @@ Test(pager, example_builds_and_runs, .timeout = 300)
 	run(r, "rm -rf %s", dir);
 	free(r);
 }
+
+/* --- choosing the backend ------------------------------------------------- */
+
+/* $VP_BACKEND chooses when the config does not; the config wins over it. */
+Test(pager, vp_backend_from_the_environment)
+{
+	char err[512] = "";
+	vp_config_t c = { .budget = PAGE, .errbuf = err, .errlen = sizeof err };
+	vp_pager_t *p;
+	setenv("VP_BACKEND", "sigsegv", 1);
+	cr_assert_eq(vp_open(&c, &p), 0, "%s", err);
+	cr_assert_str_eq(vp_backend(p), "sigsegv");
+	FILE *null = fopen("/dev/null", "w");
+	cr_assert_eq(vp_stats_json(p, null), 0);
+	fclose(null);
+	vp_close(p);
+	setenv("VP_BACKEND", "bogus", 1);
+	cr_assert_eq(vp_open(&c, &p), VM_ENOENT);
+	cr_assert_str_eq(err, "backend bogus: no such backend (uffd, sigsegv)");
+	c.backend = "sigsegv";
+	cr_assert_eq(vp_open(&c, &p), 0, "%s", err);
+	vp_close(p);
+	unsetenv("VP_BACKEND");
+	c.backend = NULL;
+	cr_assert_eq(vp_open(&c, &p), 0, "%s", err);
+	cr_assert_str_eq(vp_backend(p), backend_ok("uffd") ? "uffd" : "sigsegv");
+	vp_close(p);
+}
