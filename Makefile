@@ -3,6 +3,7 @@
 #   make test    build and run the whole test suite (installs chromium for the HTML view's tests)
 #   make bench   record a larger trace with Valgrind and measure throughput
 #   make sanitize  the test suite under AddressSanitizer + UBSan
+#   make tsan    the pager's threads under ThreadSanitizer (tests/tsan/pager_tsan.c)
 #   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
 #   make install PREFIX=/usr/local DESTDIR=   vmlab, libvmlab.a/.so, headers,
 #                vmlab.pc, man pages, bash completion
@@ -17,7 +18,7 @@ LDLIBS  := -lelf -lzstd -lz -llzma -lbz2 -lm -pthread
 BUILD   ?= build
 
 LIB_SRC := $(sort $(wildcard src/hw/*.c src/kern/*.c src/policy/*.c src/trace/*.c \
-                              src/analysis/*.c src/util/*.c src/script/*.c))
+                              src/analysis/*.c src/util/*.c src/script/*.c src/pager/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 
@@ -33,7 +34,7 @@ DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev gnup
 	     clang libclang-rt-dev libelf-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench sanitize clean deps install man fuzz fuzz-build FORCE
+.PHONY: all run test bench sanitize tsan clean deps install man fuzz fuzz-build FORCE
 all: $(BUILD)/vmlab
 
 deps: $(DEPS_STAMP)
@@ -96,7 +97,7 @@ install: $(BUILD)/vmlab $(BUILD)/libvmlab.a $(BUILD)/libvmlab.so.$(VERSION) $(BU
 	install -m 755 $(BUILD)/libvmlab.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so.$(VERSION)
 	ln -sf libvmlab.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so.$(SOVERSION)
 	ln -sf libvmlab.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so
-	install -m 644 include/vmlab.h include/vmlab_sys.h include/vmlab_err.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/vmlab.h include/vmlab_sys.h include/vmlab_err.h include/vmlab_pager.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/vmlab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmlab.pc
 	install -m 644 man/vmlab.1 $(CMDS:%=$(BUILD)/man/vmlab-%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 contrib/vmlab.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmlab
@@ -141,6 +142,16 @@ sanitize:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-san \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
+# The pager's threads under ThreadSanitizer: tests/tsan/pager_tsan.c, a
+# program of its own (Criterion cannot start under TSan), over the fault
+# handler thread, the page daemon and the program's threads.
+tsan:
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" build-tsan/pager_tsan
+	TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" build-tsan/pager_tsan
+
+$(BUILD)/pager_tsan: tests/tsan/pager_tsan.c $(BUILD)/libvmlab.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $^ $(LDLIBS)
+
 # libFuzzer harnesses, one program each from tests/fuzz/*.c (not part of the
 # test binary), built with clang into build-fuzz/ and run one after another
 # for FUZZ_SECONDS each on a corpus seeded from examples/ and tests/data
@@ -177,7 +188,8 @@ fuzz: fuzz-build
 	done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
--include $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d)
+-include $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d) \
+	$(wildcard $(BUILD)/pager_tsan.d)
 FORCE:
