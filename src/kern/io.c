@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kern.h"
+#include "kern/base.h"
 #include "util/vmerr.h"
 
 int kio_pwrite(int fd, const void *buf, size_t len, uint64_t at)
@@ -58,7 +58,12 @@ int kio_fail(vm_machine_t *vm, int err, const char *fmt, ...)
 	return VM_EIO;
 }
 
-const char *vm_io_error(const vm_machine_t *vm)
+void kio_event(vm_machine_t *vm, const char *fmt, ...)
 {
-	return vm->io_error[0] ? vm->io_error : NULL;
+	if (!vm->cfg.events)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(vm->cfg.events, fmt, ap);
+	va_end(ap);
 }
