@@ -1,6 +1,7 @@
 /* io.c - host file I/O of script mode (prefix kio_): whole transfers, a
  * short one retried for the rest (the retry is what names the reason, as
- * ENOSPC), and the last failure kept in words for vm_io_error. */
+ * ENOSPC), the last failure kept in words for vm_io_error, and the event
+ * log of --events. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* proc.c - processes and the kernel's own walk of their page tables. */
+/* proc.c - processes and their page tables (proc.h): the pid index, and
+ * the one walker every lookup and every table allocation goes through. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -143,8 +143,8 @@ static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 	if (rc)
 		return rc;
 	kio_event(vm, "evict frame %u vpn 0x%llx %s%s%s%s\n", f, (unsigned long long)vpn,
-		 dirty ? "dirty: written back" : "clean: dropped", from ? " (" : "",
-		 from ? from : "", from ? ")" : "");
+		  dirty ? "dirty: written back" : "clean: dropped", from ? " (" : "",
+		  from ? from : "", from ? ")" : "");
 	if (vm->step)
 		note_evict(vm, f, pid, vpn, dirty);
 	policy_shadow_t cookie = vm->pol->on_evict(vm->pol_state, f, POLICY_RECLAIM);

@@ -147,9 +147,10 @@ static int vm_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t 
 }
 
 /* The common case inline: a read, write or fetch within one page by the
- * live process of the previous access (proc_get's cache); anything else
- * goes to vm_access_slow, which checks it all again (a live process is what
- * both modes' lookup accepts, so the two paths agree in either mode). */
+ * process of the previous access (proc_get's cache, which teardown_kill
+ * clears when that process ends, so that it names a live process in script
+ * mode: what both modes' lookup accepts, and the two paths agree); anything
+ * else goes to vm_access_slow, which checks it all again. */
 int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
 {
 	mmu_access_t acc;
@@ -166,7 +167,7 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	uint32_t p = vm->last_proc;
 	if (size == 0 || end < va || va >> shift != end >> shift ||
 	    (vm->g.va_bits < 64 && (end >> vm->g.va_bits)) ||
-	    p >= vm->nprocs || vm->procs[p].pid != pid || vm->procs[p].state != VM_PROC_ALIVE)
+	    p >= vm->nprocs || vm->procs[p].pid != pid)
 		return vm_access_slow(vm, pid, va, size, kind);
 	ref_count_kind(vm, acc);
 	return vm_ref_va(vm, p, va >> shift << shift, acc, NULL);

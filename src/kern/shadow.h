@@ -1,5 +1,5 @@
-/* shadow.h - layer 2: shadow entries (prefix shadow_): what the replacement policy
- * noted about a page reclaimed from its frame (policy_shadow_t, the value
+/* shadow.h - layer 2: shadow entries (prefix shadow_): what the
+ * replacement policy noted about a page reclaimed from its frame (policy_shadow_t, the value
  * on_evict returned), kept while the page is out and handed back when it
  * is faulted in again, as Linux's mm/workingset.c keeps shadow entries in
  * the page cache and swap cache slots of evicted folios.

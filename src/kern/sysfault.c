@@ -201,7 +201,7 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		shadow_take(vm, pg.key, &stale);
 	}
 	kio_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
-		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
+		  (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
 	count_fault(vm, major, filled, &pg, known);
 	if (major)
 		readahead_swap(vm, p, v, va);
@@ -234,9 +234,9 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 	if (rc)
 		return rc;
 	kio_event(vm, "fault pid %u va 0x%llx %s: %s page %llu\n", vm->procs[p].pid,
-		 (unsigned long long)va, major ? "major" : "minor",
-		 filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
-		 (unsigned long long)pgoff);
+		  (unsigned long long)va, major ? "major" : "minor",
+		  filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
+		  (unsigned long long)pgoff);
 	count_fault(vm, major, filled, &pg, known);
 	if (major)
 		readahead_obj(vm, v, va);
@@ -259,7 +259,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		tlb_flush_page(&vm->tlb, asid, vpn);
 		vm->sys.cow_faults++;
 		kio_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
-			 vm->procs[p].pid, (unsigned long long)va);
+			  vm->procs[p].pid, (unsigned long long)va);
 		count_fault(vm, 0, FRAME_NIL, &pg, 0);
 		return VM_OK;
 	}
@@ -291,7 +291,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	vm->sys.cow_faults++;
 	vm->sys.cow_copies++;
 	kio_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
-		 (unsigned long long)va);
+		  (unsigned long long)va);
 	count_fault(vm, 0, nf, &pg, 0);
 	return VM_OK;
 }

@@ -173,5 +173,7 @@ int teardown_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st)
 	tlb_flush_asid(&vm->tlb, pr->asid);
 	vma_free_all(vm, pr);
 	pr->state = st;
+	if (vm->last_proc == p)
+		vm->last_proc = PROC_NONE; /* vm_access's inline path is for live ones */
 	return rc;
 }
