@@ -1,22 +1,22 @@
-/* shadow.h - layer 2: shadow entries (prefix shadow_): what the
- * replacement policy noted about a page reclaimed from its frame (policy_shadow_t, the value
- * on_evict returned), kept while the page is out and handed back when it
- * is faulted in again, as Linux's mm/workingset.c keeps shadow entries in
+/* shadow.h - layer 2: shadow entries (prefix shadow_): what the replacement
+ * policy noted about a page reclaimed from its frame (policy_shadow_t, the
+ * value on_evict returned), kept while the page is out and handed back when
+ * it is faulted in again, as Linux's mm/workingset.c keeps shadow entries in
  * the page cache and swap cache slots of evicted folios.
  *
- * One table keyed by the page key (policy_key) serves both kinds of page.
- * A not-present PTE has no room for a 64-bit cookie beside the swap slot
- * (and a page shared after fork has several PTEs), and a file page has no
- * PTE at all once its last mapping went; a single table also lets one
- * shrinker drop the oldest entries of every kind, as Linux's shadow-node
- * shrinker (count_shadow_nodes / shadow_lru_isolate) does.
+ * One table keyed by the page key (policy_key) serves both kinds of page. A
+ * not-present PTE has no room for a 64-bit cookie beside the swap slot (and
+ * a page shared after fork has several PTEs), and a file page has no PTE at
+ * all once its last mapping went; a single table also lets one shrinker drop
+ * the oldest entries of every kind, as Linux's shadow-node shrinker
+ * (count_shadow_nodes / shadow_lru_isolate) does.
  *
  * An entry goes when its page is faulted in again (shadow_take), when the
  * page's identity dies (shadow_forget, shadow_forget_obj: the policy hears
  * on_forget), or when it is the oldest and room is needed: at most
- * SHADOW_PER_FRAME entries per frame are kept (a page evicted longer ago than
- * that is beyond any refault distance a policy over these frames can use),
- * and the table grows only while it takes at most half of what the
+ * SHADOW_PER_FRAME entries per frame are kept (a page evicted longer ago
+ * than that is beyond any refault distance a policy over these frames can
+ * use), and the table grows only while it takes at most half of what the
  * host-memory budget (BUDGET_SHADOW) has left.  It never takes memory from
  * the rest of the machine: a charge that would pass the budget first makes
  * the table give all of its memory back (budget_t.shrink), so a run stops
