@@ -9,7 +9,7 @@
 #include "util/vmerr.h"
 
 /* A vmstat-like line every cfg.timeline_every references. */
-static void vm_timeline(vm_machine_t *vm)
+static void ref_timeline(vm_machine_t *vm)
 {
 	const vm_stats_t *s = vm_stats(vm);
 	if (vm->cfg.timeline_fn) {
@@ -30,7 +30,7 @@ static void vm_timeline(vm_machine_t *vm)
 /* cfg.tick more references have completed: the policy's clock ticks.  A
  * reference that failed may have passed tick_at without completing; the tick
  * then comes with the next one that completes, and the phase is kept. */
-static void vm_tick(vm_machine_t *vm, uint64_t seq)
+static void ref_tick(vm_machine_t *vm, uint64_t seq)
 {
 	while (vm->tick_at <= vm->st.references)
 		vm->tick_at = vm->tick_at > UINT64_MAX - vm->cfg.tick ? UINT64_MAX
@@ -42,8 +42,8 @@ static void vm_tick(vm_machine_t *vm, uint64_t seq)
  * faults and retry until the translation completes (*pfn), or the process is
  * gone.  Out of line: the hot path stays small. */
 __attribute__((noinline))
-static int vm_ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
-		       uint64_t seq, uint64_t *pfn)
+static int ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+		    uint64_t seq, uint64_t *pfn)
 {
 	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
@@ -63,13 +63,13 @@ static int vm_ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t a
  * completes, then tell the policy.  *pfn (if not NULL) gets the frame.
  * Always inlined: this is the per-reference path, a TLB hit its common case. */
 __attribute__((always_inline))
-static inline int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
-			    uint64_t *pfn)
+static inline int ref_one(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+			  uint64_t *pfn)
 {
 	uint64_t seq = vm->st.references++;
 	uint64_t f;
 	if (!mmu_translate_hit(&vm->mmu, vm->procs[p].asid, va, acc, &f)) {
-		int rc = vm_ref_slow(vm, p, va, acc, seq, &f);
+		int rc = ref_slow(vm, p, va, acc, seq, &f);
 		if (rc)
 			return rc;
 	}
@@ -78,9 +78,9 @@ static inline int vm_ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_acces
 	if (pfn)
 		*pfn = f;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
-		vm_timeline(vm);
+		ref_timeline(vm);
 	if (vm->st.references >= vm->tick_at)
-		vm_tick(vm, seq);
+		ref_tick(vm, seq);
 	return VM_OK;
 }
 
@@ -106,30 +106,30 @@ void ref_count_kind(vm_machine_t *vm, mmu_access_t acc)
 
 int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
 {
-	return vm_ref_va(vm, p, va, acc, pfn);
+	return ref_one(vm, p, va, acc, pfn);
 }
 
 /* Where vm_access's page references go. */
-typedef struct vm_ref_target {
+typedef struct ref_target {
 	vm_machine_t *vm;
 	uint32_t p;
-} vm_ref_target_t;
+} ref_target_t;
 
 /* One page reference of an access (a vm_split_access callback). */
-static int vm_ref_page(void *arg, uint64_t vpn, int kind)
+static int ref_page(void *arg, uint64_t vpn, int kind)
 {
-	vm_ref_target_t *t = arg;
+	ref_target_t *t = arg;
 	mmu_access_t acc;
 	int rc = ref_kind(kind, &acc);
 	assert(rc == VM_OK);
 	(void)rc;
 	ref_count_kind(t->vm, acc);
-	return vm_ref_va(t->vm, t->p, vpn << t->vm->g.page_shift, acc, NULL);
+	return ref_one(t->vm, t->p, vpn << t->vm->g.page_shift, acc, NULL);
 }
 
 /* vm_access in full: checks, the process, the split into page references. */
 __attribute__((noinline))
-static int vm_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
+static int ref_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
 {
 	mmu_access_t acc;
 	if (size == 0 || (kind != VM_MODIFY && ref_kind(kind, &acc)))
@@ -139,18 +139,18 @@ static int vm_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t 
 		return VM_ERANGE;
 	if (vm_access_pages(vm->g.page_shift, va, size) > VM_ACCESS_MAX_PAGES)
 		return VM_ELIMIT;
-	vm_ref_target_t t = { .vm = vm };
+	ref_target_t t = { .vm = vm };
 	int rc = vm->mode->lookup(vm, pid, &t.p);
 	if (rc)
 		return rc;
-	return vm_split_access(vm->g.page_shift, va, size, kind, vm_ref_page, &t);
+	return vm_split_access(vm->g.page_shift, va, size, kind, ref_page, &t);
 }
 
 /* The common case inline: a read, write or fetch within one page by the
  * process of the previous access (proc_get's cache, which teardown_kill
  * clears when that process ends, so that it names a live process in script
  * mode: what both modes' lookup accepts, and the two paths agree); anything
- * else goes to vm_access_slow, which checks it all again. */
+ * else goes to ref_access_slow, which checks it all again. */
 int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
 {
 	mmu_access_t acc;
@@ -161,16 +161,16 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	else if (kind == VM_WRITE)
 		acc = MMU_WRITE;
 	else
-		return vm_access_slow(vm, pid, va, size, kind);
+		return ref_access_slow(vm, pid, va, size, kind);
 	unsigned shift = vm->g.page_shift;
 	uint64_t end = va + (size - 1);
 	uint32_t p = vm->last_proc;
 	if (size == 0 || end < va || va >> shift != end >> shift ||
 	    (vm->g.va_bits < 64 && (end >> vm->g.va_bits)) ||
 	    p >= vm->nprocs || vm->procs[p].pid != pid)
-		return vm_access_slow(vm, pid, va, size, kind);
+		return ref_access_slow(vm, pid, va, size, kind);
 	ref_count_kind(vm, acc);
-	return vm_ref_va(vm, p, va >> shift << shift, acc, NULL);
+	return ref_one(vm, p, va >> shift << shift, acc, NULL);
 }
 
 int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
