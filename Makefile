@@ -4,6 +4,7 @@
 #   make bench   record a larger trace with Valgrind and measure throughput
 #   make sanitize  the test suite under AddressSanitizer + UBSan
 #   make tsan    the pager's threads under ThreadSanitizer (tests/tsan/pager_tsan.c)
+#   make layers  check that the kernel's files call down only, with no circle
 #   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
 #   make install PREFIX=/usr/local DESTDIR=   vmlab, libvmlab.a/.so, headers,
 #                vmlab.pc, man pages, bash completion
@@ -34,7 +35,7 @@ DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev gnup
 	     clang libclang-rt-dev libelf-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench sanitize tsan clean deps install man fuzz fuzz-build FORCE
+.PHONY: all run test bench sanitize tsan clean deps install man fuzz fuzz-build layers FORCE
 all: $(BUILD)/vmlab
 
 deps: $(DEPS_STAMP)
@@ -131,8 +132,14 @@ $(CHROMIUM_STAMP):
 
 # Tests run from the repository root (they read tests/data and examples/) and
 # also drive the built vmlab binary for command-line behaviour.
-test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(CHROMIUM_STAMP)
+test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(CHROMIUM_STAMP) layers
 	VMLAB=$(BUILD)/vmlab $(BUILD)/test_vmlab -j2
+
+# The kernel's layers (src/kern/layers, drawn in src/kern/README.md): each
+# file includes and calls only its own layer and those below, no circle
+# among the files (from their object files' symbols); fails otherwise.
+layers: $(filter $(BUILD)/src/kern/%,$(LIB_OBJ))
+	tests/layers.sh $(BUILD)
 
 bench: $(BUILD)/vmlab
 	BENCH_LDLIBS="$(LDLIBS)" bench/bench.sh $(BUILD)/vmlab

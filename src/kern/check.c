@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kern.h"
+#include "kern/check.h"
 #include "util/vmerr.h"
 
 /* Describe the first broken invariant into err; always VM_EINVAL. */
@@ -50,10 +50,69 @@ static int check_frames(vm_machine_t *vm, char *err, size_t errlen)
 			return broken(err, errlen, "frame %u: refcount %u but %u reverse-map entries", f, fr->refs, n);
 		if (fr->obj != OBJ_NONE && pcache_find(vm, fr->obj, fr->pgoff) != f)
 			return broken(err, errlen, "frame %u: not found in the page cache", f);
-		if (vm->cfg.bytes && fr->obj == OBJ_NONE && fr->swap_slot != SLOT_NONE &&
+	}
+	return VM_OK;
+}
+
+/* Script mode: an anonymous frame's swap slot caches it. */
+static int check_swap_cache(vm_machine_t *vm, char *err, size_t errlen)
+{
+	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
+		const frame_t *fr = &vm->frames[f];
+		if (fr->used && fr->obj == OBJ_NONE && fr->swap_slot != SLOT_NONE &&
 		    vm->swap_cache[fr->swap_slot] != f)
 			return broken(err, errlen, "frame %u: swap cache of slot %llu names another frame", f,
 				      (unsigned long long)fr->swap_slot);
+	}
+	return VM_OK;
+}
+
+/* The (space, page) an exact page key names, and whether it is exact. */
+static int key_parts(page_key_t k, uint64_t *space, uint64_t *page)
+{
+	*space = (k & ~(1ull << 63)) >> 40;
+	*page = k & ((1ull << 40) - 1);
+	return !(k & 1ull << 62);
+}
+
+/* Shadow entries: the lists agree with the hash and the count, no entry is
+ * of a resident page-cache page or a dead object. */
+static int check_shadow(vm_machine_t *vm, char *err, size_t errlen)
+{
+	shadow_table_t *t = &vm->shadow;
+	uint32_t n = 0, prev = 0;
+	for (uint32_t i = t->oldest; i; prev = i, i = t->ents[i].newer) {
+		const shadow_ent_t *e = &t->ents[i];
+		uint64_t space, page;
+		int exact = key_parts(e->key, &space, &page);
+		const char *bad = ++n > t->used ? "more entries in the age list than used" :
+				  e->older != prev ? "age list links" :
+				  shadow_find(t, e->key) != i ? "entry not found by its key" :
+				  e->obj != SHADOW_NO_OBJ && (e->obj >= vm->nobjs || !vm->objs[e->obj].refs) ?
+					"entry of a dead object" :
+				  e->obj != SHADOW_NO_OBJ && exact && pcache_find(vm, e->obj, page) != FRAME_NIL ?
+					"entry of a page in the page cache" : NULL;
+		if (bad)
+			return broken(err, errlen, "shadow entry %u (key 0x%llx): %s", i,
+				      (unsigned long long)e->key, bad);
+	}
+	if (n != t->used || t->used > t->max || vm->st.shadow_entries != t->used)
+		return broken(err, errlen, "shadow table: %u entries listed, %u used, at most %u, counter %llu",
+			      n, t->used, t->max, (unsigned long long)vm->st.shadow_entries);
+	return VM_OK;
+}
+
+/* Script mode: no anonymous shadow entry is of a process that ended. */
+static int check_shadow_procs(vm_machine_t *vm, char *err, size_t errlen)
+{
+	const shadow_table_t *t = &vm->shadow;
+	for (uint32_t i = t->oldest; i; i = t->ents[i].newer) {
+		const shadow_ent_t *e = &t->ents[i];
+		uint64_t space, page;
+		if (e->obj == SHADOW_NO_OBJ && key_parts(e->key, &space, &page) &&
+		    (space >= vm->nprocs || vm->procs[space].state != VM_PROC_ALIVE))
+			return broken(err, errlen, "shadow entry %u (key 0x%llx): %s", i,
+				      (unsigned long long)e->key, "anonymous entry of a process that ended");
 	}
 	return VM_OK;
 }
@@ -148,8 +207,18 @@ int check_all(vm_machine_t *vm, char *err, size_t errlen)
 {
 	int rc = check_frames(vm, err, errlen);
 	if (!rc)
-		rc = shadow_check(vm, err, errlen);
-	if (rc || !vm->cfg.bytes)
+		rc = check_shadow(vm, err, errlen);
+	if (!rc && vm->mode->check)
+		rc = vm->mode->check(vm, err, errlen);
+	return rc;
+}
+
+int check_script(vm_machine_t *vm, char *err, size_t errlen)
+{
+	int rc = check_swap_cache(vm, err, errlen);
+	if (!rc)
+		rc = check_shadow_procs(vm, err, errlen);
+	if (rc)
 		return rc;
 	tally_t t = { .slots = calloc(vm->swap_cap ? vm->swap_cap : 1, sizeof *t.slots),
 		      .err = err, .errlen = errlen };

@@ -1,6 +1,6 @@
 /* explain.c - hand-made machine state and logged translations. */
-#include "explain.h"
-#include "kern.h"
+#include "kern/explain.h"
+#include "kern/proc.h"
 #include "util/vmerr.h"
 
 int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
@@ -12,7 +12,7 @@ int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
 	uint64_t pte_pa;
 	int rc = proc_get(vm, pid, &p);
 	if (!rc)
-		rc = proc_pte_alloc(vm, p, vpn << vm->g.page_shift, &pte_pa);
+		rc = proc_walk(vm, p, vpn << vm->g.page_shift, 1, &pte_pa);
 	if (rc)
 		return rc;
 	phys_write64(&vm->phys, pte_pa, present ? pte_make(pfn, PTE_P | flags) : 0);

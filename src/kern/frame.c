@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/frame.h"
 #include "util/vmerr.h"
 
 /* The bucket of vm->rmap_hash for the PTE at pte_pa (rmaps_cap buckets, a
@@ -168,16 +168,6 @@ bool vm_frame_dirty(vm_machine_t *vm, frame_id_t f)
 		if (phys_read64(&vm->phys, vm->rmaps[i].pte_pa) & PTE_D)
 			return true;
 	return false;
-}
-
-void frame_put_anon(vm_machine_t *vm, uint32_t f)
-{
-	frame_t *fr = &vm->frames[f];
-	if (fr->refs || fr->obj != OBJ_NONE)
-		return;
-	swap_uncache(vm, f);
-	fr->dirty = 0;
-	frame_release(vm, f);
 }
 
 static bool hw_young(void *host, frame_id_t f)

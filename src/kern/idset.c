@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/base.h"
 #include "util/vmerr.h"
 
 int idset_init(idset_t *s, uint64_t limit)

@@ -1,13 +1,14 @@
 /* io.c - host file I/O of script mode (prefix kio_): whole transfers, a
  * short one retried for the rest (the retry is what names the reason, as
- * ENOSPC), and the last failure kept in words for vm_io_error. */
+ * ENOSPC), the last failure kept in words for vm_io_error, and the event
+ * log of --events. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "kern.h"
+#include "kern/base.h"
 #include "util/vmerr.h"
 
 int kio_pwrite(int fd, const void *buf, size_t len, uint64_t at)
@@ -58,7 +59,12 @@ int kio_fail(vm_machine_t *vm, int err, const char *fmt, ...)
 	return VM_EIO;
 }
 
-const char *vm_io_error(const vm_machine_t *vm)
+void kio_event(vm_machine_t *vm, const char *fmt, ...)
 {
-	return vm->io_error[0] ? vm->io_error : NULL;
+	if (!vm->cfg.events)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(vm->cfg.events, fmt, ap);
+	va_end(ap);
 }

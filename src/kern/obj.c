@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kern.h"
+#include "kern/obj.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
 
@@ -163,6 +163,19 @@ void obj_get(vm_machine_t *vm, uint32_t o)
 {
 	assert(o < vm->nobjs && vm->objs[o].refs > 0);
 	vm->objs[o].refs++;
+}
+
+int pcache_init(vm_machine_t *vm)
+{
+	uint32_t n = 1;
+	while (n < vm->cfg.frames && n < (1u << 30))
+		n *= 2;
+	vm->pcache = malloc(n * sizeof *vm->pcache);
+	if (!vm->pcache)
+		return VM_ENOMEM;
+	memset(vm->pcache, 0xff, n * sizeof *vm->pcache);
+	vm->pcache_mask = n - 1;
+	return VM_OK;
 }
 
 static uint32_t pcache_bucket(const vm_machine_t *vm, uint32_t o, uint64_t pgoff)

@@ -1,8 +1,9 @@
-/* proc.c - processes and the kernel's own walk of their page tables. */
+/* proc.c - processes and their page tables (proc.h): the pid index, and
+ * the one walker every lookup and every table allocation goes through. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/proc.h"
 #include "util/vmerr.h"
 
 static uint32_t pid_hash(uint32_t pid, uint32_t cap)
@@ -91,7 +92,12 @@ int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 	return rc;
 }
 
-int proc_pte_alloc(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa)
+/* The one walk of p's page tables down to va's leaf PTE (xv6's walk()).
+ * Returns 0 with its physical address in *pte_pa; a missing table is made
+ * when alloc is set (VM_ENOMEM if no kernel frame is left), else the walk
+ * stops there and returns the CS:APP number of the level whose entry is
+ * missing (the caller can skip the span that entry covers). */
+int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pte_pa)
 {
 	const geom_t *g = &vm->g;
 	uint64_t pfn = vm->procs[p].root_pfn;
@@ -99,6 +105,8 @@ int proc_pte_alloc(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa)
 		uint64_t pa = geom_frame_pa(g, pfn) + geom_index(g, va, level) * PTE_SIZE;
 		uint64_t pte = phys_read64(&vm->phys, pa);
 		if (!(pte & PTE_P)) {
+			if (!alloc)
+				return (int)(g->levels - level);
 			uint64_t table;
 			int rc = phys_kalloc(&vm->phys, g->level_frames[level - 1], &table);
 			if (rc)
@@ -123,23 +131,15 @@ uint32_t proc_lookup(vm_machine_t *vm, uint32_t pid)
 	return PROC_NONE;
 }
 
+int proc_live(vm_machine_t *vm, uint32_t pid, uint32_t *p)
+{
+	*p = proc_lookup(vm, pid);
+	return *p != PROC_NONE && vm->procs[*p].state == VM_PROC_ALIVE ? VM_OK : VM_ESRCH;
+}
+
 uint64_t proc_level_span(const vm_machine_t *vm, unsigned level)
 {
 	return 1ull << vm->g.level_shift[vm->g.levels - level]; /* code level 0 = leaf */
-}
-
-unsigned proc_pte_find(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pte_pa)
-{
-	const geom_t *g = &vm->g;
-	uint64_t pfn = vm->procs[p].root_pfn;
-	for (unsigned level = g->levels - 1; level > 0; level--) {
-		uint64_t pte = phys_read64(&vm->phys, geom_frame_pa(g, pfn) + geom_index(g, va, level) * PTE_SIZE);
-		if (!(pte & PTE_P))
-			return g->levels - level;
-		pfn = pte_pfn(pte);
-	}
-	*pte_pa = geom_frame_pa(g, pfn) + geom_index(g, va, 0) * PTE_SIZE;
-	return 0;
 }
 
 /* Free the table at pfn (code level `level`) and every table below it. */
@@ -169,9 +169,9 @@ int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end,
 	uint64_t page = geom_page_size(&vm->g);
 	for (uint64_t va = start; va < end;) {
 		uint64_t pte_pa;
-		unsigned missing = proc_pte_find(vm, p, va, &pte_pa);
+		int missing = proc_walk(vm, p, va, 0, &pte_pa);
 		if (missing) { /* nothing mapped in the span that entry covers */
-			uint64_t next = (va | (proc_level_span(vm, missing) - 1)) + 1;
+			uint64_t next = (va | (proc_level_span(vm, (unsigned)missing) - 1)) + 1;
 			if (next <= va)
 				break;
 			va = next;

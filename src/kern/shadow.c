@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/shadow.h"
 #include "util/vmerr.h"
 
-#define SHADOW_NO_OBJ UINT32_MAX
 
 /* The bucket of key (nbuckets > 0). */
 static uint32_t *shadow_bucket(shadow_table_t *t, page_key_t key)
@@ -19,7 +18,7 @@ static uint32_t *shadow_bucket(shadow_table_t *t, page_key_t key)
 }
 
 /* The entry of key, or 0. */
-static uint32_t shadow_find(shadow_table_t *t, page_key_t key)
+uint32_t shadow_find(shadow_table_t *t, page_key_t key)
 {
 	if (!t->nbuckets)
 		return 0;
@@ -241,36 +240,4 @@ void shadow_forget_obj(vm_machine_t *vm, uint32_t o)
 			vm->pol->on_forget(vm->pol_state, t->ents[i].key);
 		shadow_remove(vm, i);
 	}
-}
-
-int shadow_check(vm_machine_t *vm, char *err, size_t errlen)
-{
-	shadow_table_t *t = &vm->shadow;
-	uint32_t n = 0, prev = 0;
-	for (uint32_t i = t->oldest; i; prev = i, i = t->ents[i].newer) {
-		const shadow_ent_t *e = &t->ents[i];
-		page_key_t k = e->key;
-		int exact = !(k & 1ull << 62);
-		uint64_t space = (k & ~(1ull << 63)) >> 40, page = k & ((1ull << 40) - 1);
-		const char *bad = ++n > t->used ? "more entries in the age list than used" :
-				  e->older != prev ? "age list links" :
-				  shadow_find(t, k) != i ? "entry not found by its key" :
-				  e->obj != SHADOW_NO_OBJ && (e->obj >= vm->nobjs || !vm->objs[e->obj].refs) ?
-					"entry of a dead object" :
-				  e->obj != SHADOW_NO_OBJ && exact && pcache_find(vm, e->obj, page) != FRAME_NIL ?
-					"entry of a page in the page cache" :
-				  e->obj == SHADOW_NO_OBJ && vm->cfg.bytes && exact &&
-					  (space >= vm->nprocs || vm->procs[space].state != VM_PROC_ALIVE) ?
-					"anonymous entry of a process that ended" : NULL;
-		if (bad) {
-			snprintf(err, errlen, "shadow entry %u (key 0x%llx): %s", i, (unsigned long long)k, bad);
-			return VM_EINVAL;
-		}
-	}
-	if (n != t->used || t->used > t->max || vm->st.shadow_entries != t->used) {
-		snprintf(err, errlen, "shadow table: %u entries listed, %u used, at most %u, counter %llu",
-			 n, t->used, t->max, (unsigned long long)vm->st.shadow_entries);
-		return VM_EINVAL;
-	}
-	return VM_OK;
 }

@@ -1,22 +1,22 @@
-/* shadow.h - shadow entries (prefix shadow_): what the replacement policy
- * noted about a page reclaimed from its frame (policy_shadow_t, the value
- * on_evict returned), kept while the page is out and handed back when it
- * is faulted in again, as Linux's mm/workingset.c keeps shadow entries in
+/* shadow.h - layer 2: shadow entries (prefix shadow_): what the replacement
+ * policy noted about a page reclaimed from its frame (policy_shadow_t, the
+ * value on_evict returned), kept while the page is out and handed back when
+ * it is faulted in again, as Linux's mm/workingset.c keeps shadow entries in
  * the page cache and swap cache slots of evicted folios.
  *
- * One table keyed by the page key (policy_key) serves both kinds of page.
- * A not-present PTE has no room for a 64-bit cookie beside the swap slot
- * (and a page shared after fork has several PTEs), and a file page has no
- * PTE at all once its last mapping went; a single table also lets one
- * shrinker drop the oldest entries of every kind, as Linux's shadow-node
- * shrinker (count_shadow_nodes / shadow_lru_isolate) does.
+ * One table keyed by the page key (policy_key) serves both kinds of page. A
+ * not-present PTE has no room for a 64-bit cookie beside the swap slot (and
+ * a page shared after fork has several PTEs), and a file page has no PTE at
+ * all once its last mapping went; a single table also lets one shrinker drop
+ * the oldest entries of every kind, as Linux's shadow-node shrinker
+ * (count_shadow_nodes / shadow_lru_isolate) does.
  *
  * An entry goes when its page is faulted in again (shadow_take), when the
  * page's identity dies (shadow_forget, shadow_forget_obj: the policy hears
  * on_forget), or when it is the oldest and room is needed: at most
- * SHADOW_PER_FRAME entries per frame are kept (a page evicted longer ago than
- * that is beyond any refault distance a policy over these frames can use),
- * and the table grows only while it takes at most half of what the
+ * SHADOW_PER_FRAME entries per frame are kept (a page evicted longer ago
+ * than that is beyond any refault distance a policy over these frames can
+ * use), and the table grows only while it takes at most half of what the
  * host-memory budget (BUDGET_SHADOW) has left.  It never takes memory from
  * the rest of the machine: a charge that would pass the budget first makes
  * the table give all of its memory back (budget_t.shrink), so a run stops
@@ -26,37 +26,11 @@
 
 #include <stdint.h>
 
-#include "policy/policy.h"
-
 /* Entries the table keeps at most, per user frame. */
 #define SHADOW_PER_FRAME 2
 
-/* One non-resident page's shadow.  Entry indices start at 1; 0 is none. */
-typedef struct shadow_ent {
-	page_key_t key;
-	policy_shadow_t cookie;
-	uint32_t hnext;          /* next in the hash bucket; free entries: next free */
-	uint32_t older, newer;   /* the age list, oldest first */
-	uint32_t oprev, onext;   /* the list of its object (file pages) */
-	uint32_t obj;            /* page-cache page of this object, or UINT32_MAX */
-} shadow_ent_t;
+#include "kern/frame.h"
 
-typedef struct shadow_table {
-	shadow_ent_t *ents;      /* [cap + 1]; ents[0] unused */
-	uint32_t *buckets;       /* nbuckets heads, a power of two */
-	uint32_t nbuckets;
-	uint32_t cap;            /* entries allocated */
-	uint32_t hwm;            /* entries ever handed out (1..hwm) */
-	uint32_t free;           /* first free entry below hwm, 0 if none */
-	uint32_t used;           /* live entries */
-	uint32_t max;            /* live entries at most: SHADOW_PER_FRAME * frames */
-	uint32_t oldest, newest;
-	uint32_t *obj_head;      /* [obj_cap]: first entry of each object's list */
-	uint32_t obj_cap;
-	uint64_t bytes;          /* charged to BUDGET_SHADOW */
-} shadow_table_t;
-
-struct vm_machine;
 
 /* Free the table and give its bytes back to the budget. */
 void shadow_fini(struct vm_machine *vm);
@@ -72,9 +46,9 @@ int shadow_take(struct vm_machine *vm, page_key_t key, policy_shadow_t *cookie);
 void shadow_forget(struct vm_machine *vm, page_key_t key);
 /* Object o died: every page of it with an entry is forgotten as above. */
 void shadow_forget_obj(struct vm_machine *vm, uint32_t o);
-/* The invariant checker's part: the lists agree with the hash and the
- * count, no entry is of a resident page-cache page, a dead object or (script
- * mode) an ended process.  0, or VM_EINVAL with the reason in err. */
-int shadow_check(struct vm_machine *vm, char *err, size_t errlen);
+/* The entry of key in table t (an index, 0 if none), for the checker. */
+uint32_t shadow_find(shadow_table_t *t, page_key_t key);
+/* shadow_ent_t.obj of an anonymous page's entry. */
+#define SHADOW_NO_OBJ UINT32_MAX
 
 #endif

@@ -1,30 +1,19 @@
 /* step.c - observing one reference at a time (vm_ref_step), and reading
  * the state a teaching view shows: resident pages in the policy's order,
  * the TLB's entries.  Nothing here is on the path of an ordinary reference:
- * the only hook is fault_evict's call of step_note_evict while vm->step is
- * set. */
+ * the only hook is reclaim's note of an eviction while vm->step is set. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/ref.h"
 #include "util/vmerr.h"
-
-void step_note_evict(vm_machine_t *vm, uint32_t f, uint32_t pid, uint64_t vpn, int dirty)
-{
-	vm_step_t *s = vm->step;
-	s->evicted = 1;
-	s->victim_frame = f;
-	s->victim_pid = pid;
-	s->victim_vpn = vpn;
-	s->victim_written = dirty;
-}
 
 /* The user frame mapping (pid, vpn) now, or UINT32_MAX. */
 static uint32_t step_frame_of(vm_machine_t *vm, uint32_t pid, uint64_t vpn)
 {
 	uint32_t p = proc_lookup(vm, pid);
 	uint64_t pte_pa;
-	if (p == PROC_NONE || proc_pte_find(vm, p, vpn << vm->g.page_shift, &pte_pa))
+	if (p == PROC_NONE || proc_walk(vm, p, vpn << vm->g.page_shift, 0, &pte_pa))
 		return UINT32_MAX;
 	uint64_t pte = phys_read64(&vm->phys, pte_pa);
 	return pte & PTE_P ? (uint32_t)pte_pfn(pte) : UINT32_MAX;

@@ -10,14 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kern.h"
+#include "kern/swap.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
 
-/* Open the swap file: the given path (a regular file, checked without
+/* Open the swap file (script mode): the given path (a regular file, checked without
  * blocking on a FIFO, emptied only once it passed), or an unlinked temporary
  * file.  The reason for a failure into err. */
-static int swap_open(vm_machine_t *vm, char *err, size_t errlen)
+int swap_open(vm_machine_t *vm, char *err, size_t errlen)
 {
 	char why[128];
 	if (vm->cfg.swap_file) {
@@ -44,12 +44,6 @@ static int swap_open(vm_machine_t *vm, char *err, size_t errlen)
 	}
 	unlink(path); /* removed when the machine closes it, even on a crash */
 	return VM_OK;
-}
-
-int swap_init(vm_machine_t *vm, char *err, size_t errlen)
-{
-	vm->swap_fd = -1;
-	return vm->cfg.bytes ? swap_open(vm, err, errlen) : VM_OK;
 }
 
 void swap_fini(vm_machine_t *vm)

@@ -1,12 +1,23 @@
 /* sys.c - the system calls of script mode: spawn, fork, exit, mmap, munmap,
- * mprotect, brk, msync, and the bookkeeping they share (zapping a range,
- * killing a process). */
+ * mprotect, brk, msync, touch, read and write (teardown.h does their
+ * unmapping and killing). */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/sys.h"
 #include "util/vmerr.h"
+
+int sys_after(vm_machine_t *vm, int rc)
+{
+	char err[512];
+	if (vm->cfg.check && check_all(vm, err, sizeof err)) {
+		fprintf(stderr, "vmlab: invariant broken: %s\n", err);
+		abort();
+	}
+	return rc;
+}
 
 /* The live process numbered pid, or PROC_NONE. */
 static uint32_t live_proc(vm_machine_t *vm, uint32_t pid)
@@ -43,170 +54,88 @@ static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t le
 	return *p == PROC_NONE ? VM_ESRCH : page_range(vm, addr, len, end);
 }
 
-/* Unmap one PTE: a mapped page loses this mapping (its dirtiness moves to
- * the frame: a dirty file page the caller could not write back stays dirty
- * in the page cache), a swap entry gives back its slot reference.  The
- * anonymous page (p, vpn) dies with it: if it is not resident, the policy
- * forgets it and its shadow goes (a resident one was released, or lives on
- * in the processes sharing it). */
-static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
+/* One reference by p to the page holding va; a reference outside the
+ * virtual address space is a SIGSEGV.  The caller runs the page daemon once
+ * it is done with the frame (the daemon could evict it). */
+static int vm_sys_ref(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
 {
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
-	if (pte & PTE_P) {
-		uint32_t f = (uint32_t)pte_pfn(pte);
-		frame_t *fr = &vm->frames[f];
-		frame_rmap_del(vm, f, pte_pa);
-		vm->procs[p].resident--;
-		tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
-		if (pte & PTE_D)
-			fr->dirty = 1;
-		frame_put_anon(vm, f);
-	} else if (pte & PTE_SWAP) {
-		swap_put(vm, pte_pfn(pte));
-		vm->procs[p].swapped--;
-	}
-	if (!(pte & PTE_P) && (pte & (PTE_SWAP | PTE_SEEN)))
-		shadow_forget(vm, policy_key(0, p, va >> vm->g.page_shift));
-	phys_write64(&vm->phys, pte_pa, 0);
-	return VM_OK;
-}
-
-int sys_zap_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end)
-{
-	return proc_each_pte(vm, p, start, end, zap_one, NULL);
-}
-
-/* A write-back pass: whether to go on past a failure, and the first one. */
-typedef struct flush_arg {
-	int keep_going;
+	ref_count_kind(vm, acc);
 	int rc;
-} flush_arg_t;
-
-/* Before unmapping: write back the file page this PTE maps if the PTE or the
- * frame is dirty (each dirty PTE once, as unmapping always counted them);
- * once written, this PTE and the frame are clean.  A failure leaves both. */
-static int flush_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
-{
-	flush_arg_t *fa = arg;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
-	if (!(pte & PTE_P))
-		return VM_OK;
-	uint32_t f = (uint32_t)pte_pfn(pte);
-	frame_t *fr = &vm->frames[f];
-	if (fr->obj == OBJ_NONE || vm->objs[fr->obj].fd < 0 || !((pte & PTE_D) || fr->dirty))
-		return VM_OK;
-	int rc = obj_write_page(vm, f);
-	if (rc) {
-		if (!fa->rc)
-			fa->rc = rc;
-		return fa->keep_going ? VM_OK : rc;
+	if (vm->g.va_bits < 64 && (va >> vm->g.va_bits)) {
+		vm->st.references++;
+		vm->procs[p].fault_addr = va;
+		vm->procs[p].fault_reason = "address beyond the virtual address space";
+		vm->sys.segfaults++;
+		rc = teardown_kill(vm, p, VM_PROC_SEGV) == VM_EIO ? VM_EIO : VM_EFAULT; /* pages lost: say so */
+	} else {
+		rc = ref_va(vm, p, va, acc, pfn);
 	}
-	fr->dirty = 0;
-	phys_write64(&vm->phys, pte_pa, pte & ~PTE_D);
-	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
-	return VM_OK;
+	return rc;
 }
 
-/* Write back the dirty unmapped page-cache pages of file object o (its last
- * region is going, and its pages with it). */
-static void flush_orphans(vm_machine_t *vm, uint32_t o, flush_arg_t *fa)
+/* Copy len bytes between buf and p's memory at addr, page by page (write
+ * when to_mem).  Each page is one reference. */
+static int vm_copy(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *buf, size_t len, int to_mem)
 {
-	for (uint32_t f = 0; f < vm->cfg.frames && (fa->keep_going || !fa->rc); f++) {
-		frame_t *fr = &vm->frames[f];
-		if (!fr->used || fr->obj != o || fr->refs || !fr->dirty)
-			continue;
-		int rc = obj_write_page(vm, f);
-		if (rc && !fa->rc)
-			fa->rc = rc;
-		if (!rc)
-			fr->dirty = 0;
+	uint32_t p;
+	int rc = proc_live(vm, pid, &p);
+	uint64_t page = geom_page_size(&vm->g);
+	for (size_t done = 0; !rc && done < len;) {
+		uint64_t va = addr + done, pfn;
+		if (va < addr) /* wrapped around the address space */
+			va = UINT64_MAX;
+		size_t n = page - (va & (page - 1));
+		if (n > len - done)
+			n = len - done;
+		rc = vm_sys_ref(vm, p, va, to_mem ? MMU_WRITE : MMU_READ, &pfn);
+		if (rc)
+			break;
+		uint8_t *mem = phys_user_page(&vm->phys, pfn) + (va & (page - 1));
+		if (to_mem)
+			memcpy(mem, (const uint8_t *)buf + done, n);
+		else
+			memcpy((uint8_t *)buf + done, mem, n);
+		done += n;
+		reclaim_page_daemon(vm);
 	}
+	if (rc == VM_ENOSPC)
+		rc = VM_ENOMEM;
+	return sys_after(vm, rc);
 }
 
-/* Whether every region of object o lies in [start, end) of p (unmapping the
- * range drops its last reference). */
-static int last_refs_in(vm_machine_t *vm, const proc_t *pr, uint32_t o, uint64_t start,
-			uint64_t end)
+int vm_write(vm_machine_t *vm, uint32_t pid, uint64_t addr, const void *data, size_t len)
 {
-	uint32_t n = 0;
-	for (uint32_t i = vma_lower(pr, start); i < pr->nvmas && pr->vmas[i].start < end; i++)
-		n += pr->vmas[i].obj == o && pr->vmas[i].start >= start && pr->vmas[i].end <= end;
-	return n == vm->objs[o].refs;
+	return vm_copy(vm, pid, addr, (void *)(uintptr_t)data, len, 1);
 }
 
-/* Write back everything unmapping [start, end) of p would otherwise lose
- * (dirty file pages mapped there; dirty cached pages of files whose last
- * region goes), so that the unmapping itself never writes.  Stops at the
- * first failure unless keep_going; returns it (VM_EIO) or 0. */
-static int flush_range(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end,
-		       int keep_going)
+int vm_read(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *out, size_t len)
 {
-	flush_arg_t fa = { .keep_going = keep_going };
-	for (uint32_t i = vma_lower(&vm->procs[p], start);
-	     i < vm->procs[p].nvmas && vm->procs[p].vmas[i].start < end && (keep_going || !fa.rc); i++) {
-		vma_t v = vm->procs[p].vmas[i];
-		if (v.obj == OBJ_NONE || vm->objs[v.obj].fd < 0)
-			continue;
-		int rc = proc_each_pte(vm, p, v.start > start ? v.start : start,
-				       v.end < end ? v.end : end, flush_one, &fa);
-		if (rc && !fa.rc)
-			fa.rc = rc;
-		if ((keep_going || !fa.rc) && last_refs_in(vm, &vm->procs[p], v.obj, start, end))
-			flush_orphans(vm, v.obj, &fa);
-	}
-	return fa.rc;
+	return vm_copy(vm, pid, addr, out, len, 0);
 }
 
-/* Remove the regions of [start, end) of p, unmapping their pages.  Their
- * dirty file pages are written back first; if one cannot be, nothing is
- * unmapped and the failure returned, unless lossy (a kill, which cannot be
- * refused: it goes on, and returns the failure after). */
-static int unmap_regions(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, int lossy)
+int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int kind,
+	     uint64_t stride)
 {
-	int io = flush_range(vm, p, start, end, lossy);
-	if (io && !lossy)
-		return io;
-	proc_t *pr = &vm->procs[p];
-	int rc = vma_split(vm, pr, start);
-	if (!rc)
-		rc = vma_split(vm, pr, end);
+	uint32_t p;
+	mmu_access_t acc;
+	int rc = proc_live(vm, pid, &p);
 	if (rc)
 		return rc;
-	for (uint32_t i = vma_lower(pr, start); i < pr->nvmas && pr->vmas[i].start < end;) {
-		vma_t v = pr->vmas[i];
-		sys_zap_range(vm, p, v.start, v.end);
-		vma_remove_at(pr, i);
-		pr = &vm->procs[p];
-		if (v.obj != OBJ_NONE && obj_put(vm, v.obj) && !io)
-			io = VM_EIO;
+	if (ref_kind(kind, &acc))
+		return VM_EINVAL;
+	if (stride == 0)
+		stride = geom_page_size(&vm->g);
+	for (uint64_t off = 0; !rc && off < len; off += stride) {
+		uint64_t va = addr + off;
+		if (va < addr) /* wrapped around the address space: past its end */
+			va = UINT64_MAX;
+		rc = vm_sys_ref(vm, p, va, acc, NULL);
+		if (!rc)
+			reclaim_page_daemon(vm);
+		if (off + stride < off)
+			break;
 	}
-	return io;
-}
-
-/* The end of the address space (0 for a full 64-bit one, which wraps). */
-static uint64_t va_top(const vm_machine_t *vm)
-{
-	return vm->g.va_bits < 64 ? 1ull << vm->g.va_bits : 0;
-}
-
-/* End process p in state st.  A voluntary exit whose write-backs fail is
- * refused (VM_EIO, the process unchanged); a kill goes on regardless and
- * returns the failure (pages lost) after. */
-int sys_kill(vm_machine_t *vm, uint32_t p, vm_proc_state_t st)
-{
-	proc_t *pr = &vm->procs[p];
-	assert(pr->state == VM_PROC_ALIVE);
-	uint64_t top = va_top(vm);
-	int rc = unmap_regions(vm, p, 0, top ? top : UINT64_MAX, st != VM_PROC_EXITED);
-	if (rc && st == VM_PROC_EXITED)
-		return rc;
-	pr = &vm->procs[p];
-	assert(pr->resident == 0 && pr->swapped == 0);
-	proc_free_tables(vm, p);
-	tlb_flush_asid(&vm->tlb, pr->asid);
-	vma_free_all(vm, pr);
-	pr->state = st;
-	return rc;
+	return sys_after(vm, rc);
 }
 
 int vm_spawn(vm_machine_t *vm, uint32_t pid)
@@ -214,7 +143,7 @@ int vm_spawn(vm_machine_t *vm, uint32_t pid)
 	if (proc_lookup(vm, pid) != PROC_NONE)
 		return VM_EEXIST;
 	uint32_t p;
-	return vm_after(vm, proc_create(vm, pid, &p));
+	return sys_after(vm, proc_create(vm, pid, &p));
 }
 
 /* Fork one PTE of the parent into the child (arg: the child's index and the
@@ -232,7 +161,7 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 		return VM_OK;
 	vm->st.distinct_pages++; /* (child, page) is a pair of its own */
 	uint64_t child_pa;
-	int rc = proc_pte_alloc(vm, fa->child, va, &child_pa);
+	int rc = proc_walk(vm, fa->child, va, 1, &child_pa);
 	if (rc)
 		return rc;
 	if (pte & PTE_P) {
@@ -285,7 +214,7 @@ int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child)
 		rc = proc_each_pte(vm, p, v.start, v.end, fork_one, &fa);
 		pp = &vm->procs[p];
 	}
-	return vm_after(vm, rc);
+	return sys_after(vm, rc);
 }
 
 int vm_exit(vm_machine_t *vm, uint32_t pid)
@@ -293,7 +222,7 @@ int vm_exit(vm_machine_t *vm, uint32_t pid)
 	uint32_t p = live_proc(vm, pid);
 	if (p == PROC_NONE)
 		return VM_ESRCH;
-	return vm_after(vm, sys_kill(vm, p, VM_PROC_EXITED));
+	return sys_after(vm, teardown_kill(vm, p, VM_PROC_EXITED));
 }
 
 /* Highest free gap of len bytes below VM_MMAP_TOP (or the top of the VA),
@@ -355,16 +284,16 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 		return rc;
 	if (!path)
 		v.pgoff = 0;
-	rc = unmap_regions(vm, p, addr, end, 0); /* a fixed mapping replaces what was there */
+	rc = teardown_unmap(vm, p, addr, end, 0); /* a fixed mapping replaces what was there */
 	if (!rc)
 		rc = vma_insert(vm, &vm->procs[p], &v);
 	if (rc) {
 		if (v.obj != OBJ_NONE)
 			obj_put(vm, v.obj);
-		return vm_after(vm, rc);
+		return sys_after(vm, rc);
 	}
 	*out = addr;
-	return vm_after(vm, VM_OK);
+	return sys_after(vm, VM_OK);
 }
 
 int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
@@ -374,7 +303,7 @@ int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 	int rc = proc_range(vm, pid, addr, len, &p, &end);
 	if (rc)
 		return rc;
-	return vm_after(vm, unmap_regions(vm, p, addr, end, 0));
+	return sys_after(vm, teardown_unmap(vm, p, addr, end, 0));
 }
 
 /* Recompute the flags of one present PTE for its (new) region. */
@@ -385,7 +314,7 @@ static int protect_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_p
 	if (!(pte & PTE_P))
 		return VM_OK;
 	uint64_t keep = pte & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_SEEN);
-	phys_write64(&vm->phys, pte_pa, keep | sysfault_pte_flags(v, !!(pte & PTE_COW)));
+	phys_write64(&vm->phys, pte_pa, keep | vma_pte_flags(v, !!(pte & PTE_COW)));
 	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 	return VM_OK;
 }
@@ -418,7 +347,7 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 		proc_each_pte(vm, p, v->start, v->end, protect_one, v);
 	}
 	vma_merge(&vm->procs[p]);
-	return vm_after(vm, VM_OK);
+	return sys_after(vm, VM_OK);
 }
 
 int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
@@ -443,11 +372,11 @@ int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
 		rc = vma_insert(vm, pr, &v);
 		vma_merge(&vm->procs[p]);
 	} else if (new_end < old_end) {
-		rc = unmap_regions(vm, p, new_end, old_end, 0);
+		rc = teardown_unmap(vm, p, new_end, old_end, 0);
 	}
 	if (!rc)
 		vm->procs[p].brk = addr;
-	return vm_after(vm, rc);
+	return sys_after(vm, rc);
 }
 
 /* Write frame f (a dirty file page) back and mark it clean everywhere. */
@@ -494,7 +423,7 @@ int vm_msync(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 		rc = proc_each_pte(vm, p, v.start > addr ? v.start : addr, v.end < end ? v.end : end, sync_one, NULL);
 		pr = &vm->procs[p];
 	}
-	return vm_after(vm, rc);
+	return sys_after(vm, rc);
 }
 
 int vm_sync_all(vm_machine_t *vm)
@@ -513,7 +442,7 @@ int vm_sync_all(vm_machine_t *vm)
 	}
 	if (rc)
 		memcpy(vm->io_error, first, sizeof first);
-	return vm_after(vm, rc);
+	return sys_after(vm, rc);
 }
 
 void vm_proc_info(vm_machine_t *vm, uint32_t pid, vm_proc_info_t *out)

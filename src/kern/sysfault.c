@@ -17,22 +17,8 @@
 #include <assert.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/fault.h"
 #include "util/vmerr.h"
-
-uint64_t sysfault_pte_flags(const vma_t *v, int cow)
-{
-	uint64_t flags = PTE_P | PTE_SEEN;
-	if (v->prot != VM_PROT_NONE)
-		flags |= PTE_U; /* PROT_NONE pages stay mapped but user-inaccessible */
-	if (!(v->prot & VM_PROT_X))
-		flags |= PTE_NX;
-	if (cow)
-		flags |= PTE_COW;
-	else if (v->prot & VM_PROT_W)
-		flags |= PTE_W;
-	return flags;
-}
 
 /* Kill p with SIGSEGV at va. */
 static int segv(vm_machine_t *vm, uint32_t p, uint64_t va, const char *reason)
@@ -40,8 +26,8 @@ static int segv(vm_machine_t *vm, uint32_t p, uint64_t va, const char *reason)
 	vm->procs[p].fault_addr = va;
 	vm->procs[p].fault_reason = reason;
 	vm->sys.segfaults++;
-	vm_event(vm, "segv pid %u va 0x%llx: %s\n", vm->procs[p].pid, (unsigned long long)va, reason);
-	return sys_kill(vm, p, VM_PROC_SEGV) == VM_EIO ? VM_EIO : VM_EFAULT; /* pages lost: say so */
+	kio_event(vm, "segv pid %u va 0x%llx: %s\n", vm->procs[p].pid, (unsigned long long)va, reason);
+	return teardown_kill(vm, p, VM_PROC_SEGV) == VM_EIO ? VM_EIO : VM_EFAULT; /* pages lost: say so */
 }
 
 /* Map frame f at va for p through the PTE at pte_pa. */
@@ -68,11 +54,11 @@ static policy_page_t sys_page(const vm_machine_t *vm, int file, uint64_t space, 
  * itself. */
 static int get_frame(vm_machine_t *vm, uint32_t p, const policy_page_t *pg, uint32_t *f)
 {
-	int rc = fault_get_frame(vm, pg, f);
+	int rc = reclaim_get_frame(vm, pg, f);
 	if (rc)
 		return rc == VM_ENOSPC ? VM_ENOMEM : rc;
 	if (vm->procs[p].state != VM_PROC_ALIVE) {
-		fault_put_frame(vm, *f);
+		reclaim_put_frame(vm, *f);
 		return VM_EKILLED;
 	}
 	return VM_OK;
@@ -118,12 +104,12 @@ static void readahead_obj(vm_machine_t *vm, const vma_t *v, uint64_t va)
 			break; /* nothing stored there to read */
 		uint32_t f;
 		policy_page_t pg = sys_page(vm, 1, v->obj, pgoff);
-		if (pcache_find(vm, v->obj, pgoff) != FRAME_NIL || fault_get_frame(vm, &pg, &f))
+		if (pcache_find(vm, v->obj, pgoff) != FRAME_NIL || reclaim_get_frame(vm, &pg, &f))
 			continue;
 		pcache_add(vm, f, v->obj, pgoff);
 		if (obj_read_page(vm, v->obj, pgoff, f)) { /* the fault itself will report it */
 			pcache_del(vm, f);
-			fault_put_frame(vm, f);
+			reclaim_put_frame(vm, f);
 			break;
 		}
 		shadow_take(vm, pg.key, &pg.shadow); /* read ahead: not a fault, no refault */
@@ -140,17 +126,17 @@ static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_
 		uint64_t nva = va + k * page, pte_pa;
 		if (nva >= v->end || nva < va)
 			break;
-		if (proc_pte_find(vm, p, nva, &pte_pa))
+		if (proc_walk(vm, p, nva, 0, &pte_pa))
 			continue;
 		uint64_t pte = phys_read64(&vm->phys, pte_pa);
 		uint32_t f;
 		policy_page_t pg = sys_page(vm, 0, p, nva >> vm->g.page_shift);
 		if (!(pte & PTE_SWAP) || vm->swap_cache[pte_pfn(pte)] != FRAME_NIL ||
-		    fault_get_frame(vm, &pg, &f))
+		    reclaim_get_frame(vm, &pg, &f))
 			continue;
 		uint64_t slot = pte_pfn(pte);
 		if (swap_read(vm, slot, phys_user_page(&vm->phys, f)) != VM_OK) {
-			fault_put_frame(vm, f);
+			reclaim_put_frame(vm, f);
 			break;
 		}
 		vm->frames[f].swap_slot = slot;
@@ -172,10 +158,10 @@ static int do_zero_fill(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t v
 	if (rc)
 		return rc;
 	memset(phys_user_page(&vm->phys, f), 0, geom_page_size(&vm->g));
-	rc = map_frame(vm, p, va, pte_pa, f, sysfault_pte_flags(v, 0));
+	rc = map_frame(vm, p, va, pte_pa, f, vma_pte_flags(v, 0));
 	if (rc)
 		return rc;
-	vm_event(vm, "fault pid %u va 0x%llx minor: zero-fill\n", vm->procs[p].pid, (unsigned long long)va);
+	kio_event(vm, "fault pid %u va 0x%llx minor: zero-fill\n", vm->procs[p].pid, (unsigned long long)va);
 	count_fault(vm, 0, f, &pg, known);
 	return VM_OK;
 }
@@ -193,7 +179,7 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 			return rc;
 		rc = swap_read(vm, slot, phys_user_page(&vm->phys, f));
 		if (rc) {
-			fault_put_frame(vm, f);
+			reclaim_put_frame(vm, f);
 			return rc;
 		}
 		vm->frames[f].swap_slot = slot;
@@ -205,7 +191,7 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 	const frame_t *fr = &vm->frames[f];
 	/* Writable at once only if nobody else can see this page or its slot. */
 	int sole = fr->refs == 0 && vm->swap_count[slot] == 2;
-	int rc = map_frame(vm, p, va, pte_pa, f, sysfault_pte_flags(v, !v->shared && !sole));
+	int rc = map_frame(vm, p, va, pte_pa, f, vma_pte_flags(v, !v->shared && !sole));
 	if (rc)
 		return rc;
 	vm->procs[p].swapped--;
@@ -214,8 +200,8 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		policy_shadow_t stale;
 		shadow_take(vm, pg.key, &stale);
 	}
-	vm_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
-		 (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
+	kio_event(vm, "fault pid %u va 0x%llx %s: swap-in slot %llu\n", vm->procs[p].pid,
+		  (unsigned long long)va, major ? "major" : "minor (swap cache)", (unsigned long long)slot);
 	count_fault(vm, major, filled, &pg, known);
 	if (major)
 		readahead_swap(vm, p, v, va);
@@ -238,19 +224,19 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 		rc = obj_read_page(vm, v->obj, pgoff, f);
 		if (rc) {
 			pcache_del(vm, f);
-			fault_put_frame(vm, f);
+			reclaim_put_frame(vm, f);
 			return rc;
 		}
 		major = vm->sys.file_reads + vm->st.swap_ins != reads;
 		filled = f;
 	}
-	int rc = map_frame(vm, p, va, pte_pa, f, sysfault_pte_flags(v, !v->shared));
+	int rc = map_frame(vm, p, va, pte_pa, f, vma_pte_flags(v, !v->shared));
 	if (rc)
 		return rc;
-	vm_event(vm, "fault pid %u va 0x%llx %s: %s page %llu\n", vm->procs[p].pid,
-		 (unsigned long long)va, major ? "major" : "minor",
-		 filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
-		 (unsigned long long)pgoff);
+	kio_event(vm, "fault pid %u va 0x%llx %s: %s page %llu\n", vm->procs[p].pid,
+		  (unsigned long long)va, major ? "major" : "minor",
+		  filled == FRAME_NIL ? "page cache" : vm->objs[v->obj].fd >= 0 ? "file" : "shared memory",
+		  (unsigned long long)pgoff);
 	count_fault(vm, major, filled, &pg, known);
 	if (major)
 		readahead_obj(vm, v, va);
@@ -272,8 +258,8 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		phys_write64(&vm->phys, pte_pa, (pte & ~PTE_COW) | PTE_W);
 		tlb_flush_page(&vm->tlb, asid, vpn);
 		vm->sys.cow_faults++;
-		vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
-			 vm->procs[p].pid, (unsigned long long)va);
+		kio_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
+			  vm->procs[p].pid, (unsigned long long)va);
 		count_fault(vm, 0, FRAME_NIL, &pg, 0);
 		return VM_OK;
 	}
@@ -291,27 +277,27 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		if (now & PTE_D)
 			fr->dirty = 1;
 		vm->procs[p].resident--;
-		frame_put_anon(vm, f);
+		teardown_put_anon(vm, f);
 	} else if (now & PTE_SWAP) { /* reclaim swapped the source out meanwhile */
 		swap_put(vm, pte_pfn(now));
 		vm->procs[p].swapped--;
 	}
 	const vma_t *v = &vm->procs[p].vmas[vma_find(&vm->procs[p], va)];
-	rc = map_frame(vm, p, va, pte_pa, nf, sysfault_pte_flags(v, 0));
+	rc = map_frame(vm, p, va, pte_pa, nf, vma_pte_flags(v, 0));
 	if (rc)
 		return rc;
 	tlb_flush_page(&vm->tlb, asid, vpn);
 	shadow_take(vm, pg.key, &pg.shadow); /* (the source, if reclaim took it as p's) */
 	vm->sys.cow_faults++;
 	vm->sys.cow_copies++;
-	vm_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
-		 (unsigned long long)va);
+	kio_event(vm, "fault pid %u va 0x%llx minor: copy-on-write copy\n", vm->procs[p].pid,
+		  (unsigned long long)va);
 	count_fault(vm, 0, nf, &pg, 0);
 	return VM_OK;
 }
 
 int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
-		    const mmu_result_t *r)
+		    const mmu_result_t *r, uint64_t seq)
 {
 	proc_t *pr = &vm->procs[p];
 	const char *why;
@@ -326,7 +312,7 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 	if (acc == MMU_READ && !(v.prot & VM_PROT_R))
 		return segv(vm, p, va, "read of a region without r");
 	uint64_t pte_pa;
-	int rc = proc_pte_alloc(vm, p, va, &pte_pa);
+	int rc = proc_walk(vm, p, va, 1, &pte_pa);
 	if (rc)
 		return rc;
 	uint64_t pte = phys_read64(&vm->phys, pte_pa);

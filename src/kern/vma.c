@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern.h"
+#include "kern/vma.h"
 #include "util/vmerr.h"
 
 int vma_find(const proc_t *pr, uint64_t va)
@@ -114,4 +114,18 @@ void vma_merge(proc_t *pr)
 		pr->vmas[out++] = *b;
 	}
 	pr->nvmas = out;
+}
+
+uint64_t vma_pte_flags(const vma_t *v, int cow)
+{
+	uint64_t flags = PTE_P | PTE_SEEN;
+	if (v->prot != VM_PROT_NONE)
+		flags |= PTE_U; /* PROT_NONE pages stay mapped but user-inaccessible */
+	if (!(v->prot & VM_PROT_X))
+		flags |= PTE_NX;
+	if (cow)
+		flags |= PTE_COW;
+	else if (v->prot & VM_PROT_W)
+		flags |= PTE_W;
+	return flags;
 }

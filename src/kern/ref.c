@@ -1,0 +1,192 @@
+/* ref.c - the reference engine (ref.h): one reference through the TLB,
+ * the page-table walk and the mode's fault handler, retried until it
+ * completes; the policy's clock; the counters (vm_stats).  The hot path
+ * (vm_access, a TLB hit) lives here whole, so that it inlines. */
+#include <assert.h>
+#include <stdio.h>
+
+#include "kern/ref.h"
+#include "util/vmerr.h"
+
+/* A vmstat-like line every cfg.timeline_every references. */
+static void ref_timeline(vm_machine_t *vm)
+{
+	const vm_stats_t *s = vm_stats(vm);
+	if (vm->cfg.timeline_fn) {
+		vm->cfg.timeline_fn(vm->cfg.timeline_arg, s, vm->free_frames.limit - vm->free_frames.used);
+		return;
+	}
+	if (s->references == vm->cfg.timeline_every)
+		fprintf(vm->cfg.timeline, "%12s %8s %8s %10s %10s %10s %10s\n", "references", "free",
+			"resident", "faults", "major", "swap_in", "swap_out");
+	fprintf(vm->cfg.timeline, "%12llu %8llu %8llu %10llu %10llu %10llu %10llu\n",
+		(unsigned long long)s->references,
+		(unsigned long long)(vm->free_frames.limit - vm->free_frames.used),
+		(unsigned long long)s->resident_pages, (unsigned long long)s->page_faults,
+		(unsigned long long)s->major_faults, (unsigned long long)s->swap_ins,
+		(unsigned long long)s->swap_outs);
+}
+
+/* cfg.tick more references have completed: the policy's clock ticks.  A
+ * reference that failed may have passed tick_at without completing; the tick
+ * then comes with the next one that completes, and the phase is kept. */
+static void ref_tick(vm_machine_t *vm, uint64_t seq)
+{
+	while (vm->tick_at <= vm->st.references)
+		vm->tick_at = vm->tick_at > UINT64_MAX - vm->cfg.tick ? UINT64_MAX
+								  : vm->tick_at + vm->cfg.tick;
+	vm->pol->on_tick(vm->pol_state, seq);
+}
+
+/* The rest of a reference that was not a plain TLB hit: translate, handle
+ * faults and retry until the translation completes (*pfn), or the process is
+ * gone.  Out of line: the hot path stays small. */
+__attribute__((noinline))
+static int ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+		    uint64_t seq, uint64_t *pfn)
+{
+	const proc_t *proc = &vm->procs[p];
+	mmu_result_t r;
+	while (mmu_translate(&vm->mmu, proc->asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
+		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
+		if (rc)
+			return rc;
+		proc = &vm->procs[p];
+		if (proc->state != VM_PROC_ALIVE)
+			return VM_EKILLED;
+	}
+	*pfn = r.pfn;
+	return VM_OK;
+}
+
+/* One page reference at va by process p: translate, fault and retry until it
+ * completes, then tell the policy.  *pfn (if not NULL) gets the frame.
+ * Always inlined: this is the per-reference path, a TLB hit its common case. */
+__attribute__((always_inline))
+static inline int ref_one(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+			  uint64_t *pfn)
+{
+	uint64_t seq = vm->st.references++;
+	uint64_t f;
+	if (!mmu_translate_hit(&vm->mmu, vm->procs[p].asid, va, acc, &f)) {
+		int rc = ref_slow(vm, p, va, acc, seq, &f);
+		if (rc)
+			return rc;
+	}
+	if (vm->pol->on_access)
+		vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
+	if (pfn)
+		*pfn = f;
+	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
+		ref_timeline(vm);
+	if (vm->st.references >= vm->tick_at)
+		ref_tick(vm, seq);
+	return VM_OK;
+}
+
+int ref_kind(int kind, mmu_access_t *acc)
+{
+	switch (kind) {
+	case VM_READ: *acc = MMU_READ; return VM_OK;
+	case VM_WRITE: *acc = MMU_WRITE; return VM_OK;
+	case VM_IFETCH: *acc = MMU_EXEC; return VM_OK;
+	}
+	return VM_EINVAL;
+}
+
+void ref_count_kind(vm_machine_t *vm, mmu_access_t acc)
+{
+	if (acc == MMU_READ)
+		vm->st.reads++;
+	else if (acc == MMU_WRITE)
+		vm->st.writes++;
+	else
+		vm->st.ifetches++;
+}
+
+int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
+{
+	return ref_one(vm, p, va, acc, pfn);
+}
+
+/* Where vm_access's page references go. */
+typedef struct ref_target {
+	vm_machine_t *vm;
+	uint32_t p;
+} ref_target_t;
+
+/* One page reference of an access (a vm_split_access callback). */
+static int ref_page(void *arg, uint64_t vpn, int kind)
+{
+	ref_target_t *t = arg;
+	mmu_access_t acc;
+	int rc = ref_kind(kind, &acc);
+	assert(rc == VM_OK);
+	(void)rc;
+	ref_count_kind(t->vm, acc);
+	return ref_one(t->vm, t->p, vpn << t->vm->g.page_shift, acc, NULL);
+}
+
+/* vm_access in full: checks, the process, the split into page references. */
+__attribute__((noinline))
+static int ref_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
+{
+	mmu_access_t acc;
+	if (size == 0 || (kind != VM_MODIFY && ref_kind(kind, &acc)))
+		return VM_EINVAL;
+	uint64_t end = va + (size - 1);
+	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
+		return VM_ERANGE;
+	if (vm_access_pages(vm->g.page_shift, va, size) > VM_ACCESS_MAX_PAGES)
+		return VM_ELIMIT;
+	ref_target_t t = { .vm = vm };
+	int rc = vm->mode->lookup(vm, pid, &t.p);
+	if (rc)
+		return rc;
+	return vm_split_access(vm->g.page_shift, va, size, kind, ref_page, &t);
+}
+
+/* The common case inline: a read, write or fetch within one page by the
+ * process of the previous access (proc_get's cache, which teardown_kill
+ * clears when that process ends, so that it names a live process in script
+ * mode: what both modes' lookup accepts, and the two paths agree); anything
+ * else goes to ref_access_slow, which checks it all again. */
+int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
+{
+	mmu_access_t acc;
+	if (kind == VM_IFETCH)
+		acc = MMU_EXEC;
+	else if (kind == VM_READ)
+		acc = MMU_READ;
+	else if (kind == VM_WRITE)
+		acc = MMU_WRITE;
+	else
+		return ref_access_slow(vm, pid, va, size, kind);
+	unsigned shift = vm->g.page_shift;
+	uint64_t end = va + (size - 1);
+	uint32_t p = vm->last_proc;
+	if (size == 0 || end < va || va >> shift != end >> shift ||
+	    (vm->g.va_bits < 64 && (end >> vm->g.va_bits)) ||
+	    p >= vm->nprocs || vm->procs[p].pid != pid)
+		return ref_access_slow(vm, pid, va, size, kind);
+	ref_count_kind(vm, acc);
+	return ref_one(vm, p, va >> shift << shift, acc, NULL);
+}
+
+int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
+{
+	if (vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits))
+		return VM_ERANGE;
+	return vm_access(vm, pid, vpn << vm->g.page_shift, 1, kind);
+}
+
+const vm_stats_t *vm_stats(vm_machine_t *vm)
+{
+	vm->st.tlb_hits = vm->mmu.count.tlb_hits;
+	vm->st.tlb_misses = vm->mmu.count.tlb_misses;
+	vm->st.page_walks = vm->mmu.count.tlb_misses;
+	vm->st.walk_memory_refs = vm->mmu.count.walk_memory_refs;
+	vm->st.page_table_pages = vm->phys.klive;
+	vm->st.swap_slots_used = vm->swap.used;
+	return &vm->st;
+}
