@@ -136,7 +136,7 @@ Test(vmt, malformed_input_names_the_byte)
 	BAD("\x89VMT\r\n\x1a", "at byte 7 of the decompressed stream: truncated vmt header (7 of 8 magic bytes)");
 	BAD("\x89VMT\r\n\x1a\n", "at byte 8 of the decompressed stream: truncated vmt header (no version byte)");
 	BAD("\x89VMT\r\r\x1a\n\x01", "at byte 5 of the decompressed stream: bad magic: not a vmt trace");
-	BAD("\x89VMT\r\n\x1a\n\x02", "at byte 8 of the decompressed stream: vmt version 2 is not supported (this vmlab reads version 1)");
+	BAD("\x89VMT\r\n\x1a\n\x03", "at byte 8 of the decompressed stream: vmt version 3 is not supported (this vmlab reads versions 1 to 2)");
 	BAD(HDR "\x12\x02\x10\x80", "at byte 12 of the decompressed stream: truncated varint (the address of the record at byte 11)");
 	BAD(HDR "\x08\x80", "at byte 10 of the decompressed stream: truncated varint (the pid of the record at byte 9)");
 	BAD(HDR "\x10", "at byte 10 of the decompressed stream: truncated varint (the address of the record at byte 9)");

@@ -32,6 +32,14 @@ unsigned grid_default_threads(void)
 	return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
 }
 
+void grid_sampler_init(grid_sampler_t *s, double sample)
+{
+	s->threshold = sample * (double)(1u << 24);
+	s->all = sample >= 1;
+	for (size_t i = 0; i < GRID_MEMO; i++)
+		s->memo[i].keep = -1;
+}
+
 /* The distinct pages of the kept references: an open-addressing set. */
 typedef struct grid_pageset {
 	struct grid_page { uint64_t vpn; uint32_t pid, used; } *slot;
@@ -72,7 +80,7 @@ static int grid_pageset_add(grid_pageset_t *ps, uint32_t pid, uint64_t vpn)
 typedef struct grid_loader {
 	grid_trace_t *gt;
 	grid_pageset_t pages;
-	double threshold;       /* grid_sample_keep's */
+	grid_sampler_t *sampler;
 	uint32_t pid;           /* of the access being split */
 	int have_last;          /* the previous kept page, to skip the set on repeats */
 	uint32_t last_pid;
@@ -83,7 +91,7 @@ static int grid_add(void *arg, uint64_t vpn, int kind)
 {
 	grid_loader_t *l = arg;
 	l->gt->references++;
-	if (!grid_sample_keep(l->threshold, l->pid, vpn))
+	if (!grid_sampler_keep(l->sampler, l->pid, vpn))
 		return VM_OK;
 	if (!l->have_last || l->last_vpn != vpn || l->last_pid != l->pid) {
 		if (grid_pageset_add(&l->pages, l->pid, vpn))
@@ -113,15 +121,23 @@ int grid_load(grid_trace_t *gt, const cli_opts_t *o, double sample, const char *
 	if (status)
 		return status;
 	trace_reader_t *tr = src.tr;
-	grid_loader_t l = { .gt = gt, .threshold = sample * (double)(1u << 24) };
+	grid_sampler_t *sampler = malloc(sizeof *sampler);
+	grid_loader_t l = { .gt = gt, .sampler = sampler };
 	trace_access_t *buf = malloc(GRID_BATCH * sizeof *buf);
-	status = buf ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	status = buf && sampler ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	if (sampler)
+		grid_sampler_init(sampler, sample);
 	long n = 0;
 	progress_t prog;
 	progress_start(&prog, cmd, tr, o->quiet);
 	while (status == CLI_EXIT_OK && (n = trace_read(tr, buf, GRID_BATCH)) > 0) {
 		progress_update(&prog, gt->references);
 		for (long i = 0; i < n && status == CLI_EXIT_OK; i++) {
+			unsigned dropped = grid_sampler_drop(sampler, &buf[i], gt->page_shift);
+			if (dropped) {
+				gt->references += dropped;
+				continue;
+			}
 			l.pid = buf[i].pid;
 			if (vm_split_access(gt->page_shift, buf[i].va, buf[i].size, buf[i].kind, grid_add, &l))
 				status = CLI_EXIT_FAIL;
@@ -142,6 +158,7 @@ int grid_load(grid_trace_t *gt, const cli_opts_t *o, double sample, const char *
 	gt->distinct = l.pages.n;
 	free(l.pages.slot);
 	free(buf);
+	free(sampler);
 	status = cli_trace_finish(&src, cmd, gt->references, status);
 	cli_trace_close(&src);
 	return status;

@@ -31,6 +31,43 @@ static inline int grid_sample_keep(double threshold, uint32_t pid, uint64_t vpn)
 	return (double)(h & 0xffffff) < threshold;
 }
 
+/* SHARDS's decision per page, remembered in a small direct-mapped cache so
+ * that a page's hash is computed about once, not once a reference. */
+#define GRID_MEMO 4096
+typedef struct grid_sampler {
+	double threshold;         /* grid_sample_keep's */
+	int all;                  /* R = 1: every page is kept */
+	struct grid_memo { uint64_t vpn; uint32_t pid; int32_t keep; } memo[GRID_MEMO];
+} grid_sampler_t;
+
+/* Start *s for rate sample (0 < sample <= 1): nothing remembered yet. */
+void grid_sampler_init(grid_sampler_t *s, double sample);
+
+/* grid_sample_keep(s->threshold, pid, vpn), from the cache when it can. */
+static inline int grid_sampler_keep(grid_sampler_t *s, uint32_t pid, uint64_t vpn)
+{
+	if (s->all)
+		return 1;
+	struct grid_memo *m = &s->memo[(vpn ^ (uint64_t)pid * 0x9e3779b1u) & (GRID_MEMO - 1)];
+	if (m->keep < 0 || m->vpn != vpn || m->pid != pid)
+		*m = (struct grid_memo){ .vpn = vpn, .pid = pid,
+					 .keep = grid_sample_keep(s->threshold, pid, vpn) };
+	return m->keep;
+}
+
+/* The filter as soon as an access is read: when access a (size >= 1, not
+ * wrapping) lies in one page that the sampler drops, the page references
+ * it makes (2 for a modify, else 1), else 0: split it and ask per page. */
+static inline unsigned grid_sampler_drop(grid_sampler_t *s, const trace_access_t *a,
+					 unsigned page_shift)
+{
+	uint64_t vpn = a->va >> page_shift;
+	if (s->all || (a->va + (a->size - 1)) >> page_shift != vpn ||
+	    grid_sampler_keep(s, a->pid, vpn))
+		return 0;
+	return a->kind == TRACE_MODIFY ? 2 : 1;
+}
+
 /* log2 of a page size (a power of two). */
 unsigned grid_page_shift(unsigned page_size);
 

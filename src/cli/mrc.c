@@ -106,7 +106,7 @@ static int mrc_default_frames(mrc_t *m)
 typedef struct mrc_feed {
 	mrc_t *m;
 	uint32_t pid;
-	double threshold;
+	grid_sampler_t sampler;
 } mrc_feed_t;
 
 static int mrc_ref_all(void *arg, uint64_t vpn, int kind)
@@ -120,8 +120,8 @@ static int mrc_ref_sampled(void *arg, uint64_t vpn, int kind)
 {
 	mrc_feed_t *f = arg;
 	f->m->references++;
-	return grid_sample_keep(f->threshold, f->pid, vpn) ? stackdist_ref(f->m->sd, f->pid, vpn, NULL)
-							    : VM_OK;
+	return grid_sampler_keep(&f->sampler, f->pid, vpn) ? stackdist_ref(f->m->sd, f->pid, vpn, NULL)
+							     : VM_OK;
 }
 
 /* lru: stream the trace through the stack-distance pass; memory stays
@@ -137,7 +137,13 @@ static int mrc_lru_pass(mrc_t *m)
 	trace_reader_t *tr = src.tr;
 	trace_access_t *buf = malloc(MRC_BATCH * sizeof *buf);
 	status = buf && !stackdist_create(&m->sd) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-	mrc_feed_t feed = { .m = m, .threshold = m->sample * (double)(1u << 24) };
+	mrc_feed_t *feed = malloc(sizeof *feed);
+	if (!feed)
+		status = CLI_EXIT_FAIL;
+	else {
+		feed->m = m;
+		grid_sampler_init(&feed->sampler, m->sample);
+	}
 	long n = 0;
 	int rc = VM_OK;
 	progress_t prog;
@@ -145,10 +151,15 @@ static int mrc_lru_pass(mrc_t *m)
 	while (status == CLI_EXIT_OK && !rc && (n = trace_read(tr, buf, MRC_BATCH)) > 0) {
 		progress_update(&prog, m->references);
 		for (long i = 0; i < n && !rc; i++) {
-			feed.pid = buf[i].pid;
+			unsigned dropped = grid_sampler_drop(&feed->sampler, &buf[i], shift);
+			if (dropped) {
+				m->references += dropped;
+				continue;
+			}
+			feed->pid = buf[i].pid;
 			rc = m->sample >= 1
-				? vm_split_access(shift, buf[i].va, buf[i].size, buf[i].kind, mrc_ref_all, &feed)
-				: vm_split_access(shift, buf[i].va, buf[i].size, buf[i].kind, mrc_ref_sampled, &feed);
+				? vm_split_access(shift, buf[i].va, buf[i].size, buf[i].kind, mrc_ref_all, feed)
+				: vm_split_access(shift, buf[i].va, buf[i].size, buf[i].kind, mrc_ref_sampled, feed);
 		}
 	}
 	if (status != CLI_EXIT_OK || rc) {
@@ -165,6 +176,7 @@ static int mrc_lru_pass(mrc_t *m)
 	}
 	progress_end(&prog);
 	free(buf);
+	free(feed);
 	status = cli_trace_finish(&src, "mrc", m->references, status);
 	cli_trace_close(&src);
 	if (status == CLI_EXIT_OK) {

@@ -65,13 +65,20 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift,
 	while ((n = trace_read(tr, buf, RUN_BATCH)) > 0) {
 		if (prog->on)  /* vm_stats brings counters up to date: not for nothing */
 			progress_update(prog, vm_stats(vm)->references);
-		for (long i = 0; i < n; i++) {
-			int rc = steps_access(sp, vm, buf[i].pid, buf[i].va, buf[i].size, buf[i].kind);
-			if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
-				return CLI_EXIT_FAIL;
-			if (rc)
-				return run_fail(vm, rc, vm_stats(vm)->references);
-		}
+		long i = 0;
+		int rc = 0;
+		if (sp)
+			for (; i < n && !(rc = steps_access(sp, vm, buf[i].pid, buf[i].va, buf[i].size,
+							    buf[i].kind)); i++)
+				;
+		else   /* no steps: the machine itself, one call an access */
+			for (; i < n && !(rc = vm_access(vm, buf[i].pid, buf[i].va, buf[i].size,
+							 buf[i].kind)); i++)
+				;
+		if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
+			return CLI_EXIT_FAIL;
+		if (rc)
+			return run_fail(vm, rc, vm_stats(vm)->references);
 	}
 	if (n < 0) {
 		fprintf(stderr, "%s\n", trace_error(tr));

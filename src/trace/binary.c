@@ -19,8 +19,18 @@
 #include "../util/vmerr.h"
 
 #define BIN_BUF ((size_t)1 << 20)
-#define BIN_PAD 32
+#define BIN_PAD (VMT_RECORD_MAX + 32)
 _Static_assert(BIN_PAD >= VMT_RECORD_MAX, "a record read past the end stays in the pad");
+
+/* A vmt 2 block: its accesses at arena[off .. off + n) (fetches with their
+ * addresses, pid 0), which of them take an address from the use record,
+ * and where the fetch after the block is predicted. */
+typedef struct vmt_block {
+	uint32_t off;
+	uint8_t n, ndata;
+	uint8_t data[VMT_BLOCK_ITEMS];
+	uint64_t next_x;
+} vmt_block_t;
 
 struct trace_bin {
 	trace_input_t *in;
@@ -35,6 +45,13 @@ struct trace_bin {
 	bool header_done;       /* vmt: magic and version checked */
 	uint64_t prev[2];       /* vmt: last address of data (0) and ifetch (1) */
 	uint32_t pid;           /* vmt: pid of the records until the next P tag */
+	unsigned version;       /* vmt: the header's, 1 or 2 */
+	vmt_block_t *blocks;    /* vmt 2: the blocks defined so far */
+	size_t nblocks, blocks_cap;
+	trace_access_t *arena;  /* vmt 2: their accesses, VMT_BLOCK_TOTAL at most */
+	size_t narena, arena_cap;
+	trace_access_t pend[VMT_BLOCK_ITEMS];   /* a block decoded for a short buffer */
+	size_t pend_pos, pend_n;
 	int err;                /* sticky error, 0 if none */
 	char msg[512];          /* "PATH: at byte N ...: what" */
 };
@@ -165,9 +182,10 @@ static int vmt_header(trace_bin_t *b)
 	if (have == VMT_MAGIC_LEN)
 		return bin_fail(b, VM_EINVAL, b->base + VMT_MAGIC_LEN,
 				"truncated vmt header (no version byte)");
-	if (p[VMT_MAGIC_LEN] != VMT_VERSION)
+	if (p[VMT_MAGIC_LEN] < 1 || p[VMT_MAGIC_LEN] > VMT_VERSION)
 		return bin_fail(b, VM_EINVAL, b->base + VMT_MAGIC_LEN, "vmt version %u is not "
-				"supported (this vmlab reads version %d)", p[VMT_MAGIC_LEN], VMT_VERSION);
+				"supported (this vmlab reads versions 1 to %d)", p[VMT_MAGIC_LEN], VMT_VERSION);
+	b->version = p[VMT_MAGIC_LEN];
 	b->pos += VMT_MAGIC_LEN + 1;
 	b->header_done = true;
 	return 0;
@@ -180,6 +198,10 @@ static __attribute__((cold, noinline)) int vmt_cut(trace_bin_t *b, const uint8_t
 	unsigned tag = rec[0];
 	const char *field = "address";
 	uint64_t v;
+	if ((tag & VMT_KIND_MASK) >= VMT_K_COUNT)   /* a block's record */
+		return bin_fail(b, VM_EINVAL, b->base + b->end, "truncated %s record at byte %" PRIu64,
+				(tag & VMT_KIND_MASK) == VMT_K_DEFINE ? "block definition" : "block use",
+				b->base + (uint64_t)(rec - b->buf));
 	if (tag & VMT_TAG_PID) {
 		if (vmt_varint(p, &v) > e) {
 			field = "pid";
@@ -209,6 +231,131 @@ static __attribute__((cold, noinline)) int vmt_bad(trace_bin_t *b, const uint8_t
 			b->base + (uint64_t)(rec - b->buf));
 }
 
+/* Make *arr (of *cap elements of size each) hold at least want, doubling.
+ * Returns false when out of memory. */
+static bool vmt_grow(void **arr, size_t *cap, size_t want, size_t size)
+{
+	if (want <= *cap)
+		return true;
+	size_t c = *cap ? *cap : 256;
+	while (c < want)
+		c *= 2;
+	void *p = realloc(*arr, c * size);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = c;
+	return true;
+}
+
+/* The vmt 2 block definition at rec (tag already checked to be a define):
+ * check it and add it to b->blocks.  Returns the byte after it, or NULL
+ * after recording the error. */
+static __attribute__((noinline)) const uint8_t *vmt_define(trace_bin_t *b, const uint8_t *rec)
+{
+	const uint8_t *e = b->buf + b->end, *p = rec + 1, *f;
+	uint64_t n, start;
+	if (rec[0] != VMT_K_DEFINE)
+		return vmt_bad(b, rec, rec, "bad block definition tag"), NULL;
+	if (!(p = vmt_varint(f = p, &n)) || p > e)
+		return p ? vmt_cut(b, rec) : vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
+	if (n == 0 || n > VMT_BLOCK_ITEMS)
+		return vmt_bad(b, rec, f, "a block holds 1 to 64 accesses"), NULL;
+	if (!(p = vmt_varint(f = p, &start)) || p + n > e)
+		return p ? vmt_cut(b, rec) : vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
+	if (b->nblocks == VMT_BLOCKS || b->narena + n > VMT_BLOCK_TOTAL)
+		return vmt_bad(b, rec, rec, "more block definitions than 65536, or of more than "
+			       "2^19 accesses in all"), NULL;
+	uint64_t fetched = 0;   /* bytes of the block's instruction fetches */
+	for (uint64_t i = 0; i < n; i++) {
+		unsigned it = p[i], k = it & 3, size = it >> VMT_SIZE_SHIFT;
+		if ((it & 0x0c) || size == 0)
+			return vmt_bad(b, rec, p + i, "bad block item"), NULL;
+		if (i == 0 && k != VMT_K_IFETCH)
+			return vmt_bad(b, rec, p, "a block starts with an instruction fetch"), NULL;
+		if (k == VMT_K_IFETCH)
+			fetched += size;
+	}
+	if (start > b->va_max || fetched - 1 > b->va_max - start) {
+		bin_range(b, b->base + (uint64_t)(rec - b->buf), start, fetched);
+		return NULL;
+	}
+	if (!vmt_grow((void **)&b->blocks, &b->blocks_cap, b->nblocks + 1, sizeof *b->blocks) ||
+	    !vmt_grow((void **)&b->arena, &b->arena_cap, b->narena + n, sizeof *b->arena))
+		return bin_fail(b, VM_ENOMEM, b->base + (uint64_t)(rec - b->buf), "out of memory"), NULL;
+	vmt_block_t *bl = &b->blocks[b->nblocks++];
+	trace_access_t *acc = b->arena + b->narena;
+	bl->off = (uint32_t)b->narena;
+	bl->n = (uint8_t)n;
+	bl->ndata = 0;
+	b->narena += n;
+	uint64_t x = start;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = p[i] & 3, size = p[i] >> VMT_SIZE_SHIFT;
+		acc[i] = (trace_access_t){ .va = x, .size = size, .kind = vmt_kinds[k] };
+		if (k == VMT_K_IFETCH)
+			x += size;
+		else
+			bl->data[bl->ndata++] = (uint8_t)i;
+	}
+	bl->next_x = x;
+	return p + n;
+}
+
+/* The vmt 2 block use at rec: its accesses into out (room for cap), data
+ * addresses from *prev_d on, the fetch after it predicted at *prev_x.
+ * Returns the byte after the record; rec itself when the block does not
+ * fit in cap; NULL after recording an error.  *nout gets the accesses. */
+static inline const uint8_t *vmt_use(trace_bin_t *b, const uint8_t *rec, trace_access_t *out,
+				     size_t cap, uint64_t *prev_d, uint64_t *prev_x, uint32_t pid,
+				     size_t *nout)
+{
+	const uint8_t *e = b->buf + b->end, *p = rec + 1, *f = rec;
+	uint64_t id = rec[0] >> VMT_TAG_ID_SHIFT;
+	if (id)
+		id--;
+	else if (!(p = vmt_varint(f = p, &id)))
+		return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
+	if (id >= b->nblocks) {
+		if (p > e)
+			return vmt_cut(b, rec), NULL;
+		return vmt_bad(b, rec, f, "use of a block not defined"), NULL;
+	}
+	const vmt_block_t *bl = &b->blocks[id];
+	unsigned n = bl->n;
+	if (n > cap)
+		return rec;
+	/* element by element: blocks are short, and memcpy's rep movs is slow to start */
+	const trace_access_t *src = b->arena + bl->off;
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = src[i];
+		out[i].pid = pid;
+	}
+	uint64_t d = *prev_d, v;
+	const uint64_t va_max = b->va_max;
+	for (unsigned j = 0; j < bl->ndata; j++) {
+		trace_access_t *a = &out[bl->data[j]];
+		if (*p < 0x80)
+			v = *p++;
+		else if (!(p = vmt_varint(f = p, &v)))
+			return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
+		uint64_t va = d += (v >> 1) ^ (0 - (v & 1));   /* zigzag */
+		if (va > va_max || a->size - 1 > va_max - va) {
+			if (p > e)
+				break;
+			bin_range(b, b->base + (uint64_t)(rec - b->buf), va, a->size);
+			return NULL;
+		}
+		a->va = va;
+	}
+	if (p > e)
+		return vmt_cut(b, rec), NULL;
+	*prev_d = d;
+	*prev_x = bl->next_x;
+	*nout = n;
+	return p;
+}
+
 /* Decode whole records from [pos, end) into out, at most cap.  The caller
  * made sure a record starting before safe is in the buffer or the input has
  * ended.  Stops at an error (recorded). */
@@ -226,8 +373,21 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 		unsigned k = tag & VMT_KIND_MASK;
 		uint64_t size = tag >> VMT_SIZE_SHIFT, v;
 		if (k >= VMT_K_COUNT) {
-			vmt_bad(b, rec, rec, "unknown record kind");
-			break;
+			if (b->version < 2 || k > VMT_K_USE) {
+				vmt_bad(b, rec, rec, "unknown record kind");
+				break;
+			}
+			if (k == VMT_K_DEFINE) {
+				if (!(p = vmt_define(b, rec)))
+					break;
+				continue;
+			}
+			size_t got = 0;
+			if (!(p = vmt_use(b, rec, out + n, cap - n, &prev_d, &prev_x, pid, &got)) ||
+			    p == rec)
+				break;
+			n += got;
+			continue;
 		}
 		if (tag & VMT_TAG_PID) {
 			f = p;
@@ -293,12 +453,27 @@ static long vmt_read(trace_bin_t *b, trace_access_t *out, size_t cap)
 		return b->err;
 	size_t n = 0;
 	while (n < cap) {
+		if (b->pend_pos < b->pend_n) {   /* the rest of a block that did not fit */
+			size_t k = b->pend_n - b->pend_pos;
+			if (k > cap - n)
+				k = cap - n;
+			memcpy(out + n, b->pend + b->pend_pos, k * sizeof *out);
+			b->pend_pos += k;
+			n += k;
+			continue;
+		}
 		if (b->end - b->pos < VMT_RECORD_MAX && !b->eof && bin_fill(b, BIN_BUF) < 0)
 			break;
 		if (b->pos == b->end)
 			break;   /* the end of the trace */
 		size_t safe = b->eof ? b->end : b->end - (VMT_RECORD_MAX - 1);
-		n += vmt_decode(b, out + n, cap - n, safe);
+		size_t got = vmt_decode(b, out + n, cap - n, safe);
+		if (!got && !b->err && b->pos < b->end) {
+			/* a block longer than the room left: decode it aside */
+			b->pend_pos = 0;
+			b->pend_n = vmt_decode(b, b->pend, VMT_BLOCK_ITEMS, safe);
+		}
+		n += got;
 		if (b->err)
 			break;
 	}
@@ -380,5 +555,7 @@ void trace_bin_close(trace_bin_t *b)
 	if (!b)
 		return;
 	free(b->buf);
+	free(b->blocks);
+	free(b->arena);
 	free(b);
 }

@@ -17,15 +17,29 @@
 /* vmt: "\x89VMT\r\n\x1a\n", then the version byte. */
 #define VMT_MAGIC "\x89VMT\r\n\x1a\n"
 #define VMT_MAGIC_LEN 8
-#define VMT_VERSION 1
+#define VMT_VERSION 2            /* what the writer writes; 1 and 2 are read */
 /* Tag byte of a record: bits 0-2 the kind, bit 3 a pid follows, bits 4-7
  * the size if 1..15 (0: a size varint follows). */
 #define VMT_KIND_MASK 0x07
 #define VMT_TAG_PID 0x08
 #define VMT_SIZE_SHIFT 4
 enum { VMT_K_READ, VMT_K_WRITE, VMT_K_IFETCH, VMT_K_MODIFY, VMT_K_COUNT };
-#define VMT_RECORD_MAX 21       /* tag + pid (5) + size (5) + address (10) */
+#define VMT_V1_RECORD_MAX 21    /* tag + pid (5) + size (5) + address (10) */
 #define VMT_SIZE_MAX ((uint64_t)1 << 31)
+/* Version 2 adds blocks: kind 4 defines one (tag exactly 0x04, varint N,
+ * varint start address, N item bytes: bits 0-1 the kind, 2-3 zero, 4-7 the
+ * size 1..15; the first item an instruction fetch, the fetches at
+ * consecutive addresses from start), kind 5 uses one (tag bits 3-7 id + 1,
+ * or 0 and a varint id; then one zigzag address delta per data item).
+ * Blocks are numbered from 0 in the order of their definitions. */
+#define VMT_K_DEFINE 4
+#define VMT_K_USE 5
+#define VMT_TAG_ID_SHIFT 3
+#define VMT_TAG_IDS 31          /* ids 0..30 fit in the tag */
+#define VMT_BLOCK_ITEMS 64      /* the most accesses a block holds */
+#define VMT_BLOCKS ((size_t)1 << 16)   /* the most blocks one stream defines */
+#define VMT_BLOCK_TOTAL ((size_t)1 << 19)   /* the most accesses in all its definitions */
+#define VMT_RECORD_MAX (1 + 5 + 10 * VMT_BLOCK_ITEMS)   /* a use record, the longest */
 
 /* libCacheSim oracleGeneral: packed little-endian records of
  * uint32 timestamp, uint64 obj_id, uint32 obj_size, int64 next_access_vtime. */

@@ -18,11 +18,21 @@
 
 #include "formats.h"
 #include "writer.h"
+#include "../util/rng.h"
 #include "../util/vmerr.h"
 
 #define STAGE_SIZE ((size_t)1 << 18)   /* encoded bytes before compression */
 #define STAGE_ROOM 128                  /* the longest encoded access (text M: two lines) fits */
+#define BLOCK_ROOM (VMT_BLOCK_ITEMS * VMT_V1_RECORD_MAX)   /* a block's records, however written */
+_Static_assert(BLOCK_ROOM >= 1 + 10 + 10 + VMT_BLOCK_ITEMS + VMT_RECORD_MAX, "a definition and a use fit");
 #define VMT_LEVEL 9                     /* zstd level: 3x smaller than lackey.zst, fast enough for record */
+
+/* A block defined in the output: its start and items, as the record has them. */
+typedef struct wr_block {
+	uint64_t start;
+	uint8_t n;
+	uint8_t item[VMT_BLOCK_ITEMS];
+} wr_block_t;
 
 struct trace_writer {
 	trace_format_t fmt;
@@ -37,6 +47,14 @@ struct trace_writer {
 	size_t zout_size;
 	uint64_t prev[2];       /* vmt: last data and ifetch address */
 	uint32_t pid;           /* vmt: pid of the last record */
+	trace_access_t blk[VMT_BLOCK_ITEMS];   /* vmt: the block being gathered */
+	unsigned blk_n;
+	uint64_t blk_next;      /* vmt: where the block's next fetch must be */
+	wr_block_t *dict;       /* vmt: the blocks defined, numbered from 0 */
+	size_t ndict, dict_cap;
+	size_t dict_items;      /* vmt: accesses in all the definitions */
+	uint32_t *slot;         /* vmt: hash table of dict, index + 1 (0: empty) */
+	size_t slot_mask;
 	uint64_t count, bytes;
 	int err;
 	char msg[512];
@@ -224,6 +242,156 @@ static uint8_t *put_vmt(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
 	return put_varint(p, d << 1 ^ (0 - (d >> 63)));   /* zigzag */
 }
 
+/* The vmt item byte of access a (size 1..15). */
+static uint8_t blk_item(const trace_access_t *a)
+{
+	unsigned k = a->kind == TRACE_READ ? VMT_K_READ : a->kind == TRACE_WRITE ? VMT_K_WRITE
+		   : a->kind == TRACE_IFETCH ? VMT_K_IFETCH : VMT_K_MODIFY;
+	return (uint8_t)(k | a->size << VMT_SIZE_SHIFT);
+}
+
+static uint64_t blk_hash(uint64_t start, const uint8_t *item, unsigned n)
+{
+	uint64_t h = rng_mix64(start ^ n);
+	for (unsigned i = 0; i < n; i++)
+		h = rng_mix64(h ^ item[i]);
+	return h;
+}
+
+/* Make the hash table room for one more block (at most half full).
+ * Returns false when it cannot grow (out of memory). */
+static bool blk_room(trace_writer_t *w)
+{
+	if ((w->ndict + 1) * 2 <= w->slot_mask + 1)
+		return true;
+	size_t mask = w->slot_mask ? w->slot_mask * 2 + 1 : 1023;
+	uint32_t *slot = calloc(mask + 1, sizeof *slot);
+	if (!slot)
+		return false;
+	for (size_t i = 0; i < w->ndict; i++) {
+		const wr_block_t *d = &w->dict[i];
+		size_t h = (size_t)blk_hash(d->start, d->item, d->n) & mask;
+		while (slot[h])
+			h = (h + 1) & mask;
+		slot[h] = (uint32_t)i + 1;
+	}
+	free(w->slot);
+	w->slot = slot;
+	w->slot_mask = mask;
+	return true;
+}
+
+/* The id of the block (start, item[0..n)), defined now (*fresh set) if
+ * new; -1 when it is new and no more may be defined (VMT_BLOCKS blocks or
+ * VMT_BLOCK_TOTAL accesses in the definitions) or memory runs out. */
+static long blk_id(trace_writer_t *w, uint64_t start, const uint8_t *item, unsigned n, bool *fresh)
+{
+	*fresh = false;
+	bool may_add = w->ndict < VMT_BLOCKS && w->dict_items + n <= VMT_BLOCK_TOTAL && blk_room(w);
+	if (!w->slot)
+		return -1;
+	size_t h = (size_t)blk_hash(start, item, n) & w->slot_mask;
+	for (; w->slot[h]; h = (h + 1) & w->slot_mask) {
+		const wr_block_t *d = &w->dict[w->slot[h] - 1];
+		if (d->start == start && d->n == n && memcmp(d->item, item, n) == 0)
+			return (long)w->slot[h] - 1;
+	}
+	if (!may_add)
+		return -1;
+	if (w->ndict == w->dict_cap) {
+		size_t cap = w->dict_cap ? w->dict_cap * 2 : 256;
+		wr_block_t *d = realloc(w->dict, cap * sizeof *d);
+		if (!d)
+			return -1;
+		w->dict = d;
+		w->dict_cap = cap;
+	}
+	wr_block_t *d = &w->dict[w->ndict];
+	d->start = start;
+	d->n = (uint8_t)n;
+	memcpy(d->item, item, n);
+	w->slot[h] = (uint32_t)++w->ndict;
+	w->dict_items += n;
+	*fresh = true;
+	return (long)w->ndict - 1;
+}
+
+/* Write the gathered block: a use of its definition (made first if new),
+ * or its accesses as plain records when no more blocks may be defined. */
+static int blk_flush(trace_writer_t *w)
+{
+	unsigned n = w->blk_n;
+	if (!n)
+		return 0;
+	w->blk_n = 0;
+	if (w->staged > STAGE_SIZE - BLOCK_ROOM && wr_flush(w, ZSTD_e_continue) < 0)
+		return w->err;
+	uint8_t item[VMT_BLOCK_ITEMS];
+	for (unsigned i = 0; i < n; i++)
+		item[i] = blk_item(&w->blk[i]);
+	uint64_t start = w->blk[0].va;
+	bool fresh;
+	long id = blk_id(w, start, item, n, &fresh);
+	uint8_t *p = w->stage + w->staged;
+	if (id < 0) {
+		for (unsigned i = 0; i < n; i++)
+			p = put_vmt(w, p, &w->blk[i]);
+		w->staged = (size_t)(p - w->stage);
+		return 0;
+	}
+	if (fresh) {
+		*p++ = VMT_K_DEFINE;
+		p = put_varint(p, n);
+		p = put_varint(p, start);
+		memcpy(p, item, n);
+		p += n;
+	}
+	if (id < VMT_TAG_IDS) {
+		*p++ = (uint8_t)(VMT_K_USE | (id + 1) << VMT_TAG_ID_SHIFT);
+	} else {
+		*p++ = VMT_K_USE;
+		p = put_varint(p, (uint64_t)id);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (w->blk[i].kind == TRACE_IFETCH)
+			continue;
+		uint64_t d = w->blk[i].va - w->prev[0];
+		w->prev[0] = w->blk[i].va;
+		p = put_varint(p, d << 1 ^ (0 - (d >> 63)));   /* zigzag */
+	}
+	w->prev[1] = w->blk_next;
+	w->staged = (size_t)(p - w->stage);
+	return 0;
+}
+
+/* One access into the vmt output: gathered into a block (an instruction
+ * fetch starts one; data accesses and the fetches that follow on in
+ * sequence extend it, by the same pid, of 1..15 bytes), else a record. */
+static int put_vmt_access(trace_writer_t *w, const trace_access_t *a)
+{
+	bool small = a->size >= 1 && a->size < 16 && a->pid == w->pid;
+	if (w->blk_n) {
+		if (small && w->blk_n < VMT_BLOCK_ITEMS &&
+		    (a->kind != TRACE_IFETCH || a->va == w->blk_next)) {
+			w->blk[w->blk_n++] = *a;
+			if (a->kind == TRACE_IFETCH)
+				w->blk_next = a->va + a->size;
+			return 0;
+		}
+		if (blk_flush(w) < 0)
+			return w->err;
+	}
+	if (small && a->kind == TRACE_IFETCH && a->va <= UINT64_MAX - a->size) {
+		w->blk[0] = *a;
+		w->blk_n = 1;
+		w->blk_next = a->va + a->size;
+		return 0;
+	}
+	uint8_t *p = put_vmt(w, w->stage + w->staged, a);
+	w->staged = (size_t)(p - w->stage);
+	return 0;
+}
+
 /* One access as lackey or text lines at p. */
 static uint8_t *put_line(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
 {
@@ -255,9 +423,13 @@ int trace_writer_write(trace_writer_t *w, const trace_access_t *a, size_t n)
 			return wr_fail(w, VM_ENOTSUP, "access %" PRIu64 " is by pid %" PRIu32
 				       "; lackey traces have no pids (write vmt or text)",
 				       w->count + 1, a[i].pid);
-		uint8_t *p = w->stage + w->staged;
-		p = w->fmt == TRACE_FMT_VMT ? put_vmt(w, p, &a[i]) : put_line(w, p, &a[i]);
-		w->staged = (size_t)(p - w->stage);
+		if (w->fmt == TRACE_FMT_VMT) {
+			if (put_vmt_access(w, &a[i]) < 0)
+				return w->err;
+		} else {
+			uint8_t *p = put_line(w, w->stage + w->staged, &a[i]);
+			w->staged = (size_t)(p - w->stage);
+		}
 		w->count++;
 	}
 	return 0;
@@ -267,7 +439,7 @@ int trace_writer_finish(trace_writer_t *w)
 {
 	if (w->err || w->finished)
 		return w->err;
-	if (wr_flush(w, ZSTD_e_end) < 0)
+	if (blk_flush(w) < 0 || wr_flush(w, ZSTD_e_end) < 0)
 		return w->err;
 	if (w->fd != STDOUT_FILENO && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
 		return wr_fail(w, VM_EIO, "write error: %s", strerror(errno));
@@ -309,6 +481,8 @@ void trace_writer_free(trace_writer_t *w)
 	if (w->tmp)
 		unlink(w->tmp);
 	ZSTD_freeCCtx(w->zc);
+	free(w->dict);
+	free(w->slot);
 	free(w->zout);
 	free(w->stage);
 	free(w->tmp);
