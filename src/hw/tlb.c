@@ -98,8 +98,10 @@ tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn, uint6
 		.writable = writable, .user = user, .exec = exec, .dirty = dirty,
 		.ok = user ? TLB_OK_READ | (writable && dirty ? TLB_OK_WRITE : 0) |
 			     (exec ? TLB_OK_EXEC : 0) : 0,
+		.global = !!(pte & PTE_G),
 		.asid = asid, .last_use = stamp,
 	};
+	t->huge_levels |= (1u << tlb_key_level(vpn)) & ~1u;
 	t->mru2 = t->mru;
 	t->mru = victim;
 	return victim;
@@ -111,14 +113,14 @@ void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn)
 		return;
 	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
 	for (uint32_t w = 0; w < t->ways; w++)
-		if (set[w].valid && set[w].vpn == vpn && set[w].asid == asid)
+		if (set[w].valid && set[w].vpn == vpn && (set[w].asid == asid || set[w].global))
 			set[w].valid = 0;
 }
 
 void tlb_flush_asid(tlb_t *t, uint32_t asid)
 {
 	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
-		if (t->e[i].asid == asid)
+		if (t->e[i].asid == asid && !t->e[i].global)
 			t->e[i].valid = 0;
 }
 
@@ -126,4 +128,17 @@ void tlb_flush_all(tlb_t *t)
 {
 	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
 		t->e[i].valid = 0;
+	t->huge_levels = 0;
+}
+
+uint64_t tlb_flush_nonglobal(tlb_t *t)
+{
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++) {
+		if (t->e[i].valid && !t->e[i].global) {
+			t->e[i].valid = 0;
+			n++;
+		}
+	}
+	return n;
 }
