@@ -550,6 +550,17 @@ Test(hw9_tlb, flush_page_reaches_the_huge_entry_covering_it)
 	hwm_free(&h);
 }
 
+Test(hw9_tlb, huge_tlb_shape_errors_name_their_option)
+{
+	char err[256] = "";
+	cr_assert_eq(tlb_check_shape_opt("--tlb-huge", TLB_HUGE_ENTRIES, TLB_HUGE_WAYS, err, sizeof err), 0);
+	cr_assert_eq(tlb_check_shape_opt("--tlb-huge", 0, 0, err, sizeof err), 0);
+	cr_assert_eq(tlb_check_shape_opt("--tlb-huge", 30, 4, err, sizeof err), VM_EINVAL);
+	cr_assert_str_eq(err, "--tlb-huge 30:4: entries must be a multiple of ways");
+	cr_assert_eq(tlb_check_shape(4, 8, err, sizeof err), VM_EINVAL);
+	cr_assert_str_eq(err, "--tlb 4:8: a set cannot have more ways than the TLB has entries, nor 0");
+}
+
 /* ---- global entries ---- */
 
 Test(hw9_tlb, global_entries_match_every_asid_and_survive_a_nonglobal_flush)

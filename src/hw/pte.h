@@ -68,7 +68,16 @@
  * contiguous run of 2^(level_shift[k] - page_shift) user frames; the MMU
  * ignores the field's low bits below that alignment and puts the VPN's low
  * bits there, so va's frame is base + (VPN mod run length).  The walk stops
- * at that entry: it reads levels - k PTEs instead of levels.
+ * at that entry: it reads levels - k PTEs instead of levels.  A 2 MiB page
+ * of the default geometry (k = 1):
+ *
+ *   47        39 38        30 29        21 20                         0
+ *  +------------+------------+------------+----------------------------+
+ *  |  L1 index  |  L2 index  |  L3 index  |  offset in the huge page   |
+ *  +------------+------------+------------+----------------------------+
+ *                              L3 entry: P|PS, PFN = first of 512 frames
+ *
+ * The TLB caches such a page as one entry (tlb.h's huge keys).
  *
  * Physical frame numbers: user frames are 0 .. frames-1 (and must lie below
  * pa_frames = 2^(pa_bits - page_shift)).  Page tables live in a kernel pool

@@ -9,15 +9,21 @@
 
 int tlb_check_shape(uint32_t entries, uint32_t ways, char *err, unsigned errlen)
 {
+	return tlb_check_shape_opt("--tlb", entries, ways, err, errlen);
+}
+
+int tlb_check_shape_opt(const char *opt, uint32_t entries, uint32_t ways, char *err,
+			unsigned errlen)
+{
 	if (entries == 0)
 		return VM_OK;
 	if (ways == 0 || ways > entries) {
-		snprintf(err, errlen, "--tlb %u:%u: a set cannot have more ways than the TLB has entries, nor 0",
-			 entries, ways);
+		snprintf(err, errlen, "%s %u:%u: a set cannot have more ways than the TLB has entries, nor 0",
+			 opt, entries, ways);
 		return VM_EINVAL;
 	}
 	if (entries % ways) {
-		snprintf(err, errlen, "--tlb %u:%u: entries must be a multiple of ways", entries, ways);
+		snprintf(err, errlen, "%s %u:%u: entries must be a multiple of ways", opt, entries, ways);
 		return VM_EINVAL;
 	}
 	return VM_OK;

@@ -87,9 +87,18 @@ typedef struct tlb {
 				  last tlb_flush_all (so probing for one helps) */
 } tlb_t;
 
+/* The huge TLB's shape by default (--tlb-huge 32:4): the 2 MiB L1 DTLB of
+ * recent x86 cores. */
+#define TLB_HUGE_ENTRIES 32u
+#define TLB_HUGE_WAYS 4u
+
 /* Check an ENTRIES:WAYS shape; 0 entries means no TLB.  Returns 0 or
  * VM_EINVAL with the reason in err. */
 int tlb_check_shape(uint32_t entries, uint32_t ways, char *err, unsigned errlen);
+
+/* tlb_check_shape for the option named opt ("--tlb-huge"), named so in err. */
+int tlb_check_shape_opt(const char *opt, uint32_t entries, uint32_t ways, char *err,
+			unsigned errlen);
 
 /* Build a TLB of a checked shape.  Returns 0 or VM_ENOMEM. */
 int tlb_init(tlb_t *t, uint32_t entries, uint32_t ways);
