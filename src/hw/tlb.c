@@ -108,9 +108,25 @@ tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn, uint6
 		.asid = asid, .last_use = stamp,
 	};
 	t->huge_levels |= (1u << tlb_key_level(vpn)) & ~1u;
+	t->has_global |= victim->global;
 	t->mru2 = t->mru;
 	t->mru = victim;
 	return victim;
+}
+
+tlb_entry_t *tlb_lookup_global(tlb_t *t, uint64_t vpn)
+{
+	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
+	for (uint32_t w = 0; w < t->ways; w++) {
+		tlb_entry_t *e = &set[w];
+		if (e->vpn == vpn && e->global && e->valid) {
+			e->last_use = tlb_stamp(t);
+			t->mru2 = t->mru;
+			t->mru = e;
+			return e;
+		}
+	}
+	return 0;
 }
 
 void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn)
@@ -135,6 +151,7 @@ void tlb_flush_all(tlb_t *t)
 	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
 		t->e[i].valid = 0;
 	t->huge_levels = 0;
+	t->has_global = 0;
 }
 
 uint64_t tlb_flush_nonglobal(tlb_t *t)

@@ -26,8 +26,9 @@
  * before the set is searched.  The last one holds the highest LRU stamp of
  * its set, so a hit on it leaves the set's order as it is without a new
  * stamp: the replacement decisions are those of a TLB that stamps every
- * hit.  These two shortcuts match the asid exactly; a global entry reached
- * from another asid is found by the set search (and then becomes mru). */
+ * hit.  These two shortcuts and the set search match the asid exactly; a
+ * global entry reached from another asid is found by a second search of the
+ * set (only when the TLB holds a global entry), and then becomes mru. */
 #ifndef VMLAB_TLB_H
 #define VMLAB_TLB_H
 
@@ -85,6 +86,8 @@ typedef struct tlb {
 	uint32_t *order;       /* ways entries: tlb_renumber's sort */
 	uint32_t huge_levels;  /* bit k: a level-k huge key was filled since the
 				  last tlb_flush_all (so probing for one helps) */
+	uint32_t has_global;   /* a global entry was filled since then (so a
+				  miss searches the set for one) */
 } tlb_t;
 
 /* The huge TLB's shape by default (--tlb-huge 32:4): the 2 MiB L1 DTLB of
@@ -128,6 +131,9 @@ static inline uint32_t tlb_stamp(tlb_t *t)
 	return ++t->clock;
 }
 
+/* The set search for a global entry of vpn, after the asid's own missed. */
+tlb_entry_t *tlb_lookup_global(tlb_t *t, uint64_t vpn);
+
 /* The search of vpn's set: the valid entry for (asid, vpn), or a global one
  * for vpn, made most recently used, or NULL. */
 static inline tlb_entry_t *tlb_lookup_set(tlb_t *t, uint32_t asid, uint64_t vpn)
@@ -137,14 +143,14 @@ static inline tlb_entry_t *tlb_lookup_set(tlb_t *t, uint32_t asid, uint64_t vpn)
 	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
 	for (uint32_t w = 0; w < t->ways; w++) {
 		tlb_entry_t *e = &set[w];
-		if (e->vpn == vpn && (e->asid == asid || e->global) && e->valid) {
+		if (e->vpn == vpn && e->asid == asid && e->valid) {
 			e->last_use = tlb_stamp(t);
 			t->mru2 = t->mru;
 			t->mru = e;
 			return e;
 		}
 	}
-	return 0;
+	return t->has_global ? tlb_lookup_global(t, vpn) : 0;
 }
 
 /* The valid entry for (asid, vpn) or a global one for vpn, made most
