@@ -76,6 +76,8 @@ int phys_kalloc(phys_t *p, uint32_t count, uint64_t *pfn)
 	if (pool && pool->n) {
 		first = pool->first[--pool->n];
 	} else {
+		if (p->g->kend_pfn && count > p->g->kend_pfn - p->g->kbase_pfn - p->ktop)
+			return VM_ENOMEM; /* 4-byte PTEs: no frame number left */
 		int rc = phys_kgrow(p, p->ktop + count);
 		if (rc)
 			return rc;

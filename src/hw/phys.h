@@ -1,9 +1,11 @@
 /* phys.h - simulated physical memory (prefix phys_).
  *
  * Two ranges of frames: user frames 0 .. nuser-1, whose bytes exist only when
- * asked for (trace mode keeps none), and the kernel pool from g->kbase_pfn up,
- * which holds page tables as real 8-byte PTE words.  The walker reads PTEs by
- * physical address through phys_read64. */
+ * asked for (trace mode keeps none), and the kernel pool from g->kbase_pfn up
+ * (to g->kend_pfn when that is not 0), which holds page tables as real PTE
+ * words of g->pte_size bytes, little-endian as the host's.  Every PTE access,
+ * the walker's and the kernel's, goes through pte_load and pte_store, which
+ * read and write either size. */
 #ifndef VMLAB_PHYS_H
 #define VMLAB_PHYS_H
 
@@ -45,7 +47,8 @@ int phys_init(phys_t *p, const geom_t *g, uint32_t nuser, int with_bytes);
 void phys_free(phys_t *p);
 
 /* Take count contiguous zeroed kernel frames; *pfn gets the first PFN.
- * Returns 0, VM_ENOMEM, or VM_ELIMIT when the pool would outgrow the budget.  The pool may move in host memory: keep PFNs,
+ * Returns 0, VM_ENOMEM (host memory, or with 4-byte PTEs no PFN left below
+ * g->kend_pfn), or VM_ELIMIT when the pool would outgrow the budget.  The pool may move in host memory: keep PFNs,
  * never host pointers, across calls. */
 int phys_kalloc(phys_t *p, uint32_t count, uint64_t *pfn);
 
@@ -75,6 +78,48 @@ static inline uint64_t phys_read64(const phys_t *p, uint64_t pa)
 static inline void phys_write64(phys_t *p, uint64_t pa, uint64_t v)
 {
 	*phys_kword(p, pa) = v;
+}
+
+/* Host pointer to the 4-byte word at kernel physical address pa. */
+static inline uint32_t *phys_kword32(const phys_t *p, uint64_t pa)
+{
+	uint64_t off = pa - (p->g->kbase_pfn << p->g->page_shift);
+	assert(phys_is_kernel(p, pa) && off + 4 <= (p->ktop << p->g->page_shift));
+	assert((pa & 3) == 0);
+	return (uint32_t *)(void *)(p->kmem + off);
+}
+
+static inline uint32_t phys_read32(const phys_t *p, uint64_t pa)
+{
+	return *phys_kword32(p, pa);
+}
+
+static inline void phys_write32(phys_t *p, uint64_t pa, uint32_t v)
+{
+	*phys_kword32(p, pa) = v;
+}
+
+/* The entry at pa, in the 64-bit layout of pte.h whatever g->pte_size is: a
+ * 4-byte entry is zero-extended (NX and S3 read as 0).  g is p's geometry. */
+static inline uint64_t pte_load(const phys_t *p, const geom_t *g, uint64_t pa)
+{
+	assert(g == p->g);
+	return g->pte_size == PTE32_SIZE ? phys_read32(p, pa) : phys_read64(p, pa);
+}
+
+/* Store entry v (64-bit layout) at pa as a g->pte_size-byte entry.  A 4-byte
+ * entry keeps bits 31..0: NX and S3 do not exist there and are dropped; a
+ * frame number (or swap slot) of geom_pfn_limit(g) or more is a bug of the
+ * caller. */
+static inline void pte_store(phys_t *p, const geom_t *g, uint64_t pa, uint64_t v)
+{
+	assert(g == p->g);
+	if (g->pte_size == PTE32_SIZE) {
+		assert(pte_pfn(v) < geom_pfn_limit(g));
+		phys_write32(p, pa, (uint32_t)(v & PTE32_MASK));
+	} else {
+		phys_write64(p, pa, v);
+	}
 }
 
 /* Host pointer to the bytes of user frame pfn (script mode only). */

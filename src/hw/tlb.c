@@ -9,15 +9,21 @@
 
 int tlb_check_shape(uint32_t entries, uint32_t ways, char *err, unsigned errlen)
 {
+	return tlb_check_shape_opt("--tlb", entries, ways, err, errlen);
+}
+
+int tlb_check_shape_opt(const char *opt, uint32_t entries, uint32_t ways, char *err,
+			unsigned errlen)
+{
 	if (entries == 0)
 		return VM_OK;
 	if (ways == 0 || ways > entries) {
-		snprintf(err, errlen, "--tlb %u:%u: a set cannot have more ways than the TLB has entries, nor 0",
-			 entries, ways);
+		snprintf(err, errlen, "%s %u:%u: a set cannot have more ways than the TLB has entries, nor 0",
+			 opt, entries, ways);
 		return VM_EINVAL;
 	}
 	if (entries % ways) {
-		snprintf(err, errlen, "--tlb %u:%u: entries must be a multiple of ways", entries, ways);
+		snprintf(err, errlen, "%s %u:%u: entries must be a multiple of ways", opt, entries, ways);
 		return VM_EINVAL;
 	}
 	return VM_OK;
@@ -98,11 +104,29 @@ tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn, uint6
 		.writable = writable, .user = user, .exec = exec, .dirty = dirty,
 		.ok = user ? TLB_OK_READ | (writable && dirty ? TLB_OK_WRITE : 0) |
 			     (exec ? TLB_OK_EXEC : 0) : 0,
+		.global = !!(pte & PTE_G),
 		.asid = asid, .last_use = stamp,
 	};
+	t->huge_levels |= (1u << tlb_key_level(vpn)) & ~1u;
+	t->has_global |= victim->global;
 	t->mru2 = t->mru;
 	t->mru = victim;
 	return victim;
+}
+
+tlb_entry_t *tlb_lookup_global(tlb_t *t, uint64_t vpn)
+{
+	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
+	for (uint32_t w = 0; w < t->ways; w++) {
+		tlb_entry_t *e = &set[w];
+		if (e->vpn == vpn && e->global && e->valid) {
+			e->last_use = tlb_stamp(t);
+			t->mru2 = t->mru;
+			t->mru = e;
+			return e;
+		}
+	}
+	return 0;
 }
 
 void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn)
@@ -111,14 +135,14 @@ void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn)
 		return;
 	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
 	for (uint32_t w = 0; w < t->ways; w++)
-		if (set[w].valid && set[w].vpn == vpn && set[w].asid == asid)
+		if (set[w].valid && set[w].vpn == vpn && (set[w].asid == asid || set[w].global))
 			set[w].valid = 0;
 }
 
 void tlb_flush_asid(tlb_t *t, uint32_t asid)
 {
 	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
-		if (t->e[i].asid == asid)
+		if (t->e[i].asid == asid && !t->e[i].global)
 			t->e[i].valid = 0;
 }
 
@@ -126,4 +150,18 @@ void tlb_flush_all(tlb_t *t)
 {
 	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
 		t->e[i].valid = 0;
+	t->huge_levels = 0;
+	t->has_global = 0;
+}
+
+uint64_t tlb_flush_nonglobal(tlb_t *t)
+{
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++) {
+		if (t->e[i].valid && !t->e[i].global) {
+			t->e[i].valid = 0;
+			n++;
+		}
+	}
+	return n;
 }

@@ -3,16 +3,32 @@
  * sets = entries / ways; a VPN lives in set VPN mod sets (TLBI) with tag
  * VPN / sets (TLBT); inside a set the least recently used way is replaced,
  * an invalid way first.  An entry caches what the walk found in the leaf PTE:
- * the frame, the rights, and whether the PTE's dirty bit is known set (a
- * write hitting an entry without it must set the bit in the PTE: the MMU
- * finds the PTE again, see mmu.h).
+ * the frame, the rights, whether the PTE's dirty bit is known set (a write
+ * hitting an entry without it must set the bit in the PTE: the MMU finds the
+ * PTE again, see mmu.h), and its G bit.
+ *
+ * Keys.  An entry is found by a 64-bit key: for a base page its VPN, for a
+ * huge page mapped by an entry at code level k >= 1 (pte.h) the key
+ * tlb_huge_key(k, HVPN), HVPN being the VA shifted right by level_shift[k]
+ * (the huge page's number) and k kept in bits 63..60, which no VPN reaches
+ * (va_bits <= 64 and page_shift >= 4).  So huge entries may share a TLB with
+ * base ones without a lookup of a VPN ever finding them, and a huge entry of
+ * key K lives in set HVPN mod sets.  The MMU keeps huge entries in a TLB of
+ * their own or in the base one (mmu.h); this file only stores keys.
+ *
+ * Global entries.  An entry filled from a PTE with G set matches every
+ * address-space id: lookups of any asid find it, tlb_flush_page of any asid
+ * removes it (as x86's INVLPG), tlb_flush_asid and tlb_flush_nonglobal keep
+ * it, tlb_flush_all removes it (as x86's CR4.PGE toggle).
  *
  * Speed: an entry is 24 bytes, and the two entries the last lookups or fills
  * returned (mru, then mru2: a code page and a data page, say) are tried
  * before the set is searched.  The last one holds the highest LRU stamp of
  * its set, so a hit on it leaves the set's order as it is without a new
  * stamp: the replacement decisions are those of a TLB that stamps every
- * hit. */
+ * hit.  These two shortcuts and the set search match the asid exactly; a
+ * global entry reached from another asid is found by a second search of the
+ * set (only when the TLB holds a global entry), and then becomes mru. */
 #ifndef VMLAB_TLB_H
 #define VMLAB_TLB_H
 
@@ -26,13 +42,31 @@
 #define TLB_OK_WRITE 2u
 #define TLB_OK_EXEC  4u
 
+/* Key layout (see above): the level of a huge entry in bits 63..60. */
+#define TLB_KEY_LEVEL_SHIFT 60u
+#define TLB_KEY_VPN_MASK ((1ull << TLB_KEY_LEVEL_SHIFT) - 1)
+
+/* The key of a huge page of number hvpn mapped by an entry at code level k. */
+static inline uint64_t tlb_huge_key(unsigned level, uint64_t hvpn)
+{
+	return (uint64_t)level << TLB_KEY_LEVEL_SHIFT | hvpn;
+}
+
+/* The code level of the entry a key names: 0 for a base page. */
+static inline unsigned tlb_key_level(uint64_t key)
+{
+	return (unsigned)(key >> TLB_KEY_LEVEL_SHIFT);
+}
+
 typedef struct tlb_entry {
-	uint64_t vpn;          /* full VPN (tag and index together) */
+	uint64_t vpn;          /* the key: full VPN (tag and index together),
+				  or tlb_huge_key(level, HVPN) */
 	uint64_t pfn : 52;     /* frame (a PA has at most 52 bits) */
 	uint64_t valid : 1;
 	uint64_t writable : 1, user : 1, exec : 1;
 	uint64_t dirty : 1;    /* the PTE's dirty bit is known to be set */
 	uint64_t ok : 3;       /* TLB_OK_*, from the four bits above */
+	uint64_t global : 1;   /* from PTE_G: matches every asid */
 	uint32_t asid;
 	uint32_t last_use;     /* LRU stamp within the set */
 } tlb_entry_t;
@@ -50,24 +84,39 @@ typedef struct tlb {
 				  never-valid one): highest stamp of its set */
 	tlb_entry_t *mru2;     /* the one before (or the never-valid one) */
 	uint32_t *order;       /* ways entries: tlb_renumber's sort */
+	uint32_t huge_levels;  /* bit k: a level-k huge key was filled since the
+				  last tlb_flush_all (so probing for one helps) */
+	uint32_t has_global;   /* a global entry was filled since then (so a
+				  miss searches the set for one) */
 } tlb_t;
+
+/* The huge TLB's shape by default (--tlb-huge 32:4): the 2 MiB L1 DTLB of
+ * recent x86 cores. */
+#define TLB_HUGE_ENTRIES 32u
+#define TLB_HUGE_WAYS 4u
 
 /* Check an ENTRIES:WAYS shape; 0 entries means no TLB.  Returns 0 or
  * VM_EINVAL with the reason in err. */
 int tlb_check_shape(uint32_t entries, uint32_t ways, char *err, unsigned errlen);
 
+/* tlb_check_shape for the option named opt ("--tlb-huge"), named so in err. */
+int tlb_check_shape_opt(const char *opt, uint32_t entries, uint32_t ways, char *err,
+			unsigned errlen);
+
 /* Build a TLB of a checked shape.  Returns 0 or VM_ENOMEM. */
 int tlb_init(tlb_t *t, uint32_t entries, uint32_t ways);
 void tlb_free(tlb_t *t);
 
+/* The set of a key (a huge key's level bits do not count: set_mask is below
+ * them). */
 static inline uint64_t tlb_set_of(const tlb_t *t, uint64_t vpn)
 {
-	return t->set_mask ? (vpn & t->set_mask) : vpn % t->sets;
+	return t->set_mask ? (vpn & t->set_mask) : (vpn & TLB_KEY_VPN_MASK) % t->sets;
 }
 
 static inline uint64_t tlb_tag_of(const tlb_t *t, uint64_t vpn)
 {
-	return vpn / t->sets;
+	return (vpn & TLB_KEY_VPN_MASK) / t->sets;
 }
 
 /* Renumber every set's stamps 1..ways keeping their order, so that the clock
@@ -82,8 +131,11 @@ static inline uint32_t tlb_stamp(tlb_t *t)
 	return ++t->clock;
 }
 
-/* The search of vpn's set: the valid entry for (asid, vpn), made most
- * recently used, or NULL. */
+/* The set search for a global entry of vpn, after the asid's own missed. */
+tlb_entry_t *tlb_lookup_global(tlb_t *t, uint64_t vpn);
+
+/* The search of vpn's set: the valid entry for (asid, vpn), or a global one
+ * for vpn, made most recently used, or NULL. */
 static inline tlb_entry_t *tlb_lookup_set(tlb_t *t, uint32_t asid, uint64_t vpn)
 {
 	if (!t->sets)
@@ -98,10 +150,11 @@ static inline tlb_entry_t *tlb_lookup_set(tlb_t *t, uint32_t asid, uint64_t vpn)
 			return e;
 		}
 	}
-	return 0;
+	return t->has_global ? tlb_lookup_global(t, vpn) : 0;
 }
 
-/* The valid entry for (asid, vpn), made most recently used, or NULL. */
+/* The valid entry for (asid, vpn) or a global one for vpn, made most
+ * recently used, or NULL. */
 static inline tlb_entry_t *tlb_lookup(tlb_t *t, uint32_t asid, uint64_t vpn)
 {
 	tlb_entry_t *e = t->mru;
@@ -125,14 +178,21 @@ static inline void tlb_set_dirty(tlb_entry_t *e)
 		e->ok |= TLB_OK_WRITE;
 }
 
-/* Install a translation to frame pfn with the rights of PTE bits pte,
- * replacing the set's LRU (or an invalid) way.  Returns the entry, or NULL
- * when there is no TLB. */
+/* Install a translation of key vpn to frame pfn (a huge page's first frame
+ * for a huge key) with the rights and G bit of PTE bits pte, replacing the
+ * set's LRU (or an invalid) way.  Returns the entry, or NULL when there is
+ * no TLB. */
 tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn, uint64_t pte);
 
-/* Invalidate one page of one address space / one address space / all. */
+/* Invalidate key vpn of address space asid (and a global entry of that key,
+ * whatever its asid) / every non-global entry of asid / every entry. */
 void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn);
 void tlb_flush_asid(tlb_t *t, uint32_t asid);
 void tlb_flush_all(tlb_t *t);
+
+/* Invalidate every entry without G, of every asid: what a switch of address
+ * space does on a CPU without address-space ids.  Returns the number of
+ * valid entries it invalidated. */
+uint64_t tlb_flush_nonglobal(tlb_t *t);
 
 #endif
