@@ -67,7 +67,7 @@ static int pager_opt(int argc, char **argv, int *i, const char *name, const char
 	if (a[n] == '=') {
 		*out = a + n + 1;
 	} else if (a[n] == 0) {
-		if (*i + 1 >= argc) {
+		if (*i + 1 >= argc || !strcmp(argv[*i + 1], "--")) {
 			fprintf(stderr, "vmlab pager: %s needs a value\n", name);
 			return CLI_EXIT_USAGE;
 		}
