@@ -34,7 +34,7 @@ DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev gnup
 	     clang libclang-rt-dev libelf-dev libmimalloc-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench sanitize tsan clean deps install man fuzz fuzz-build FORCE
+.PHONY: all run test bench bench-pager sanitize tsan clean deps install man fuzz fuzz-build FORCE
 all: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so
 
 deps: $(DEPS_STAMP)
@@ -152,6 +152,11 @@ test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(CHROMIUM_S
 
 bench: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(BUILD)/libvmlab.a
 	BENCH_LDLIBS="$(LDLIBS)" bench/bench.sh $(BUILD)/vmlab
+	BENCH_LDLIBS="$(LDLIBS)" bench/pager.sh $(BUILD)/vmlab
+
+# The real pager alone (the last part of make bench).
+bench-pager: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(BUILD)/libvmlab.a
+	BENCH_LDLIBS="$(LDLIBS)" bench/pager.sh $(BUILD)/vmlab
 
 # Leaks are checked in vmlab's code; tests/lsan.supp names only Criterion's own.
 sanitize:
