@@ -187,3 +187,22 @@ Test(huge, bad_options)
 	cr_assert_eq(r.status, 2, "%s", r.err);
 	cr_assert(strstr(r.err, "--tlb-huge"), "%s", r.err);
 }
+
+/* The README's worked example, line for line (examples/huge512.txt): the
+ * summary lines it shows.  Bug caught: a README figure drifting from the
+ * program, or the huge lines printed without --thp. */
+Test(huge, readme_example)
+{
+	cmd_out_t r;
+	run(&r, "%s run --frames 1024 examples/huge512.txt", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "  page walks                 1,024   4,093 PTE reads (4.00 per walk)\n"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "huge"), "%s", r.out);
+	run(&r, "%s run --frames 1024 --thp always examples/huge512.txt", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "  TLB hits                     511   99.61% of 513 lookups\n"
+				"  page walks                     2   4 PTE reads (2.00 per walk)\n"
+				"  huge TLB hits                511   1 walks to a huge leaf\n"
+				"  THP faults                     1   0 fallbacks, 0 splits, 0 B never touched\n"),
+		  "%s", r.out);
+}
