@@ -65,7 +65,15 @@ typedef struct vm_config {
 				 0: never (default 1000) */
 	uint64_t tau;         /* working-set window in references (wsclock;
 				 default 10000) */
+	/* Huge pages (issue 9 item 1; kern/huge.c): */
+	uint32_t tlb_huge_entries; /* the TLB of huge entries (default 32:4);
+				      0: they share the base TLB */
+	uint32_t tlb_huge_ways;
+	int thp;              /* VM_THP_*: transparent huge pages (default never) */
 } vm_config_t;
+
+/* --thp: when a fault may map a transparent huge page. */
+enum { VM_THP_NEVER = 0, VM_THP_ALWAYS, VM_THP_MADVISE };
 
 /* Reference kinds for vm_ref (the same letters as trace kinds). */
 enum { VM_READ = 'R', VM_WRITE = 'W', VM_IFETCH = 'X', VM_MODIFY = 'M' };
@@ -89,6 +97,16 @@ typedef struct vm_stats {
 	uint64_t processes;       /* processes created */
 	uint64_t refaults;        /* faults on pages whose shadow entry was still known */
 	uint64_t shadow_entries;  /* shadow entries of reclaimed pages kept now */
+	/* Huge pages (all 0 while --thp is never): */
+	uint64_t huge_tlb_hits;   /* tlb_hits served by a huge entry */
+	uint64_t huge_tlb_misses; /* walks that ended at a huge leaf */
+	uint64_t thp_fault_alloc; /* faults that mapped a huge page */
+	uint64_t thp_fault_fallback; /* faults that could have, but found no free
+				     aligned run of frames: a base page */
+	uint64_t thp_collapse_alloc; /* huge pages khugepaged made */
+	uint64_t thp_split;       /* huge pages split into base pages */
+	uint64_t thp_bloat_bytes; /* bytes of base pages a huge page brought in
+				     that no reference touched while it was huge */
 } vm_stats_t;
 
 /* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived

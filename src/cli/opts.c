@@ -70,7 +70,9 @@ static int set_frames(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return rc;
 }
 
-static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+/* ENTRIES:WAYS, or 0 for none, into *entries and *ways. */
+static int parse_tlb(const char *arg, uint32_t *out_entries, uint32_t *out_ways, char *err,
+		     size_t errlen)
 {
 	const char *colon = strchr(arg, ':');
 	uint64_t entries, ways = 1;
@@ -90,9 +92,35 @@ static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 			 (unsigned long long)entries);
 		return VM_EINVAL;
 	}
-	o->cfg.tlb_entries = (uint32_t)entries;
-	o->cfg.tlb_ways = (uint32_t)ways;
+	*out_entries = (uint32_t)entries;
+	*out_ways = (uint32_t)ways;
 	return VM_OK;
+}
+
+static int set_tlb(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return parse_tlb(arg, &o->cfg.tlb_entries, &o->cfg.tlb_ways, err, errlen);
+}
+
+/* --tlb-huge E:W: the TLB of huge entries; 0: they share --tlb. */
+static int set_tlb_huge(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return parse_tlb(arg, &o->cfg.tlb_huge_entries, &o->cfg.tlb_huge_ways, err, errlen);
+}
+
+/* --thp always|madvise|never. */
+static int set_thp(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	static const char *const names[] = { [VM_THP_NEVER] = "never", [VM_THP_ALWAYS] = "always",
+					     [VM_THP_MADVISE] = "madvise" };
+	for (int i = 0; i < (int)(sizeof names / sizeof *names); i++) {
+		if (!strcmp(arg, names[i])) {
+			o->cfg.thp = i;
+			return VM_OK;
+		}
+	}
+	snprintf(err, errlen, "--thp '%s': expected always, madvise or never", arg);
+	return VM_EINVAL;
 }
 
 /* Edit distance of a and b, case ignored (both short names). */
@@ -511,6 +539,8 @@ static const cli_option_t cli_options[] = {
 	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
 	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
+	{ "tlb-huge", CLI_GEOMETRY, "E:W", "TLB of huge-page entries; 0: they share --tlb (default 32:4)", set_tlb_huge },
+	{ "thp", CLI_MACHINE, "MODE", "transparent huge pages: always, madvise or never (default never; trace mode)", set_thp },
 	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },

@@ -15,6 +15,12 @@ void idset_free(idset_t *s);
 /* Take the lowest free number into *id; VM_ENOSPC when all limit are used. */
 int idset_take(idset_t *s, uint64_t *id);
 void idset_put(idset_t *s, uint64_t id);
+/* The lowest run of count free numbers (count a power of two) starting at a
+ * multiple of count and ending at or below the limit: 0 and its first into
+ * *first, or VM_ENOSPC when there is none.  (Huge frames, huge.c.) */
+int idset_find_run(const idset_t *s, uint64_t count, uint64_t *first);
+/* Take the free numbers first .. first + count - 1.  0 or VM_ENOMEM. */
+int idset_take_run(idset_t *s, uint64_t first, uint64_t count);
 
 /* io.c: host file I/O of script mode. */
 /* Write / read all len bytes at byte at, retrying short transfers.  Returns

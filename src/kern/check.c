@@ -40,7 +40,8 @@ static int check_frames(vm_machine_t *vm, char *err, size_t errlen)
 		for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next, n++) {
 			const rmap_t *r = &vm->rmaps[i];
 			uint64_t pte = phys_read64(&vm->phys, r->pte_pa);
-			if (!(pte & PTE_P) || pte_pfn(pte) != f)
+			uint64_t base = pte & PTE_PS ? f & ~(geom_leaf_pages(&vm->g, 1) - 1) : f;
+			if (!(pte & PTE_P) || pte_pfn(pte) != base) /* (a huge page: its first) */
 				return broken(err, errlen, "frame %u: reverse map names PTE 0x%llx = 0x%llx", f,
 					      (unsigned long long)r->pte_pa, (unsigned long long)pte);
 			if (vm->procs[r->proc].state != VM_PROC_ALIVE)

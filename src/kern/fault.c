@@ -3,6 +3,7 @@
 #include <assert.h>
 
 #include "kern/fault.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 /* The PTE flags of a page mapped in trace mode: present, writable, user. */
@@ -14,7 +15,10 @@ int fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 	/* Trace mode maps every page rwx, so only not-present faults happen. */
 	assert(r->status == MMU_FAULT_NOT_PRESENT);
 	uint64_t pte_pa, pte;
-	int rc = proc_walk(vm, p, va, 1, &pte_pa);
+	int rc = vm->huge ? huge_fault_trace(vm, p, va, seq) : 0;
+	if (rc)
+		return rc > 0 ? VM_OK : rc;
+	rc = proc_walk(vm, p, va, 1, &pte_pa);
 	if (rc)
 		return rc;
 	uint32_t f;

@@ -152,7 +152,7 @@ bool vm_frame_test_and_clear_young(vm_machine_t *vm, frame_id_t f)
 		uint64_t pte = phys_read64(&vm->phys, r->pte_pa);
 		if (pte & PTE_A) {
 			phys_write64(&vm->phys, r->pte_pa, pte & ~PTE_A);
-			tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
+			mmu_flush_page(&vm->mmu, vm->procs[r->proc].asid, r->vpn); /* a huge entry too */
 			young = true;
 		}
 	}

@@ -68,3 +68,48 @@ void idset_put(idset_t *s, uint64_t id)
 		s->hint = w;
 	s->used--;
 }
+
+/* Whether first .. first + count - 1 are all free (count a power of two,
+ * first a multiple of it; words past nwords were never taken). */
+static int idset_run_free(const idset_t *s, uint64_t first, uint64_t count)
+{
+	if (count >= 64) {
+		for (uint64_t w = first / 64; w < (first + count) / 64 && w < s->nwords; w++)
+			if (s->bits[w])
+				return 0;
+		return 1;
+	}
+	uint64_t w = first / 64;
+	uint64_t mask = (count == 64 ? ~0ull : (1ull << count) - 1) << (first % 64);
+	return w >= s->nwords || !(s->bits[w] & mask);
+}
+
+int idset_find_run(const idset_t *s, uint64_t count, uint64_t *first)
+{
+	assert(count && !(count & (count - 1)));
+	if (s->limit < count || s->limit - s->used < count)
+		return VM_ENOSPC;
+	for (uint64_t at = s->hint * 64 / count * count; at <= s->limit - count; at += count) {
+		if (idset_run_free(s, at, count)) {
+			*first = at;
+			return VM_OK;
+		}
+	}
+	return VM_ENOSPC;
+}
+
+int idset_take_run(idset_t *s, uint64_t first, uint64_t count)
+{
+	assert(count && first + count <= s->limit);
+	int rc = idset_grow(s, (first + count - 1) / 64);
+	if (rc)
+		return rc;
+	for (uint64_t id = first; id < first + count; id++) {
+		assert(!(s->bits[id / 64] >> (id % 64) & 1));
+		s->bits[id / 64] |= 1ull << (id % 64);
+	}
+	s->used += count;
+	while (s->hint < s->nwords && !~s->bits[s->hint])
+		s->hint++;
+	return VM_OK;
+}

@@ -206,6 +206,8 @@ struct vm_machine {
 	uint64_t tick_at;      /* st.references at which pol->on_tick runs next;
 				  UINT64_MAX: never (no tick, or no on_tick) */
 	vm_step_t *step;       /* vm_ref_step's record while it runs, else NULL */
+	tlb_t htlb;            /* huge entries (--tlb-huge); no sets: they share tlb */
+	struct huge *huge;     /* huge pages' state (huge.h); NULL while none can exist */
 };
 
 #endif

@@ -149,7 +149,7 @@ static void proc_free_table(vm_machine_t *vm, uint64_t pfn, unsigned level)
 	if (level > 0) {
 		for (uint64_t i = 0; i < (1ull << g->level_bits[level]); i++) {
 			uint64_t pte = phys_read64(&vm->phys, geom_frame_pa(g, pfn) + i * PTE_SIZE);
-			if (pte & PTE_P)
+			if ((pte & PTE_P) && !(pte & PTE_PS)) /* (a huge page is no table) */
 				proc_free_table(vm, pte_pfn(pte), level - 1);
 		}
 	}

@@ -5,6 +5,7 @@
 #include <assert.h>
 
 #include "kern/reclaim.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 /* Replace every PTE mapping f by `gone`, dropping their TLB entries.  A swap
@@ -134,6 +135,11 @@ static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 {
 	frame_t *fr = &vm->frames[f];
 	assert(fr->used);
+	if (huge_is_huge(vm, f)) { /* split first, as Linux splits anonymous THP */
+		int rc = huge_split(vm, f);
+		if (rc)
+			return rc;
+	}
 	uint64_t vpn = fr->rmap != RMAP_NONE ? vm->rmaps[fr->rmap].vpn : 0;
 	uint32_t obj = fr->obj; /* (evict_cached forgets it) */
 	page_key_t key = evict_key(vm, f);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "kern/ref.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 /* A vmstat-like line every cfg.timeline_every references. */
@@ -75,6 +76,8 @@ static inline int ref_one(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_
 	}
 	if (vm->pol->on_access)
 		vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
+	if (__builtin_expect(vm->huge != NULL, 0))
+		huge_touch(vm, f);
 	if (pfn)
 		*pfn = f;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
@@ -186,6 +189,9 @@ const vm_stats_t *vm_stats(vm_machine_t *vm)
 	vm->st.tlb_misses = vm->mmu.count.tlb_misses;
 	vm->st.page_walks = vm->mmu.count.tlb_misses;
 	vm->st.walk_memory_refs = vm->mmu.count.walk_memory_refs;
+	vm->st.huge_tlb_hits = vm->mmu.count.huge_tlb_hits;
+	vm->st.huge_tlb_misses = vm->mmu.count.huge_tlb_misses;
+	huge_stats(vm);
 	vm->st.page_table_pages = vm->phys.klive;
 	vm->st.swap_slots_used = vm->swap.used;
 	return &vm->st;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kern/ref.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 void vm_config_default(vm_config_t *cfg)
@@ -14,6 +15,7 @@ void vm_config_default(vm_config_t *cfg)
 	*cfg = (vm_config_t){
 		.page_size = 4096, .va_bits = 48, .pa_bits = 52, .levels = 0,
 		.frames = 64, .tlb_entries = 64, .tlb_ways = 4,
+		.tlb_huge_entries = TLB_HUGE_ENTRIES, .tlb_huge_ways = TLB_HUGE_WAYS,
 		.policy = "clock", .seed = 1, .swap_slots = 0, .tick = 1000, .tau = 10000,
 		.swappiness = 60,
 		.lat = { .tlb_ns = 1, .mem_ns = 100, .minor_ns = 1000,
@@ -25,10 +27,21 @@ void vm_config_default(vm_config_t *cfg)
 static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, size_t errlen)
 {
 	int rc = tlb_check_shape(cfg->tlb_entries, cfg->tlb_ways, err, (unsigned)errlen);
+	if (!rc)
+		rc = tlb_check_shape_opt("--tlb-huge", cfg->tlb_huge_entries, cfg->tlb_huge_ways, err,
+					 (unsigned)errlen);
 	if (rc)
 		return rc;
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
+		return VM_EINVAL;
+	}
+	if (cfg->thp != VM_THP_NEVER && g->levels < 2) {
+		snprintf(err, errlen, "--thp needs a page table of at least 2 levels (a huge page is a leaf above the last)");
+		return VM_EINVAL;
+	}
+	if (cfg->thp != VM_THP_NEVER && cfg->bytes) {
+		snprintf(err, errlen, "--thp: transparent huge pages are not in script mode yet (trace mode only)");
 		return VM_EINVAL;
 	}
 	if (cfg->swappiness > 200) {
@@ -162,7 +175,8 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	snprintf(err, errlen, "out of memory");
 	vm->frames = malloc(cfg->frames * sizeof *vm->frames);
 	if (!vm->frames || phys_init(&vm->phys, &vm->g, cfg->frames, cfg->bytes) ||
-	    tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_ways))
+	    tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_ways) ||
+	    tlb_init(&vm->htlb, cfg->tlb_huge_entries, cfg->tlb_huge_ways))
 		goto err;
 	vm->phys.budget = &vm->budget;
 	for (uint32_t f = 0; f < cfg->frames; f++)
@@ -174,7 +188,10 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	idset_init(&vm->free_frames, cfg->frames);
 	idset_init(&vm->swap, cfg->swap_slots ? cfg->swap_slots : UINT64_MAX);
 	vm->rmap_free = RMAP_NONE;
-	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb };
+	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb, .htlb = &vm->htlb };
+	rc = huge_init(vm, err, errlen);
+	if (rc)
+		goto err;
 	rc = vm_policy_init(vm, err, errlen);
 	if (rc)
 		goto err;
@@ -214,6 +231,8 @@ void vm_destroy(vm_machine_t *vm)
 	idset_free(&vm->free_frames);
 	idset_free(&vm->swap);
 	tlb_free(&vm->tlb);
+	tlb_free(&vm->htlb);
+	huge_fini(vm);
 	phys_free(&vm->phys);
 	free(vm);
 }

@@ -1,0 +1,72 @@
+/* huge.h - layer 6 (beside vma): huge pages of user memory (prefix huge_).
+ *
+ * A huge page is mapped by one entry at code level 1 with PS set (pte.h):
+ * an aligned, contiguous run of huge->run user frames (512 with 4 KiB pages
+ * and 8-byte PTEs).  Each frame of the run stays an ordinary frame to the
+ * rest of the kernel and to the policy (resident and distinct counts are in
+ * base pages): it is used, has one reverse-map entry naming the level-1
+ * entry and its own VPN, and the policy was told of it (on_fill).  Only two
+ * things must know a frame is part of a huge page: reclaim, which splits the
+ * page (huge_split) before it evicts any of its frames, and the accounting
+ * of the bytes nobody touched (thp_bloat_bytes, huge_touch).
+ *
+ * Trace mode, --thp always: a not-present fault whose level-1 entry is empty
+ * (no page of its 2 MiB range was ever mapped) takes a free aligned run if
+ * one exists (thp_fault_alloc), else falls back to a base page
+ * (thp_fault_fallback).  No reclaim is done to make a run. */
+#ifndef VMLAB_KERN_HUGE_H
+#define VMLAB_KERN_HUGE_H
+
+#include <stdint.h>
+
+#include "kern/vma.h"
+
+struct huge {
+	uint64_t run;          /* base frames of a huge page: 2^(level_shift[1] - page_shift) */
+	uint64_t *is_huge;     /* bit per frame: part of a page mapped huge now */
+	uint64_t *touched;     /* bit per frame: referenced since it became huge */
+	uint64_t untouched;    /* frames of huge pages not referenced yet */
+	uint64_t bloat_pages;  /* frames split off untouched (counted for good) */
+};
+
+/* Set up vm->huge when cfg.thp asks for huge pages (else leave it NULL).
+ * 0, or VM_ENOMEM with the reason in err. */
+int huge_init(vm_machine_t *vm, char *err, size_t errlen);
+void huge_fini(vm_machine_t *vm);
+
+/* Whether frame f is part of a huge page mapped as one now. */
+static inline int huge_is_huge(const vm_machine_t *vm, uint32_t f)
+{
+	const struct huge *h = vm->huge;
+	return h && (h->is_huge[f / 64] >> (f % 64) & 1);
+}
+
+/* A reference reached frame f (vm->huge is set): the first one to a frame of
+ * a huge page makes it touched. */
+static inline void huge_touch(vm_machine_t *vm, uint64_t f)
+{
+	struct huge *h = vm->huge;
+	uint64_t bit = 1ull << (f % 64);
+	if ((h->is_huge[f / 64] & bit) && !(h->touched[f / 64] & bit)) {
+		h->touched[f / 64] |= bit;
+		h->untouched--;
+	}
+}
+
+/* Trace mode's fault at va of process p (reference seq): map a huge page
+ * there if --thp always, va's level-1 entry is empty and a free aligned run
+ * exists.  Returns 1 when it did (the access can be retried), 0 when the
+ * caller should map a base page, or a negative vm_err_t (VM_ENOMEM /
+ * VM_ELIMIT: no room for a page table). */
+int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq);
+
+/* Split the huge page holding frame f into base pages: a new leaf table
+ * whose entries map the run's frames with the huge entry's bits (A, D, W, U
+ * for each), the reverse map moved to them, the huge TLB entry dropped.
+ * Returns 0 or the page table's VM_ENOMEM / VM_ELIMIT (nothing changed). */
+int huge_split(vm_machine_t *vm, uint32_t f);
+
+/* The counters of vm->st that live here (thp_bloat_bytes). */
+void huge_stats(vm_machine_t *vm);
+
+#endif
