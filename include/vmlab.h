@@ -65,6 +65,9 @@ typedef struct vm_config {
 				 0: never (default 1000) */
 	uint64_t tau;         /* working-set window in references (wsclock;
 				 default 10000) */
+	unsigned pte_size;    /* bytes of a page-table entry: 8 (0 means 8) or 4
+				 (32-bit x86's layout; page tables then take
+				 the frames right after the user frames) */
 } vm_config_t;
 
 /* Reference kinds for vm_ref (the same letters as trace kinds). */

@@ -61,6 +61,17 @@ SET_UNSIGNED(set_pa_bits, pa_bits, 64)
 SET_UNSIGNED(set_levels, levels, 64)
 SET_UNSIGNED(set_swappiness, swappiness, 200)
 
+/* --pte-size 4|8: the bytes of a page-table entry (pte.h's two layouts). */
+static int set_pte_size(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "4") && strcmp(arg, "8")) {
+		snprintf(err, errlen, "'%s': a page-table entry is 4 or 8 bytes", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.pte_size = (unsigned)atoi(arg);
+	return VM_OK;
+}
+
 /* --frames N, with K/M/G suffixes (x1024) as --swap takes them. */
 static int set_frames(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
@@ -510,6 +521,7 @@ static const cli_option_t cli_options[] = {
 	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
 	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
 	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
+	{ "pte-size", CLI_GEOMETRY, "4|8", "bytes of a page-table entry: 8 (x86-64, default) or 4 (32-bit x86; tables follow the user frames)", set_pte_size },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
 	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },

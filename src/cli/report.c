@@ -141,6 +141,7 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	KEY_U("swap_outs", s->swap_outs);
 	KEY_U("swap_slots_used", s->swap_slots_used);
 	KEY_U("page_table_pages", s->page_table_pages);
+	KEY_U("page_table_bytes", s->page_table_pages * c->page_size);
 	KEY_U("resident_pages", s->resident_pages);
 	KEY_U("resident_pages_peak", s->resident_pages_peak);
 	KEY_N("effective_access_ns", vm_effective_access_ns(vm));

@@ -206,6 +206,7 @@ struct vm_machine {
 	uint64_t tick_at;      /* st.references at which pol->on_tick runs next;
 				  UINT64_MAX: never (no tick, or no on_tick) */
 	vm_step_t *step;       /* vm_ref_step's record while it runs, else NULL */
+	uint8_t ktables_full;  /* --pte-size 4: a table found no frame number left */
 };
 
 #endif
