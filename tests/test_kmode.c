@@ -194,3 +194,72 @@ Test(kmode_pte4, cow_fork_example_runs_with_4_byte_ptes)
 	run(&r, "%s script " G32 " --check examples/thrashing.vms", vmlab());
 	cr_expect_eq(r.status, 0, "%s", r.err);
 }
+
+/* --- item 2: the kernel half, KPTI, --asid off ------------------------------
+ * The two-process trace, by hand (48-bit VA: the kernel half from 2^47):
+ *   1 R  0x1000 p1          p1 starts (no switch); user page filled
+ *   2 KR kernel p1          entry; kernel page filled, global (U=0, G)
+ *   3 R  kernel p1          exit; a user access there: SIGSEGV, skipped
+ *   4 R  0x1000 p2          switch p1 -> p2; p2's user page filled
+ *   5 KW kernel p2          entry; the global entry hits (not under kpti)
+ *   6 R  0x1000 p1          switch p2 -> p1; p1's entry hits if not flushed */
+#define KTRACE "printf 'R 0x1000 4 1\\nKR 0x800000000000 4 1\\nR 0x800000001000 4 1\\n" \
+	       "R 0x1000 4 2\\nKW 0x800000000000 4 2\\nR 0x1000 4 1\\n'"
+
+static void kexpect(const char *opts, unsigned long long hits, unsigned long long switches,
+		    unsigned long long flushes, unsigned long long flushed)
+{
+	cmd_out_t r;
+	run(&r, KTRACE " | %s run --kernel-half %s --json -", vmlab(), opts);
+	cr_assert_eq(r.status, 0, "%s: %s", opts, r.err);
+	cr_expect_eq(json_u(r.out, "references"), 5, "%s", opts);
+	cr_expect_eq(json_u(r.out, "page_faults"), 3, "%s", opts);
+	cr_expect_eq(json_u(r.out, "kernel_references"), 2, "%s", opts);
+	cr_expect_eq(json_u(r.out, "syscalls"), 2, "%s", opts);
+	cr_expect_eq(json_u(r.out, "segfaults"), 1, "%s", opts);
+	cr_expect_eq(json_u(r.out, "tlb_hits"), hits, "%s", opts);
+	cr_expect_eq(json_u(r.out, "root_switches"), switches, "%s", opts);
+	cr_expect_eq(json_u(r.out, "tlb_flushes"), flushes, "%s", opts);
+	cr_expect_eq(json_u(r.out, "tlb_entries_flushed"), flushed, "%s", opts);
+}
+
+/* ASIDs on: two process switches, nothing flushed; 5 and 6 hit. */
+Test(kmode_khalf, user_access_faults_kernel_access_succeeds)
+{
+	kexpect("", 2, 2, 0, 0);
+}
+
+/* --asid off: switches 4 and 6 flush one user entry each; the kernel's
+ * global entry survives switch 4, so 5 still hits (1 hit). */
+Test(kmode_khalf, global_entries_survive_a_flushing_switch)
+{
+	kexpect("--asid off", 1, 2, 2, 2);
+}
+
+/* --kpti: entry 2, exit 3, switch 4, entry 5, switch 6: 5 root switches;
+ * the kernel entry is not global and has p1's kernel asid: 5 misses. */
+Test(kmode_khalf, kpti_switches_on_entry_and_exit)
+{
+	kexpect("--kpti", 1, 5, 0, 0);
+}
+
+/* --kpti --asid off: all 5 switches flush: 2 drops p1's user entry, 3 the
+ * kernel entry, 4 nothing, 5 p2's user entry, 6 p2's kernel entry: 4. */
+Test(kmode_khalf, kpti_without_asids_flushes_every_switch)
+{
+	kexpect("--kpti --asid off", 0, 5, 5, 4);
+}
+
+/* Off by default: the trace without kernel kinds prints what it printed. */
+Test(kmode_khalf, off_by_default_changes_nothing)
+{
+	cmd_out_t r;
+	run(&r, "printf 'R 0x800000000000 4 1\\nR 0x1000 4 2\\n' | %s run --json -", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(json_u(r.out, "page_faults"), 2);
+	cr_expect_eq(json_u(r.out, "segfaults"), 0);
+	cr_expect_eq(json_u(r.out, "root_switches"), 1);
+	cr_expect_eq(json_u(r.out, "tlb_flushes"), 0);
+	run(&r, "printf 'R 0x1000 4\\n' | %s run -", vmlab());
+	cr_expect(strstr(r.out, "root switches") == NULL, "%s", r.out);
+}

@@ -61,6 +61,29 @@ SET_UNSIGNED(set_pa_bits, pa_bits, 64)
 SET_UNSIGNED(set_levels, levels, 64)
 SET_UNSIGNED(set_swappiness, swappiness, 200)
 
+static int set_kernel_half(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->cfg.kernel_half = 1;
+	return VM_OK;
+}
+
+static int set_kpti(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->cfg.kpti = 1;
+	return VM_OK;
+}
+
+/* --asid on|off: a TLB with address-space ids, or one flushed on a switch. */
+static int set_asid(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "on") && strcmp(arg, "off")) {
+		snprintf(err, errlen, "'%s': expected on or off", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.asid_off = !strcmp(arg, "off");
+	return VM_OK;
+}
+
 /* --pte-size 4|8: the bytes of a page-table entry (pte.h's two layouts). */
 static int set_pte_size(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
@@ -522,6 +545,9 @@ static const cli_option_t cli_options[] = {
 	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
 	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
 	{ "pte-size", CLI_GEOMETRY, "4|8", "bytes of a page-table entry: 8 (x86-64, default) or 4 (32-bit x86; tables follow the user frames)", set_pte_size },
+	{ "kernel-half", CLI_TRACE, NULL, "addresses from 2^(va-bits - 1) up are the kernel's, shared by every process (U=0, global)", set_kernel_half },
+	{ "kpti", CLI_TRACE, NULL, "kernel page-table isolation: switch roots on every kernel entry and exit (implies --kernel-half)", set_kpti },
+	{ "asid", CLI_TRACE, "on|off", "address-space ids in the TLB; off: every root switch flushes the non-global entries (default on)", set_asid },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
 	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },

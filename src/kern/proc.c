@@ -51,6 +51,47 @@ static int proc_kalloc(vm_machine_t *vm, uint32_t count, uint64_t *pfn)
 	return rc;
 }
 
+/* First root index of the kernel half (the root's top index bit). */
+static uint64_t proc_khalf_first(const geom_t *g)
+{
+	return 1ull << (g->level_bits[g->levels - 1] - 1);
+}
+
+/* Copy the kernel half of the kernel's root into root (a new process's):
+ * every address space shares the kernel's tables below. */
+static void proc_share_kernel(vm_machine_t *vm, uint64_t root)
+{
+	const geom_t *g = &vm->g;
+	if (!vm->kroot_pfn)
+		return;
+	for (uint64_t i = proc_khalf_first(g); i < (1ull << g->level_bits[g->levels - 1]); i++) {
+		uint64_t pte = kpte_get(vm, geom_entry_pa(g, vm->kroot_pfn, i));
+		if (pte)
+			kpte_set(vm, geom_entry_pa(g, root, i), pte);
+	}
+}
+
+int proc_is_kernel(const vm_machine_t *vm, uint64_t va)
+{
+	return vm->kroot_pfn && (va >> (vm->g.va_bits - 1) & 1);
+}
+
+int proc_khalf_init(vm_machine_t *vm)
+{
+	if (vm->kroot_pfn)
+		return VM_OK;
+	if (vm->g.levels < 2)
+		return VM_ENOTSUP;
+	int rc = proc_kalloc(vm, vm->g.level_frames[vm->g.levels - 1], &vm->kroot_pfn);
+	if (rc)
+		return rc;
+	vm->user_mask = ~0ull << (vm->g.va_bits - 1);
+	for (uint32_t p = 0; p < vm->nprocs; p++)
+		if (vm->procs[p].state == VM_PROC_ALIVE)
+			proc_share_kernel(vm, vm->procs[p].root_pfn);
+	return VM_OK;
+}
+
 /* Create process pid with an empty root table; *out gets its index. */
 int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 {
@@ -73,6 +114,7 @@ int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 	rc = proc_kalloc(vm, vm->g.level_frames[vm->g.levels - 1], &root);
 	if (rc)
 		return rc;
+	proc_share_kernel(vm, root);
 	uint32_t i = vm->nprocs++;
 	vm->procs[i] = (proc_t){ .pid = pid, .asid = i, .root_pfn = root,
 				 .state = VM_PROC_ALIVE, .brk = VM_HEAP_BASE };
@@ -114,7 +156,8 @@ int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pte_pa)
 {
 	const geom_t *g = &vm->g;
-	uint64_t pfn = vm->procs[p].root_pfn;
+	int kernel = proc_is_kernel(vm, va); /* the kernel's tables, shared */
+	uint64_t pfn = kernel ? vm->kroot_pfn : vm->procs[p].root_pfn;
 	for (unsigned level = g->levels - 1; level > 0; level--) {
 		uint64_t pa = geom_pte_pa(g, pfn, va, level);
 		uint64_t pte = kpte_get(vm, pa);
@@ -127,6 +170,10 @@ int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pt
 				return rc;
 			pte = pte_make(table, PTE_P | PTE_W | PTE_U);
 			kpte_set(vm, pa, pte);
+			if (kernel && level == g->levels - 1) /* every root gets it */
+				for (uint32_t q = 0; q < vm->nprocs; q++)
+					if (vm->procs[q].state == VM_PROC_ALIVE)
+						kpte_set(vm, geom_pte_pa(g, vm->procs[q].root_pfn, va, level), pte);
 		}
 		pfn = pte_pfn(pte);
 	}
@@ -161,7 +208,10 @@ static void proc_free_table(vm_machine_t *vm, uint64_t pfn, unsigned level)
 {
 	const geom_t *g = &vm->g;
 	if (level > 0) {
-		for (uint64_t i = 0; i < (1ull << g->level_bits[level]); i++) {
+		uint64_t n = 1ull << g->level_bits[level];
+		if (level == g->levels - 1 && vm->kroot_pfn && pfn != vm->kroot_pfn)
+			n = proc_khalf_first(g); /* the kernel half is the kernel's */
+		for (uint64_t i = 0; i < n; i++) {
 			uint64_t pte = kpte_get(vm, geom_entry_pa(g, pfn, i));
 			if (pte & PTE_P)
 				proc_free_table(vm, pte_pfn(pte), level - 1);

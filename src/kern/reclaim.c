@@ -16,7 +16,10 @@ static void evict_unmap(vm_machine_t *vm, uint32_t f, uint64_t gone, int count_s
 	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
 		const rmap_t *r = &vm->rmaps[i];
 		kpte_set(vm, r->pte_pa, gone);
-		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
+		if (proc_is_kernel(vm, r->vpn << vm->g.page_shift))
+			tlb_flush_all(&vm->tlb); /* shared: cached under any asid */
+		else
+			tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
 		vm->procs[r->proc].resident--;
 		if (gone & PTE_SWAP) {
 			vm->procs[r->proc].swapped++;

@@ -27,6 +27,10 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 	int rc = tlb_check_shape(cfg->tlb_entries, cfg->tlb_ways, err, (unsigned)errlen);
 	if (rc)
 		return rc;
+	if ((cfg->kernel_half || cfg->kpti) && cfg->bytes) {
+		snprintf(err, errlen, "--kernel-half and --kpti are not in script mode yet");
+		return VM_ENOTSUP;
+	}
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
 		return VM_EINVAL;
@@ -185,7 +189,16 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 		slots = geom_pfn_limit(&vm->g); /* a swap entry's slot fits 20 bits */
 	idset_init(&vm->swap, slots);
 	vm->rmap_free = RMAP_NONE;
-	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb };
+	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb,
+			   .asid_mode = cfg->asid_off ? MMU_ASID_NONE : MMU_ASID_TAGGED };
+	vm->user_mask = vm->g.va_bits < 64 ? ~0ull << vm->g.va_bits : 0;
+	vm->run_proc = vm->user_proc = PROC_NONE;
+	if ((cfg->kernel_half || cfg->kpti) && (rc = proc_khalf_init(vm))) {
+		snprintf(err, errlen, rc == VM_ENOTSUP ? "--kernel-half needs at least 2 levels: "
+			 "the kernel's tables below the root are what every address space shares"
+			 : "out of memory");
+		goto err;
+	}
 	rc = vm_policy_init(vm, err, errlen);
 	if (rc)
 		goto err;
