@@ -636,7 +636,7 @@ static int text_line(trace_reader_t *r, const char *s, uint64_t line,
 	p += kmode;
 	if (!kind || !ends_field(p[1]))
 		return fail(r, VM_EINVAL, line,
-			    "expected R, W, X, KR, KW or KX at start of line");
+			    "expected R, W or X at start of line");
 	p = skip_space(p + 1);
 	if (*p == '\n' || *p == '#')
 		return fail(r, VM_EINVAL, line, "missing address");
