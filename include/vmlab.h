@@ -70,10 +70,37 @@ typedef struct vm_config {
 				      0: they share the base TLB */
 	uint32_t tlb_huge_ways;
 	int thp;              /* VM_THP_*: transparent huge pages (default never) */
+	unsigned pte_size;    /* bytes of a page-table entry: 8 (0 means 8) or 4
+				 (32-bit x86's layout; page tables then take
+				 the frames right after the user frames) */
+	int kernel_half;      /* addresses from 2^(va_bits-1) up are the kernel's
+				 (trace mode; implied by kpti and by kernel-mode
+				 references) */
+	int kpti;             /* kernel page-table isolation: a root switch on
+				 every kernel entry and exit */
+	int asid_off;         /* a TLB without address-space ids: every switch
+				 of root flushes the non-global entries */
 } vm_config_t;
 
 /* --thp: when a fault may map a transparent huge page. */
 enum { VM_THP_NEVER = 0, VM_THP_ALWAYS, VM_THP_MADVISE };
+
+/* Kernel-mode references, root switches and TLB flushes (issue 9 item 2). */
+typedef struct vm_kstats {
+	uint64_t kernel_references; /* page references made in kernel mode */
+	uint64_t syscalls;          /* entries into the kernel */
+	uint64_t root_switches;     /* root-table switches: process to process,
+				       and with kpti every entry and exit */
+	uint64_t tlb_flushes;       /* switches that flushed (asid_off) */
+	uint64_t tlb_entries_flushed;
+	uint64_t segfaults;         /* trace mode: user references to kernel
+				       addresses, skipped */
+} vm_kstats_t;
+
+/* Kinds of vm_access for kernel-mode references (trace kinds KR KW KX). */
+enum { VM_KREAD = 'r', VM_KWRITE = 'w', VM_KIFETCH = 'x' };
+
+const vm_kstats_t *vm_kstats(vm_machine_t *m);
 
 /* Reference kinds for vm_ref (the same letters as trace kinds). */
 enum { VM_READ = 'R', VM_WRITE = 'W', VM_IFETCH = 'X', VM_MODIFY = 'M' };

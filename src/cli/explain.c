@@ -238,7 +238,22 @@ static int state_read(const char *path, const char *text, state_t *st)
 static int state_apply(const cli_opts_t *o, const state_t *st, vm_machine_t **vm)
 {
 	char err[512];
-	if (vm_create(vm, &o->cfg, NULL, err, sizeof err)) {
+	vm_config_t cfg = o->cfg;
+	if (cfg.pte_size == PTE32_SIZE) { /* tables follow the highest frame named */
+		for (size_t i = 0; i < st->n; i++) {
+			const state_line_t *sl = &st->v[i];
+			if (sl->is_cache || (!sl->is_tlb && !sl->present))
+				continue;
+			if (sl->ppn >> (cfg.pa_bits - (unsigned)__builtin_ctz(cfg.page_size))) {
+				fprintf(stderr, "%s:%u: number out of range (PPN below 2^%u)\n", o->state,
+					sl->lineno, cfg.pa_bits - (unsigned)__builtin_ctz(cfg.page_size));
+				return CLI_EXIT_USAGE;
+			}
+			if (sl->ppn >= cfg.frames)
+				cfg.frames = (uint32_t)sl->ppn + 1;
+		}
+	}
+	if (vm_create(vm, &cfg, NULL, err, sizeof err)) {
 		fprintf(stderr, "vmlab explain: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
@@ -314,7 +329,8 @@ static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, uin
 	fprintf(out, "TLB: %s\n", log.tlb_hit ? "hit" : "miss");
 	for (unsigned i = 0; i < log.nsteps; i++) {
 		char key[32];
-		fprintf(out, "L%u_index: 0x%llx\nL%u_pte_addr: 0x%llx\nL%u_pte: 0x%llx\n", i + 1,
+		fprintf(out, g->pte_size == PTE32_SIZE ? "L%u_index: 0x%llx\nL%u_pte_addr: 0x%llx\nL%u_pte: 0x%08llx\n"
+			: "L%u_index: 0x%llx\nL%u_pte_addr: 0x%llx\nL%u_pte: 0x%llx\n", i + 1,
 		       (unsigned long long)log.steps[i].index, i + 1,
 		       (unsigned long long)log.steps[i].pte_pa, i + 1,
 		       (unsigned long long)log.steps[i].pte);

@@ -61,6 +61,40 @@ SET_UNSIGNED(set_pa_bits, pa_bits, 64)
 SET_UNSIGNED(set_levels, levels, 64)
 SET_UNSIGNED(set_swappiness, swappiness, 200)
 
+static int set_kernel_half(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->cfg.kernel_half = 1;
+	return VM_OK;
+}
+
+static int set_kpti(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	o->cfg.kpti = 1;
+	return VM_OK;
+}
+
+/* --asid on|off: a TLB with address-space ids, or one flushed on a switch. */
+static int set_asid(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "on") && strcmp(arg, "off")) {
+		snprintf(err, errlen, "'%s': expected on or off", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.asid_off = !strcmp(arg, "off");
+	return VM_OK;
+}
+
+/* --pte-size 4|8: the bytes of a page-table entry (pte.h's two layouts). */
+static int set_pte_size(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "4") && strcmp(arg, "8")) {
+		snprintf(err, errlen, "'%s': a page-table entry is 4 or 8 bytes", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.pte_size = (unsigned)atoi(arg);
+	return VM_OK;
+}
+
 /* --frames N, with K/M/G suffixes (x1024) as --swap takes them. */
 static int set_frames(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
@@ -538,6 +572,10 @@ static const cli_option_t cli_options[] = {
 	{ "va-bits", CLI_GEOMETRY, "N", "virtual address bits (default 48)", set_va_bits },
 	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
 	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
+	{ "pte-size", CLI_GEOMETRY, "4|8", "bytes of a page-table entry: 8 (x86-64, default) or 4 (32-bit x86; tables follow the user frames)", set_pte_size },
+	{ "kernel-half", CLI_TRACE, NULL, "addresses from 2^(va-bits - 1) up are the kernel's, shared by every process (U=0, global)", set_kernel_half },
+	{ "kpti", CLI_TRACE, NULL, "kernel page-table isolation: switch roots on every kernel entry and exit (implies --kernel-half)", set_kpti },
+	{ "asid", CLI_TRACE, "on|off", "address-space ids in the TLB; off: every root switch flushes the non-global entries (default on)", set_asid },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
 	{ "tlb-huge", CLI_GEOMETRY, "E:W", "TLB of huge-page entries; 0: they share --tlb (default 32:4)", set_tlb_huge },
 	{ "thp", CLI_MACHINE, "MODE", "transparent huge pages: always, madvise or never (default never; trace mode)", set_thp },

@@ -93,6 +93,15 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		printf("  killed           %15s   by SIGSEGV, %s by the OOM killer\n",
 		       group3(a, sizeof a, k->segfaults), group3(b, sizeof b, k->oom_kills));
 	}
+	if (c->kernel_half || c->kpti || c->asid_off || vm_kstats(vm)->kernel_references) {
+		const vm_kstats_t *ks = vm_kstats(vm);
+		printf("  kernel refs      %15s   in %s syscalls; %s user refs to kernel addresses skipped\n",
+		       group3(a, sizeof a, ks->kernel_references), group3(b, sizeof b, ks->syscalls),
+		       group3(d, sizeof d, ks->segfaults));
+		printf("  root switches    %15s   %s TLB flushes, %s entries flushed\n",
+		       group3(a, sizeof a, ks->root_switches), group3(b, sizeof b, ks->tlb_flushes),
+		       group3(d, sizeof d, ks->tlb_entries_flushed));
+	}
 	printf("  refaults         %15s   faults on pages whose shadow was still known, %s shadows kept\n",
 	       group3(a, sizeof a, s->refaults), group3(b, sizeof b, s->shadow_entries));
 	printf("  effective access %15.1f   ns per reference (latencies: TLB %g, memory %g, minor %g, major %g, write-back %g ns)\n",
@@ -148,9 +157,18 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	KEY_U("swap_outs", s->swap_outs);
 	KEY_U("swap_slots_used", s->swap_slots_used);
 	KEY_U("page_table_pages", s->page_table_pages);
+	KEY_U("page_table_bytes", s->page_table_pages * c->page_size);
 	KEY_U("resident_pages", s->resident_pages);
 	KEY_U("resident_pages_peak", s->resident_pages_peak);
 	KEY_N("effective_access_ns", vm_effective_access_ns(vm));
+	const vm_kstats_t *ks = vm_kstats(vm);
+	KEY_U("kernel_references", ks->kernel_references);
+	KEY_U("syscalls", ks->syscalls);
+	KEY_U("root_switches", ks->root_switches);
+	KEY_U("tlb_flushes", ks->tlb_flushes);
+	KEY_U("tlb_entries_flushed", ks->tlb_entries_flushed);
+	if (!c->bytes)
+		KEY_U("segfaults", ks->segfaults);
 	if (c->bytes) {
 		const vm_sys_stats_t *k = vm_sys_stats(vm);
 		KEY_U("cow_faults", k->cow_faults);

@@ -69,7 +69,7 @@ mmu_status_t mmu_walk(mmu_t *m, uint32_t asid, uint64_t root_pfn, uint64_t va,
 		if (level == 0 || (pte & PTE_PS)) {
 			r->pte_pa = pte_pa;
 			r->leaf_level = level;
-			r->reason = mmu_check(writable, user, exec, acc);
+			r->reason = mmu_check(writable, user || m->kernel_mode, exec, acc);
 			if (r->reason != MMU_REASON_NONE) {
 				r->status = MMU_FAULT_PROTECTION;
 				return r->status;
@@ -113,7 +113,7 @@ mmu_status_t mmu_tlb_hit(mmu_t *m, tlb_entry_t *e, uint64_t root_pfn, uint64_t v
 	m->count.tlb_hits++;
 	r->leaf_level = tlb_key_level(e->vpn);
 	m->count.huge_tlb_hits += r->leaf_level != 0;
-	r->reason = mmu_check(e->writable, e->user, e->exec, acc);
+	r->reason = mmu_check(e->writable, e->user || m->kernel_mode, e->exec, acc);
 	r->pte_pa = mmu_leaf_pa(m, root_pfn, va);
 	if (r->reason != MMU_REASON_NONE) {
 		r->status = MMU_FAULT_PROTECTION;

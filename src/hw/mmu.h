@@ -120,6 +120,7 @@ typedef struct mmu {
 	mmu_counters_t count;
 	tlb_t *htlb;              /* huge entries; NULL or no entries: in tlb */
 	mmu_asid_mode_t asid_mode;
+	uint8_t kernel_mode;      /* the CPU is in supervisor mode: U=0 pages allowed */
 } mmu_t;
 
 /* Translate va for address space asid whose root table is at frame root_pfn.

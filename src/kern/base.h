@@ -9,6 +9,20 @@
 
 #include "kern/mach.h"
 
+/* The kernel's PTE accessors (prefix kpte_): every entry the kernel reads or
+ * writes goes through the hardware's pte_load / pte_store, so that 4-byte
+ * entries (--pte-size 4) are read and written as the walker sees them.  The
+ * entry is always in the 64-bit layout of pte.h. */
+static inline uint64_t kpte_get(const vm_machine_t *vm, uint64_t pte_pa)
+{
+	return pte_load(&vm->phys, &vm->g, pte_pa);
+}
+
+static inline void kpte_set(vm_machine_t *vm, uint64_t pte_pa, uint64_t pte)
+{
+	pte_store(&vm->phys, &vm->g, pte_pa, pte);
+}
+
 /* idset.c */
 int idset_init(idset_t *s, uint64_t limit);
 void idset_free(idset_t *s);

@@ -39,7 +39,7 @@ static int check_frames(vm_machine_t *vm, char *err, size_t errlen)
 		uint32_t n = 0;
 		for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next, n++) {
 			const rmap_t *r = &vm->rmaps[i];
-			uint64_t pte = phys_read64(&vm->phys, r->pte_pa);
+			uint64_t pte = kpte_get(vm, r->pte_pa);
 			uint64_t base = pte & PTE_PS ? f & ~(geom_leaf_pages(&vm->g, 1) - 1) : f;
 			if (!(pte & PTE_P) || pte_pfn(pte) != base) /* (a huge page: its first) */
 				return broken(err, errlen, "frame %u: reverse map names PTE 0x%llx = 0x%llx", f,
@@ -129,7 +129,7 @@ typedef struct tally {
 static int check_pte(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	tally_t *t = arg;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (pte & PTE_P) {
 		uint64_t f = pte_pfn(pte);
 		if (f >= vm->cfg.frames || !vm->frames[f].used)

@@ -86,7 +86,7 @@ static int exsup_preload_page(vm_machine_t *vm, uint32_t p, uint64_t va, const u
 	int rc = proc_walk(vm, p, va, 1, &pte_pa);
 	if (rc)
 		return rc;
-	if (phys_read64(&vm->phys, pte_pa) & (PTE_P | PTE_SWAP))
+	if (kpte_get(vm, pte_pa) & (PTE_P | PTE_SWAP))
 		return VM_EINVAL;
 	policy_page_t pg = { .key = policy_key(0, p, va >> vm->g.page_shift),
 			     .seq = vm->st.references ? vm->st.references - 1 : 0 };

@@ -59,7 +59,7 @@ int exsup_map(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, uint64_
 	int rc = frame_rmap_add(vm, f, p, va >> vm->g.page_shift, pte_pa);
 	if (rc)
 		return rc;
-	phys_write64(&vm->phys, pte_pa, pte_make(f, vma_pte_flags(v, 0)));
+	kpte_set(vm, pte_pa, pte_make(f, vma_pte_flags(v, 0)));
 	vm->procs[p].resident++;
 	return VM_OK;
 }

@@ -15,7 +15,7 @@ int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
 		rc = proc_walk(vm, p, vpn << vm->g.page_shift, 1, &pte_pa);
 	if (rc)
 		return rc;
-	phys_write64(&vm->phys, pte_pa, present ? pte_make(pfn, PTE_P | flags) : 0);
+	kpte_set(vm, pte_pa, present ? pte_make(pfn, PTE_P | flags) : 0);
 	return VM_OK;
 }
 

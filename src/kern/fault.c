@@ -27,7 +27,7 @@ int fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 	rc = reclaim_get_frame(vm, &pg, &f);
 	if (rc)
 		return rc;
-	pte = phys_read64(&vm->phys, pte_pa); /* after reclaim, which may have changed it */
+	pte = kpte_get(vm, pte_pa); /* after reclaim, which may have changed it */
 	assert(!(pte & PTE_P));
 	frame_t *fr = &vm->frames[f];
 	if (pte & PTE_SWAP) {
@@ -48,7 +48,10 @@ int fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		return rc;
 	}
 	/* A and D stay clear: the retried access sets them, as hardware would. */
-	phys_write64(&vm->phys, pte_pa, pte_make(f, FAULT_ANON_FLAGS));
+	uint64_t flags = FAULT_ANON_FLAGS;
+	if (proc_is_kernel(vm, va)) /* the kernel's: supervisor, global but under kpti */
+		flags = (flags & ~PTE_U) | (vm->cfg.kpti ? 0 : PTE_G);
+	kpte_set(vm, pte_pa, pte_make(f, flags));
 	vm->procs[p].resident++;
 	vm->st.refaults += known;
 	vm->pol->on_fill(vm->pol_state, f, &pg);

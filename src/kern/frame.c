@@ -138,7 +138,7 @@ bool vm_frame_young(vm_machine_t *vm, frame_id_t f)
 {
 	assert(f < vm->cfg.frames && vm->frames[f].used);
 	for (uint32_t i = vm->frames[f].rmap; i != RMAP_NONE; i = vm->rmaps[i].next)
-		if (phys_read64(&vm->phys, vm->rmaps[i].pte_pa) & PTE_A)
+		if (kpte_get(vm, vm->rmaps[i].pte_pa) & PTE_A)
 			return true;
 	return false;
 }
@@ -149,9 +149,9 @@ bool vm_frame_test_and_clear_young(vm_machine_t *vm, frame_id_t f)
 	bool young = false;
 	for (uint32_t i = vm->frames[f].rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
 		const rmap_t *r = &vm->rmaps[i];
-		uint64_t pte = phys_read64(&vm->phys, r->pte_pa);
+		uint64_t pte = kpte_get(vm, r->pte_pa);
 		if (pte & PTE_A) {
-			phys_write64(&vm->phys, r->pte_pa, pte & ~PTE_A);
+			kpte_set(vm, r->pte_pa, pte & ~PTE_A);
 			mmu_flush_page(&vm->mmu, vm->procs[r->proc].asid, r->vpn); /* a huge entry too */
 			young = true;
 		}
@@ -165,7 +165,7 @@ bool vm_frame_dirty(vm_machine_t *vm, frame_id_t f)
 	if (vm->frames[f].dirty)
 		return true;
 	for (uint32_t i = vm->frames[f].rmap; i != RMAP_NONE; i = vm->rmaps[i].next)
-		if (phys_read64(&vm->phys, vm->rmaps[i].pte_pa) & PTE_D)
+		if (kpte_get(vm, vm->rmaps[i].pte_pa) & PTE_D)
 			return true;
 	return false;
 }

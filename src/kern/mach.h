@@ -208,6 +208,16 @@ struct vm_machine {
 	vm_step_t *step;       /* vm_ref_step's record while it runs, else NULL */
 	tlb_t htlb;            /* huge entries (--tlb-huge); no sets: they share tlb */
 	struct huge *huge;     /* huge pages' state (huge.h); NULL while none can exist */
+	uint8_t ktables_full;  /* --pte-size 4: a table found no frame number left */
+	uint64_t kroot_pfn;    /* kernel half: root of the kernel's own tables,
+				  whose kernel-half entries every root shares */
+	uint64_t user_mask;    /* VA bits a user reference may not set (past
+				  va_bits; with the kernel half, bit va_bits-1) */
+	uint32_t run_proc;     /* process the CPU runs; PROC_NONE before the first */
+	uint32_t user_proc;    /* run_proc while in user mode, else PROC_NONE */
+	vm_kstats_t kst;
 };
+
+#define KASID_BIT (1u << 31)   /* kpti: the kernel root's asid (PCID pair) */
 
 #endif

@@ -37,6 +37,61 @@ static int pid_index_grow(vm_machine_t *vm)
 	return VM_OK;
 }
 
+/* A page table of count frames into *pfn: 0, VM_ENOMEM (the host's memory),
+ * or VM_ELIMIT with vm->ktables_full set when 4-byte PTEs leave no frame
+ * number below 2^(pa_bits - page_shift) for it (vm_limit_message says so). */
+static int proc_kalloc(vm_machine_t *vm, uint32_t count, uint64_t *pfn)
+{
+	const geom_t *g = &vm->g;
+	int rc = phys_kalloc(&vm->phys, count, pfn);
+	if (rc == VM_ENOMEM && g->kend_pfn && count > g->kend_pfn - g->kbase_pfn - vm->phys.ktop) {
+		vm->ktables_full = 1; /* the frame numbers ran out, not the host */
+		rc = VM_ELIMIT;
+	}
+	return rc;
+}
+
+/* First root index of the kernel half (the root's top index bit). */
+static uint64_t proc_khalf_first(const geom_t *g)
+{
+	return 1ull << (g->level_bits[g->levels - 1] - 1);
+}
+
+/* Copy the kernel half of the kernel's root into root (a new process's):
+ * every address space shares the kernel's tables below. */
+static void proc_share_kernel(vm_machine_t *vm, uint64_t root)
+{
+	const geom_t *g = &vm->g;
+	if (!vm->kroot_pfn)
+		return;
+	for (uint64_t i = proc_khalf_first(g); i < (1ull << g->level_bits[g->levels - 1]); i++) {
+		uint64_t pte = kpte_get(vm, geom_entry_pa(g, vm->kroot_pfn, i));
+		if (pte)
+			kpte_set(vm, geom_entry_pa(g, root, i), pte);
+	}
+}
+
+int proc_is_kernel(const vm_machine_t *vm, uint64_t va)
+{
+	return vm->kroot_pfn && (va >> (vm->g.va_bits - 1) & 1);
+}
+
+int proc_khalf_init(vm_machine_t *vm)
+{
+	if (vm->kroot_pfn)
+		return VM_OK;
+	if (vm->g.levels < 2)
+		return VM_ENOTSUP;
+	int rc = proc_kalloc(vm, vm->g.level_frames[vm->g.levels - 1], &vm->kroot_pfn);
+	if (rc)
+		return rc;
+	vm->user_mask = ~0ull << (vm->g.va_bits - 1);
+	for (uint32_t p = 0; p < vm->nprocs; p++)
+		if (vm->procs[p].state == VM_PROC_ALIVE)
+			proc_share_kernel(vm, vm->procs[p].root_pfn);
+	return VM_OK;
+}
+
 /* Create process pid with an empty root table; *out gets its index. */
 int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 {
@@ -56,9 +111,10 @@ int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 		vm->procs_cap = cap;
 	}
 	uint64_t root;
-	rc = phys_kalloc(&vm->phys, vm->g.level_frames[vm->g.levels - 1], &root);
+	rc = proc_kalloc(vm, vm->g.level_frames[vm->g.levels - 1], &root);
 	if (rc)
 		return rc;
+	proc_share_kernel(vm, root);
 	uint32_t i = vm->nprocs++;
 	vm->procs[i] = (proc_t){ .pid = pid, .asid = i, .root_pfn = root,
 				 .state = VM_PROC_ALIVE, .brk = VM_HEAP_BASE };
@@ -94,29 +150,34 @@ int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 
 /* The one walk of p's page tables down to va's leaf PTE (xv6's walk()).
  * Returns 0 with its physical address in *pte_pa; a missing table is made
- * when alloc is set (VM_ENOMEM if no kernel frame is left), else the walk
+ * when alloc is set (VM_ENOMEM or VM_ELIMIT as proc_kalloc), else the walk
  * stops there and returns the CS:APP number of the level whose entry is
  * missing (the caller can skip the span that entry covers). */
 int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pte_pa)
 {
 	const geom_t *g = &vm->g;
-	uint64_t pfn = vm->procs[p].root_pfn;
+	int kernel = proc_is_kernel(vm, va); /* the kernel's tables, shared */
+	uint64_t pfn = kernel ? vm->kroot_pfn : vm->procs[p].root_pfn;
 	for (unsigned level = g->levels - 1; level > 0; level--) {
-		uint64_t pa = geom_frame_pa(g, pfn) + geom_index(g, va, level) * PTE_SIZE;
-		uint64_t pte = phys_read64(&vm->phys, pa);
+		uint64_t pa = geom_pte_pa(g, pfn, va, level);
+		uint64_t pte = kpte_get(vm, pa);
 		if (!(pte & PTE_P)) {
 			if (!alloc)
 				return (int)(g->levels - level);
 			uint64_t table;
-			int rc = phys_kalloc(&vm->phys, g->level_frames[level - 1], &table);
+			int rc = proc_kalloc(vm, g->level_frames[level - 1], &table);
 			if (rc)
 				return rc;
 			pte = pte_make(table, PTE_P | PTE_W | PTE_U);
-			phys_write64(&vm->phys, pa, pte);
+			kpte_set(vm, pa, pte);
+			if (kernel && level == g->levels - 1) /* every root gets it */
+				for (uint32_t q = 0; q < vm->nprocs; q++)
+					if (vm->procs[q].state == VM_PROC_ALIVE)
+						kpte_set(vm, geom_pte_pa(g, vm->procs[q].root_pfn, va, level), pte);
 		}
 		pfn = pte_pfn(pte);
 	}
-	*pte_pa = geom_frame_pa(g, pfn) + geom_index(g, va, 0) * PTE_SIZE;
+	*pte_pa = geom_pte_pa(g, pfn, va, 0);
 	return VM_OK;
 }
 
@@ -147,8 +208,11 @@ static void proc_free_table(vm_machine_t *vm, uint64_t pfn, unsigned level)
 {
 	const geom_t *g = &vm->g;
 	if (level > 0) {
-		for (uint64_t i = 0; i < (1ull << g->level_bits[level]); i++) {
-			uint64_t pte = phys_read64(&vm->phys, geom_frame_pa(g, pfn) + i * PTE_SIZE);
+		uint64_t n = 1ull << g->level_bits[level];
+		if (level == g->levels - 1 && vm->kroot_pfn && pfn != vm->kroot_pfn)
+			n = proc_khalf_first(g); /* the kernel half is the kernel's */
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t pte = kpte_get(vm, geom_entry_pa(g, pfn, i));
 			if ((pte & PTE_P) && !(pte & PTE_PS)) /* (a huge page is no table) */
 				proc_free_table(vm, pte_pfn(pte), level - 1);
 		}

@@ -29,6 +29,12 @@ uint64_t proc_level_span(const vm_machine_t *vm, unsigned level);
 typedef int (*proc_pte_fn)(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg);
 int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, proc_pte_fn fn,
 		  void *arg);
+/* The kernel half (--kernel-half): make the kernel's root, whose kernel-half
+ * entries every root shares, and bar user references from that half.  0,
+ * VM_ENOTSUP with one level (no table below the root to share), or as
+ * proc_kalloc.  proc_is_kernel: va lies in the kernel half. */
+int proc_khalf_init(vm_machine_t *vm);
+int proc_is_kernel(const vm_machine_t *vm, uint64_t va);
 /* Free every page table of p (its mappings must be gone). */
 void proc_free_tables(vm_machine_t *vm, uint32_t p);
 

@@ -16,8 +16,11 @@ static void evict_unmap(vm_machine_t *vm, uint32_t f, uint64_t gone, int count_s
 	frame_t *fr = &vm->frames[f];
 	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
 		const rmap_t *r = &vm->rmaps[i];
-		phys_write64(&vm->phys, r->pte_pa, gone);
-		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
+		kpte_set(vm, r->pte_pa, gone);
+		if (proc_is_kernel(vm, r->vpn << vm->g.page_shift))
+			tlb_flush_all(&vm->tlb); /* shared: cached under any asid */
+		else
+			tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
 		vm->procs[r->proc].resident--;
 		if (gone & PTE_SWAP) {
 			vm->procs[r->proc].swapped++;

@@ -43,12 +43,12 @@ static void ref_tick(vm_machine_t *vm, uint64_t seq)
  * faults and retry until the translation completes (*pfn), or the process is
  * gone.  Out of line: the hot path stays small. */
 __attribute__((noinline))
-static int ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
+static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mmu_access_t acc,
 		    uint64_t seq, uint64_t *pfn)
 {
 	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
-	while (mmu_translate(&vm->mmu, proc->asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
+	while (mmu_translate(&vm->mmu, asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
 		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
 		if (rc)
 			return rc;
@@ -64,13 +64,13 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
  * completes, then tell the policy.  *pfn (if not NULL) gets the frame.
  * Always inlined: this is the per-reference path, a TLB hit its common case. */
 __attribute__((always_inline))
-static inline int ref_one(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
-			  uint64_t *pfn)
+static inline int ref_one(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va,
+			  mmu_access_t acc, uint64_t *pfn)
 {
 	uint64_t seq = vm->st.references++;
 	uint64_t f;
-	if (!mmu_translate_hit(&vm->mmu, vm->procs[p].asid, va, acc, &f)) {
-		int rc = ref_slow(vm, p, va, acc, seq, &f);
+	if (!mmu_translate_hit(&vm->mmu, asid, va, acc, &f)) {
+		int rc = ref_slow(vm, p, asid, va, acc, seq, &f);
 		if (rc)
 			return rc;
 	}
@@ -109,13 +109,14 @@ void ref_count_kind(vm_machine_t *vm, mmu_access_t acc)
 
 int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
 {
-	return ref_one(vm, p, va, acc, pfn);
+	return ref_one(vm, p, vm->procs[p].asid, va, acc, pfn);
 }
 
 /* Where vm_access's page references go. */
 typedef struct ref_target {
 	vm_machine_t *vm;
 	uint32_t p;
+	uint32_t asid;         /* the root's: kpti's kernel root has its own */
 } ref_target_t;
 
 /* One page reference of an access (a vm_split_access callback). */
@@ -127,16 +128,65 @@ static int ref_page(void *arg, uint64_t vpn, int kind)
 	assert(rc == VM_OK);
 	(void)rc;
 	ref_count_kind(t->vm, acc);
-	return ref_one(t->vm, t->p, vpn << t->vm->g.page_shift, acc, NULL);
+	if (t->vm->mmu.kernel_mode)
+		t->vm->kst.kernel_references++;
+	return ref_one(t->vm, t->p, t->asid, vpn << t->vm->g.page_shift, acc, NULL);
 }
 
-/* vm_access in full: checks, the process, the split into page references. */
+/* A switch of root table (a new process, or kpti's entry and exit):
+ * counted, and without asids a flush of the non-global entries. */
+static void ref_switch_root(vm_machine_t *vm)
+{
+	vm->kst.root_switches++;
+	mmu_switch(&vm->mmu);
+}
+
+/* The CPU now runs p in kernel mode or not: a switch of process switches
+ * roots (not the first process's start); with kpti so does every entry to
+ * and exit from the kernel.  Returns the asid the references go under. */
+static uint32_t ref_enter(vm_machine_t *vm, uint32_t p, int kernel)
+{
+	int was_kernel = vm->mmu.kernel_mode;
+	if (p != vm->run_proc) {
+		if (vm->run_proc != PROC_NONE)
+			ref_switch_root(vm);
+	} else if (kernel != was_kernel && vm->cfg.kpti) {
+		ref_switch_root(vm);
+	}
+	if (kernel && (!was_kernel || p != vm->run_proc))
+		vm->kst.syscalls++;
+	vm->run_proc = p;
+	vm->mmu.kernel_mode = (uint8_t)kernel;
+	vm->user_proc = kernel ? PROC_NONE : p;
+	return vm->procs[p].asid | (kernel && vm->cfg.kpti ? KASID_BIT : 0);
+}
+
+/* A kernel-half address given sign-extended (x86-64's canonical form) as
+ * the va_bits-bit address the tables index; other addresses unchanged. */
+static uint64_t ref_canonical(const vm_machine_t *vm, uint64_t va)
+{
+	unsigned b = vm->g.va_bits;
+	if (!vm->kroot_pfn || b >= 64 || (va >> (b - 1)) != (~0ull >> (b - 1)))
+		return va;
+	return va & ((1ull << b) - 1);
+}
+
+/* vm_access in full: checks, the process, the split into page references;
+ * kernel-mode kinds (VM_KREAD ...) and the kernel half. */
 __attribute__((noinline))
 static int ref_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int kind)
 {
 	mmu_access_t acc;
+	int kernel = kind == VM_KREAD || kind == VM_KWRITE || kind == VM_KIFETCH;
+	if (kernel) {
+		kind = kind - 'a' + 'A';
+		int rc = proc_khalf_init(vm); /* implied by kernel-mode references */
+		if (rc)
+			return rc;
+	}
 	if (size == 0 || (kind != VM_MODIFY && ref_kind(kind, &acc)))
 		return VM_EINVAL;
+	va = ref_canonical(vm, va);
 	uint64_t end = va + (size - 1);
 	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
 		return VM_ERANGE;
@@ -146,6 +196,11 @@ static int ref_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t
 	int rc = vm->mode->lookup(vm, pid, &t.p);
 	if (rc)
 		return rc;
+	t.asid = ref_enter(vm, t.p, kernel);
+	if (!kernel && (end & vm->user_mask)) { /* a protection fault: SIGSEGV, skipped */
+		vm->kst.segfaults++;
+		return VM_OK;
+	}
 	return vm_split_access(vm->g.page_shift, va, size, kind, ref_page, &t);
 }
 
@@ -169,11 +224,11 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	uint64_t end = va + (size - 1);
 	uint32_t p = vm->last_proc;
 	if (size == 0 || end < va || va >> shift != end >> shift ||
-	    (vm->g.va_bits < 64 && (end >> vm->g.va_bits)) ||
+	    (end & vm->user_mask) || p != vm->user_proc ||
 	    p >= vm->nprocs || vm->procs[p].pid != pid)
 		return ref_access_slow(vm, pid, va, size, kind);
 	ref_count_kind(vm, acc);
-	return ref_one(vm, p, va >> shift << shift, acc, NULL);
+	return ref_one(vm, p, vm->procs[p].asid, va >> shift << shift, acc, NULL);
 }
 
 int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
@@ -181,6 +236,13 @@ int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
 	if (vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits))
 		return VM_ERANGE;
 	return vm_access(vm, pid, vpn << vm->g.page_shift, 1, kind);
+}
+
+const vm_kstats_t *vm_kstats(vm_machine_t *vm)
+{
+	vm->kst.tlb_flushes = vm->mmu.count.tlb_flushes;
+	vm->kst.tlb_entries_flushed = vm->mmu.count.tlb_entries_flushed;
+	return &vm->kst;
 }
 
 const vm_stats_t *vm_stats(vm_machine_t *vm)

@@ -15,7 +15,7 @@ static uint32_t step_frame_of(vm_machine_t *vm, uint32_t pid, uint64_t vpn)
 	uint64_t pte_pa;
 	if (p == PROC_NONE || proc_walk(vm, p, vpn << vm->g.page_shift, 0, &pte_pa))
 		return UINT32_MAX;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	return pte & PTE_P ? (uint32_t)pte_pfn(pte) : UINT32_MAX;
 }
 

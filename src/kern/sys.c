@@ -156,7 +156,7 @@ typedef struct fork_arg {
 static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	const fork_arg_t *fa = arg;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (!(pte & (PTE_P | PTE_SWAP | PTE_SEEN)))
 		return VM_OK;
 	vm->st.distinct_pages++; /* (child, page) is a pair of its own */
@@ -170,21 +170,21 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 			/* Every private page becomes copy-on-write, even in a region
 			 * that is read-only now: mprotect may make it writable. */
 			flags = (flags & ~PTE_W) | PTE_COW;
-			phys_write64(&vm->phys, pte_pa, (pte & ~PTE_W) | PTE_COW);
+			kpte_set(vm, pte_pa, (pte & ~PTE_W) | PTE_COW);
 			tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 		}
 		uint32_t f = (uint32_t)pte_pfn(pte);
 		rc = frame_rmap_add(vm, f, fa->child, va >> vm->g.page_shift, child_pa);
 		if (rc)
 			return rc;
-		phys_write64(&vm->phys, child_pa, pte_make(f, flags));
+		kpte_set(vm, child_pa, pte_make(f, flags));
 		vm->procs[fa->child].resident++;
 	} else {
 		if (pte & PTE_SWAP) {
 			swap_get(vm, pte_pfn(pte));
 			vm->procs[fa->child].swapped++;
 		}
-		phys_write64(&vm->phys, child_pa, pte);
+		kpte_set(vm, child_pa, pte);
 	}
 	return VM_OK;
 }
@@ -310,11 +310,11 @@ int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
 static int protect_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	const vma_t *v = arg;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (!(pte & PTE_P))
 		return VM_OK;
 	uint64_t keep = pte & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_SEEN);
-	phys_write64(&vm->phys, pte_pa, keep | vma_pte_flags(v, !!(pte & PTE_COW)));
+	kpte_set(vm, pte_pa, keep | vma_pte_flags(v, !!(pte & PTE_COW)));
 	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 	return VM_OK;
 }
@@ -389,7 +389,7 @@ static int sync_frame(vm_machine_t *vm, uint32_t f)
 	fr->dirty = 0;
 	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
 		const rmap_t *r = &vm->rmaps[i];
-		phys_write64(&vm->phys, r->pte_pa, phys_read64(&vm->phys, r->pte_pa) & ~PTE_D);
+		kpte_set(vm, r->pte_pa, kpte_get(vm, r->pte_pa) & ~PTE_D);
 		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
 	}
 	return VM_OK;
@@ -398,7 +398,7 @@ static int sync_frame(vm_machine_t *vm, uint32_t f)
 /* msync of one PTE: its page written back if it is a dirty file page. */
 static int sync_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (!(pte & PTE_P))
 		return VM_OK;
 	uint32_t f = (uint32_t)pte_pfn(pte);
@@ -467,7 +467,7 @@ const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm)
 /* Count resident and swapped pages of a region (arg: two counters). */
 static int count_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
-	uint64_t *n = arg, pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t *n = arg, pte = kpte_get(vm, pte_pa);
 	n[0] += !!(pte & PTE_P);
 	n[1] += !!(pte & PTE_SWAP);
 	return VM_OK;

@@ -37,7 +37,7 @@ static int map_frame(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 	int rc = frame_rmap_add(vm, f, p, va >> vm->g.page_shift, pte_pa);
 	if (rc)
 		return rc;
-	phys_write64(&vm->phys, pte_pa, pte_make(f, flags));
+	kpte_set(vm, pte_pa, pte_make(f, flags));
 	vm->procs[p].resident++;
 	return VM_OK;
 }
@@ -128,7 +128,7 @@ static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_
 			break;
 		if (proc_walk(vm, p, nva, 0, &pte_pa))
 			continue;
-		uint64_t pte = phys_read64(&vm->phys, pte_pa);
+		uint64_t pte = kpte_get(vm, pte_pa);
 		uint32_t f;
 		policy_page_t pg = sys_page(vm, 0, p, nva >> vm->g.page_shift);
 		if (!(pte & PTE_SWAP) || vm->swap_cache[pte_pfn(pte)] != FRAME_NIL ||
@@ -255,7 +255,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 		/* The last user of an anonymous page: write in place.  Its swap
 		 * copy is about to be stale, so let it go. */
 		swap_uncache(vm, f);
-		phys_write64(&vm->phys, pte_pa, (pte & ~PTE_COW) | PTE_W);
+		kpte_set(vm, pte_pa, (pte & ~PTE_COW) | PTE_W);
 		tlb_flush_page(&vm->tlb, asid, vpn);
 		vm->sys.cow_faults++;
 		kio_event(vm, "fault pid %u va 0x%llx minor: copy-on-write, last user keeps the page\n",
@@ -271,7 +271,7 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	if (rc)
 		return rc;
 	memcpy(phys_user_page(&vm->phys, nf), vm->scratch, geom_page_size(&vm->g));
-	uint64_t now = phys_read64(&vm->phys, pte_pa);
+	uint64_t now = kpte_get(vm, pte_pa);
 	if ((now & PTE_P) && pte_pfn(now) == f) { /* (reclaim may have cleared A) */
 		frame_rmap_del(vm, f, pte_pa);
 		if (now & PTE_D)
@@ -315,7 +315,7 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 	int rc = proc_walk(vm, p, va, 1, &pte_pa);
 	if (rc)
 		return rc;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (pte & PTE_P) {
 		assert(r->status == MMU_FAULT_PROTECTION && acc == MMU_WRITE && (pte & PTE_COW));
 		return do_cow(vm, p, va, pte_pa, pte);

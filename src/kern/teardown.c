@@ -25,7 +25,7 @@ void teardown_put_anon(vm_machine_t *vm, uint32_t f)
  * in the processes sharing it). */
 static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (pte & PTE_P) {
 		uint32_t f = (uint32_t)pte_pfn(pte);
 		frame_t *fr = &vm->frames[f];
@@ -41,7 +41,7 @@ static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, v
 	}
 	if (!(pte & PTE_P) && (pte & (PTE_SWAP | PTE_SEEN)))
 		shadow_forget(vm, policy_key(0, p, va >> vm->g.page_shift));
-	phys_write64(&vm->phys, pte_pa, 0);
+	kpte_set(vm, pte_pa, 0);
 	return VM_OK;
 }
 
@@ -62,7 +62,7 @@ typedef struct flush_arg {
 static int flush_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	flush_arg_t *fa = arg;
-	uint64_t pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t pte = kpte_get(vm, pte_pa);
 	if (!(pte & PTE_P))
 		return VM_OK;
 	uint32_t f = (uint32_t)pte_pfn(pte);
@@ -76,7 +76,7 @@ static int flush_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 		return fa->keep_going ? VM_OK : rc;
 	}
 	fr->dirty = 0;
-	phys_write64(&vm->phys, pte_pa, pte & ~PTE_D);
+	kpte_set(vm, pte_pa, pte & ~PTE_D);
 	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 	return VM_OK;
 }

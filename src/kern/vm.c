@@ -32,6 +32,10 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 					 (unsigned)errlen);
 	if (rc)
 		return rc;
+	if ((cfg->kernel_half || cfg->kpti) && cfg->bytes) {
+		snprintf(err, errlen, "--kernel-half and --kpti are not in script mode yet");
+		return VM_ENOTSUP;
+	}
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
 		return VM_EINVAL;
@@ -63,13 +67,24 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 	return VM_OK;
 }
 
+/* The geometry of cfg with its kernel pool placed (pte.h: with 4-byte PTEs
+ * the tables follow the user frames), then the rest of cfg checked against
+ * it.  0 or VM_EINVAL with the reason in err. */
+static int vm_geom_init(const vm_config_t *cfg, geom_t *g, char *err, size_t errlen)
+{
+	int rc = geom_init_pte(g, cfg->page_size, cfg->va_bits, cfg->pa_bits, cfg->levels,
+			       cfg->pte_size ? cfg->pte_size : PTE_SIZE, err, (unsigned)errlen);
+	if (!rc)
+		rc = vm_check_config(cfg, g, err, errlen);
+	if (!rc)
+		rc = geom_place_tables(g, cfg->frames, err, (unsigned)errlen);
+	return rc;
+}
+
 int vm_config_check(const vm_config_t *cfg, char *err, size_t errlen)
 {
 	geom_t g;
-	int rc = geom_init(&g, cfg->page_size, cfg->va_bits, cfg->pa_bits, cfg->levels,
-			   err, (unsigned)errlen);
-	if (!rc)
-		rc = vm_check_config(cfg, &g, err, errlen);
+	int rc = vm_geom_init(cfg, &g, err, errlen);
 	if (!rc && !policy_find(cfg->policy)) {
 		snprintf(err, errlen, "unknown policy '%s'", cfg->policy);
 		rc = VM_ENOENT;
@@ -161,10 +176,7 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	vm->mode = cfg->bytes ? &kmode_script : &kmode_trace; /* the one test of the mode */
 	vm->next_use = next_use;
 	vm->swap_fd = -1;
-	int rc = geom_init(&vm->g, cfg->page_size, cfg->va_bits, cfg->pa_bits, cfg->levels,
-			   err, (unsigned)errlen);
-	if (!rc)
-		rc = vm_check_config(cfg, &vm->g, err, errlen);
+	int rc = vm_geom_init(cfg, &vm->g, err, errlen);
 	if (!rc)
 		rc = vm_budget_init(vm, err, errlen);
 	if (rc) {
@@ -186,9 +198,21 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 	if (rc)
 		goto err;
 	idset_init(&vm->free_frames, cfg->frames);
-	idset_init(&vm->swap, cfg->swap_slots ? cfg->swap_slots : UINT64_MAX);
+	uint64_t slots = cfg->swap_slots ? cfg->swap_slots : UINT64_MAX;
+	if (vm->g.pte_size == PTE32_SIZE && slots > geom_pfn_limit(&vm->g))
+		slots = geom_pfn_limit(&vm->g); /* a swap entry's slot fits 20 bits */
+	idset_init(&vm->swap, slots);
 	vm->rmap_free = RMAP_NONE;
-	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb, .htlb = &vm->htlb };
+	vm->mmu = (mmu_t){ .g = &vm->g, .phys = &vm->phys, .tlb = &vm->tlb, .htlb = &vm->htlb,
+			   .asid_mode = cfg->asid_off ? MMU_ASID_NONE : MMU_ASID_TAGGED };
+	vm->user_mask = vm->g.va_bits < 64 ? ~0ull << vm->g.va_bits : 0;
+	vm->run_proc = vm->user_proc = PROC_NONE;
+	if ((cfg->kernel_half || cfg->kpti) && (rc = proc_khalf_init(vm))) {
+		snprintf(err, errlen, rc == VM_ENOTSUP ? "--kernel-half needs at least 2 levels: "
+			 "the kernel's tables below the root are what every address space shares"
+			 : "out of memory");
+		goto err;
+	}
 	rc = huge_init(vm, err, errlen);
 	if (rc)
 		goto err;
@@ -284,6 +308,12 @@ int vm_reserve_memory(vm_machine_t *vm, uint64_t bytes)
 int vm_limit_message(vm_machine_t *vm, char *buf, size_t len)
 {
 	const budget_t *b = &vm->budget;
+	if (vm->ktables_full) {
+		snprintf(buf, len, "with --pte-size 4 page tables take the frames %llu..%llu after the "
+			 "user frames, and a new table found none of them free: raise --pa-bits or lower --frames",
+			 (unsigned long long)vm->g.kbase_pfn, (unsigned long long)vm->g.kend_pfn - 1);
+		return VM_OK;
+	}
 	if (b->over < 0) {
 		snprintf(buf, len, "%s", vm_strerror(VM_ELIMIT));
 		return VM_EINVAL;

@@ -626,12 +626,14 @@ static int text_line(trace_reader_t *r, const char *s, uint64_t line,
 		return 0;
 
 	uint8_t kind;
-	switch (*p) {
-	case 'R': case 'r': kind = TRACE_READ; break;
-	case 'W': case 'w': kind = TRACE_WRITE; break;
-	case 'X': case 'x': kind = TRACE_IFETCH; break;
+	int kmode = (*p == 'K' || *p == 'k') && p[1] && !ends_field(p[1]); /* KR KW KX */
+	switch (p[kmode]) {
+	case 'R': case 'r': kind = kmode ? TRACE_KREAD : TRACE_READ; break;
+	case 'W': case 'w': kind = kmode ? TRACE_KWRITE : TRACE_WRITE; break;
+	case 'X': case 'x': kind = kmode ? TRACE_KIFETCH : TRACE_IFETCH; break;
 	default: kind = 0; break;
 	}
+	p += kmode;
 	if (!kind || !ends_field(p[1]))
 		return fail(r, VM_EINVAL, line,
 			    "expected R, W or X at start of line");

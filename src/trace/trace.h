@@ -42,6 +42,9 @@ typedef enum trace_kind {
 	TRACE_WRITE = 'W',
 	TRACE_IFETCH = 'X',
 	TRACE_MODIFY = 'M',
+	TRACE_KREAD = 'r',   /* kernel mode (text kinds KR KW KX): vmlab.h's VM_K* */
+	TRACE_KWRITE = 'w',
+	TRACE_KIFETCH = 'x',
 } trace_kind_t;
 
 typedef struct trace_access {
