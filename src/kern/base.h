@@ -15,6 +15,8 @@ void idset_free(idset_t *s);
 /* Take the lowest free number into *id; VM_ENOSPC when all limit are used. */
 int idset_take(idset_t *s, uint64_t *id);
 void idset_put(idset_t *s, uint64_t id);
+/* Take number id, which is free (NUMA: a frame of a chosen node). */
+int idset_take_at(idset_t *s, uint64_t id);
 
 /* io.c: host file I/O of script mode. */
 /* Write / read all len bytes at byte at, retrying short transfers.  Returns

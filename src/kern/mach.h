@@ -90,6 +90,7 @@ typedef struct frame {
 	uint32_t hnext;        /* next frame in the page-cache hash chain */
 	uint8_t used;          /* allocated to a page */
 	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
+	uint8_t zram;          /* holds part of the zRAM store (not free, no page) */
 } frame_t;
 
 /* A set of numbers 0..n-1 handed out lowest first. */
@@ -131,6 +132,30 @@ typedef struct kmode {
 	/* The mode's own invariants (NULL: none beyond the shared ones). */
 	int (*check)(vm_machine_t *vm, char *err, size_t errlen);
 } kmode_t;
+
+/* One page in the zRAM store (zram.c): the compressed copy of a swap slot.
+ * Entry indices start at 1; 0 is none. */
+typedef struct zram_ent {
+	uint64_t slot;           /* the swap slot whose copy this is */
+	uint8_t *data;           /* script mode: the compressed bytes; trace: NULL */
+	uint32_t len;            /* compressed bytes */
+	uint32_t older, newer;   /* the age list, oldest first; free entries: next free */
+} zram_ent_t;
+
+/* The compressed store in front of the swap file (--zram). */
+typedef struct zram {
+	uint64_t size;           /* compressed bytes at most; 0: no zRAM */
+	zram_ent_t *ents;        /* [cap + 1] */
+	uint32_t cap, hwm, free;
+	uint32_t oldest, newest;
+	uint32_t *by_slot;       /* [slots_cap]: entry of each swap slot, 0 none */
+	uint64_t slots_cap;
+	uint32_t frames;         /* user frames the store holds (zram = 1) */
+	uint8_t *cbuf;           /* script mode: a compression buffer */
+	size_t cbuf_len;
+	uint8_t *page;           /* script mode: a page for writeback */
+	vm_zram_stats_t st;
+} zram_t;
 
 /* One non-resident page's shadow.  Entry indices start at 1; 0 is none. */
 typedef struct shadow_ent {
@@ -206,6 +231,10 @@ struct vm_machine {
 	uint64_t tick_at;      /* st.references at which pol->on_tick runs next;
 				  UINT64_MAX: never (no tick, or no on_tick) */
 	vm_step_t *step;       /* vm_ref_step's record while it runs, else NULL */
+	zram_t zram;           /* the compressed swap tier (zram.c) */
+	vm_numa_stats_t numa_st; /* NUMA counters (numa.c) */
+	uint32_t numa_il_next; /* --mempolicy interleave: the next node */
+	uint32_t numa_proc;    /* the process index a fault allocates for */
 };
 
 #endif

@@ -47,6 +47,7 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 {
 	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
+	vm->numa_proc = p; /* (the process a new frame's node is chosen for) */
 	while (mmu_translate(&vm->mmu, proc->asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
 		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
 		if (rc)
@@ -75,6 +76,8 @@ static inline int ref_one(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_
 	}
 	if (vm->pol->on_access)
 		vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
+	if (vm->cfg.numa_nodes)
+		numa_count(vm, p, f);
 	if (pfn)
 		*pfn = f;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
