@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -109,4 +110,38 @@ Test(numa, example_script_holds)
 	cmd_out_t r;
 	run(&r, "%s script --check examples/numa.vms", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+/* `numa P NODE` moves pid 1's home to node 0: its 4 pages take node 0's 3
+ * frames (local) and one of node 1 (foreign, remote); pid 2 (home 0) then
+ * finds node 0 full: both its pages on node 1, foreign and remote.  maps
+ * shows each region's pages by node, as numa_maps. */
+Test(numa, numa_command_sets_the_home_node_and_maps_shows_nodes)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/vmlab-numa-%d-XXXXXX", (int)getpid());
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	const char *text = "spawn 1\nspawn 2\nnuma 1 0\n"
+			   "mmap 1 0x500000 16K rw private\nmmap 2 0x500000 8K rw private\n"
+			   "touch 1 0x500000 16K w\ntouch 2 0x500000 8K w\nmaps 1\n";
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cmd_out_t r;
+	run(&r, "%s script --json --check --frames 6 --numa 2 --policy fifo --watermarks 0,0,0 %s",
+	    vmlab(), path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(json_u(r.out, "numa_local"), 3);
+	cr_assert_eq(json_u(r.out, "numa_remote"), 3);
+	cr_assert_eq(json_u(r.out, "numa_foreign"), 3);
+	cr_assert_not_null(strstr(r.err, "resident 4 swapped 0 N0=3 N1=1\n"), "%s", r.err);
+	/* a node past the last is refused, naming the line */
+	text = "spawn 1\nnuma 1 2\n";
+	fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	run(&r, "%s script --numa 2 %s", vmlab(), path);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, ":2:"), "%s", r.err);
+	unlink(path);
 }

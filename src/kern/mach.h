@@ -69,6 +69,7 @@ typedef struct proc {
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
 	uint32_t nvmas, vmas_cap;
+	uint32_t numa_home;    /* 1 + the home node `numa P NODE` set; 0: pid mod nodes */
 } proc_t;
 
 /* One PTE that maps a frame. */

@@ -57,7 +57,9 @@ uint64_t numa_node_free(const vm_machine_t *vm, uint32_t n)
 /* The home node of process index p. */
 static uint32_t numa_home(const vm_machine_t *vm, uint32_t p)
 {
-	return p < vm->nprocs ? vm->procs[p].pid % vm->cfg.numa_nodes : 0;
+	if (p >= vm->nprocs)
+		return 0;
+	return vm->procs[p].numa_home ? vm->procs[p].numa_home - 1 : vm->procs[p].pid % vm->cfg.numa_nodes;
 }
 
 int numa_can_take(const vm_machine_t *vm, uint32_t p)
