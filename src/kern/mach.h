@@ -65,11 +65,12 @@ typedef struct proc {
 	uint64_t brk;          /* program break */
 	uint64_t brk_base;     /* brk never goes below; 0: VM_HEAP_BASE */
 	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */
+	uint16_t numa_home;    /* 1 + the home node `numa P NODE` set (nodes <= 1024);
+				  0: pid mod nodes.  (In the padding: proc_t keeps its size) */
 	uint64_t fault_addr;   /* SIGSEGV address */
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
 	uint32_t nvmas, vmas_cap;
-	uint32_t numa_home;    /* 1 + the home node `numa P NODE` set; 0: pid mod nodes */
 } proc_t;
 
 /* One PTE that maps a frame. */

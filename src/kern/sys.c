@@ -529,7 +529,7 @@ int vm_numa_home(vm_machine_t *vm, uint32_t pid, uint32_t node)
 		return VM_ESRCH;
 	if (!numa_on(vm) || node >= vm->cfg.numa_nodes)
 		return VM_EINVAL;
-	vm->procs[p].numa_home = node + 1;
+	vm->procs[p].numa_home = (uint16_t)(node + 1);
 	return VM_OK;
 }
 
