@@ -59,7 +59,7 @@ static uint32_t numa_home(const vm_machine_t *vm, uint32_t p)
 {
 	if (p >= vm->nprocs)
 		return 0;
-	return vm->procs[p].numa_home ? vm->procs[p].numa_home - 1 : vm->procs[p].pid % vm->cfg.numa_nodes;
+	return vm->procs[p].numa_home ? (uint32_t)vm->procs[p].numa_home - 1 : vm->procs[p].pid % vm->cfg.numa_nodes;
 }
 
 int numa_can_take(const vm_machine_t *vm, uint32_t p)
