@@ -15,7 +15,7 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unus
 VERSION := 0.2.0
 SOVERSION := 0
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DVMLAB_VERSION='"$(VERSION)"'
-LDLIBS  := -lelf -lzstd -lz -llzma -lbz2 -lm -pthread
+LDLIBS  := -lelf -llz4 -lzstd -lz -llzma -lbz2 -lm -pthread
 BUILD   ?= build
 
 LIB_SRC := $(sort $(wildcard src/hw/*.c src/kern/*.c src/policy/*.c src/trace/*.c \
@@ -32,7 +32,7 @@ DEFAULT_TRACE := examples/ls.lackey.zst
 # Debian packages the build needs, and a command or header that proves each is
 # there (clang and libclang-rt-dev, its sanitizer and libFuzzer runtimes: make fuzz).
 DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev gnuplot-nox valgrind pkgconf \
-	     clang libclang-rt-dev libelf-dev libmimalloc-dev
+	     clang libclang-rt-dev libelf-dev libmimalloc-dev liblz4-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all run test bench bench-pager sanitize tsan clean deps install man fuzz fuzz-build layers FORCE
@@ -43,7 +43,7 @@ $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
 	@if [ -f /usr/include/criterion/criterion.h ] && [ -f /usr/include/zstd.h ] && [ -f /usr/include/zlib.h ] && \
 	     [ -f /usr/include/lzma.h ] && [ -f /usr/include/bzlib.h ] && [ -f /usr/include/libelf.h ] && \
-	     [ -f /usr/include/mimalloc.h ] && \
+	     [ -f /usr/include/mimalloc.h ] && [ -f /usr/include/lz4.h ] && \
 	     command -v pkg-config >/dev/null && \
 	     command -v gnuplot >/dev/null && command -v valgrind >/dev/null && command -v clang >/dev/null; then \
 		:; \

@@ -27,6 +27,8 @@ typedef struct vm_latency {
 	double minor_ns;      /* servicing a minor fault */
 	double major_ns;      /* servicing a major fault (a page read from swap) */
 	double writeback_ns;  /* writing one dirty page back */
+	double zram_store_ns; /* compressing one page into zRAM (default 5000) */
+	double zram_load_ns;  /* decompressing one page from zRAM (default 2000) */
 } vm_latency_t;
 
 struct vm_stats;
@@ -80,6 +82,17 @@ typedef struct vm_config {
 				 every kernel entry and exit */
 	int asid_off;         /* a TLB without address-space ids: every switch
 				 of root flushes the non-global entries */
+	/* zRAM, a compressed swap tier in memory (vm_zram_stats): */
+	uint64_t zram_size;   /* compressed bytes it holds at most; 0: no zRAM */
+	int zram_zstd;        /* script mode: zstd instead of LZ4 */
+	double zram_ratio;    /* trace mode: a page compresses to page/ratio bytes
+				 (default 3.0) */
+	int swap_none;        /* no swap device (--swap none): only zRAM, if any */
+	/* NUMA (vm_numa_stats): */
+	uint32_t numa_nodes;  /* user frames split into this many nodes; 0: one, no NUMA */
+	int mempolicy;        /* VM_MPOL_*: where a new frame comes from */
+	uint32_t numa_bind;   /* VM_MPOL_BIND: the node */
+	double lat_remote_ns; /* a data reference to a remote node; 0: 2 x lat.mem_ns */
 } vm_config_t;
 
 /* --thp: when a fault may map a transparent huge page. */
@@ -101,6 +114,8 @@ typedef struct vm_kstats {
 enum { VM_KREAD = 'r', VM_KWRITE = 'w', VM_KIFETCH = 'x' };
 
 const vm_kstats_t *vm_kstats(vm_machine_t *m);
+
+enum { VM_MPOL_LOCAL = 0, VM_MPOL_INTERLEAVE = 1, VM_MPOL_BIND = 2 };
 
 /* Reference kinds for vm_ref (the same letters as trace kinds). */
 enum { VM_READ = 'R', VM_WRITE = 'W', VM_IFETCH = 'X', VM_MODIFY = 'M' };
@@ -202,6 +217,30 @@ int vm_ref(vm_machine_t *m, uint32_t pid, uint64_t vpn, int kind);
 
 /* The counters now (brings the hardware's counters up to date). */
 const vm_stats_t *vm_stats(vm_machine_t *m);
+
+/* The zRAM tier's counters (all 0 without --zram). */
+typedef struct vm_zram_stats {
+	uint64_t stores;          /* pages compressed into the store */
+	uint64_t loads;           /* major faults served from it (not swap_ins) */
+	uint64_t rejects;         /* pages not compressing below 3/4 of a page */
+	uint64_t writebacks;      /* oldest pages written to the swap file when full */
+	uint64_t bytes_stored;    /* page bytes the store holds now (pages x page size) */
+	uint64_t compressed_bytes;/* compressed bytes it holds now */
+	uint64_t frames;          /* user frames it takes now: ceil(compressed / page) */
+} vm_zram_stats_t;
+
+const vm_zram_stats_t *vm_zram_stats(vm_machine_t *m);
+
+/* NUMA's counters (all 0 without --numa). */
+typedef struct vm_numa_stats {
+	uint64_t local;           /* data references to a frame on the process's home node */
+	uint64_t remote;          /* ... on another node (they pay lat_remote_ns) */
+	uint64_t foreign;         /* frames allocated on a node other than the policy's choice */
+} vm_numa_stats_t;
+
+const vm_numa_stats_t *vm_numa_stats(vm_machine_t *m);
+/* Free user frames on node n now (n < cfg.numa_nodes). */
+uint64_t vm_numa_node_free(vm_machine_t *m, uint32_t n);
 
 /* Effective access time per reference, from the counters and latencies:
  *   ( (tlb_hits + tlb_misses) * tlb_ns

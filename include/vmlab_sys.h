@@ -131,6 +131,10 @@ const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm);
  * counts per region. */
 int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out);
 
+/* NUMA: pid's home node becomes node (else pid modulo --numa).  VM_ESRCH,
+ * or VM_EINVAL without --numa or for a node past the last. */
+int vm_numa_home(vm_machine_t *vm, uint32_t pid, uint32_t node);
+
 /* Exec support (src/kern/exec_support.c): what a loader of real programs
  * needs beyond mmap.
  *

@@ -45,6 +45,9 @@ enum {
 };
 #define CLI_OWN_GROUPS (CLI_ANALYSIS | CLI_WSS | CLI_MRC | CLI_SWEEP | CLI_GRID | CLI_RUN)
 
+/* Options the shared table (opts.c) may hold: the bits of cli_opts_t.given. */
+#define CLI_MAX_OPTIONS 256
+
 typedef struct cli_opts {
 	vm_config_t cfg;
 	trace_format_t format;
@@ -58,7 +61,8 @@ typedef struct cli_opts {
 	trace_format_t to;       /* convert --to, TRACE_FMT_AUTO: by the output's name */
 	/* script (CLI_SCRIPT, CLI_SCRIPT_ARGS); --swap-file, --readahead,
 	 * --timeline and --check go straight into cfg */
-	uint64_t given;          /* bit i: option i of the table came from the command line */
+	uint64_t given[CLI_MAX_OPTIONS / 64]; /* bit i: option i of the table came from the
+						 command line (cli_given) */
 	int has_watermarks;      /* --watermarks given (else the default 1%,2%,4%) */
 	uint32_t wmark[3];       /* MIN, LOW, HIGH: frames, or percents of frames */
 	unsigned char wmark_pct[3];

@@ -212,6 +212,11 @@ static int set_seed(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 
 static int set_swap(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
+	o->cfg.swap_none = strcmp(arg, "none") == 0; /* no swap device (zRAM alone) */
+	if (o->cfg.swap_none) {
+		o->swap_bytes = 0;
+		return VM_OK;
+	}
 	int rc = set_uint(arg, UINT64_MAX, 1, &o->swap_bytes, err, errlen);
 	if (rc == VM_OK && o->swap_bytes == 0) {
 		snprintf(err, errlen, "a swap of size 0 leaves no room; omit --swap for unbounded swap");
@@ -244,6 +249,73 @@ SET_LATENCY(set_lat_mem, mem_ns)
 SET_LATENCY(set_lat_minor, minor_ns)
 SET_LATENCY(set_lat_major, major_ns)
 SET_LATENCY(set_lat_writeback, writeback_ns)
+SET_LATENCY(set_lat_zram_store, zram_store_ns)
+SET_LATENCY(set_lat_zram_load, zram_load_ns)
+
+/* --numa N: nodes of the user frames. */
+static int set_numa(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, 1024, 0, &v, err, errlen);
+	if (rc == VM_OK && v == 0) {
+		snprintf(err, errlen, "--numa 0: at least 1 node");
+		return VM_EINVAL;
+	}
+	o->cfg.numa_nodes = (uint32_t)v;
+	return rc;
+}
+
+static int set_lat_remote(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_latency(&o->cfg.lat_remote_ns, arg, err, errlen);
+}
+
+/* --mempolicy local|interleave|bind:NODE */
+static int set_mempolicy(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "local") || !strcmp(arg, "interleave")) {
+		o->cfg.mempolicy = arg[0] == 'l' ? VM_MPOL_LOCAL : VM_MPOL_INTERLEAVE;
+		return VM_OK;
+	}
+	uint64_t n;
+	if (strncmp(arg, "bind:", 5) || set_uint(arg + 5, 1023, 0, &n, err, errlen)) {
+		snprintf(err, errlen, "unknown memory policy '%s'; known: local interleave bind:NODE", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.mempolicy = VM_MPOL_BIND;
+	o->cfg.numa_bind = (uint32_t)n;
+	return VM_OK;
+}
+
+/* --zram SIZE: a compressed store of SIZE bytes, K/M/G suffixes. */
+static int set_zram(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, UINT64_MAX / 2, 1, &o->cfg.zram_size, err, errlen);
+}
+
+static int set_zram_algo(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "lz4") && strcmp(arg, "zstd")) {
+		snprintf(err, errlen, "unknown compressor '%s'; known: lz4 zstd", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.zram_zstd = arg[1] == 's';
+	return VM_OK;
+}
+
+/* --zram-ratio R: trace mode's compression ratio, at least 1. */
+static int set_zram_ratio(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || errno || !(v >= 1) || v > 1e6) {
+		snprintf(err, errlen, "'%s' is not a compression ratio (a number from 1 to 1000000)", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.zram_ratio = v;
+	return VM_OK;
+}
 
 /* --lat-ssd: an SSD's 100 us for a major fault and for a write-back. */
 static int set_lat_ssd(cli_opts_t *o, const char *arg, char *err, size_t errlen)
@@ -582,7 +654,13 @@ static const cli_option_t cli_options[] = {
 	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
-	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes (default: unbounded for a trace, 64M for a script)", set_swap },
+	{ "swap", CLI_MACHINE, "SIZE", "swap space in bytes, K/M/G suffixes, or none (default: unbounded for a trace, 64M for a script)", set_swap },
+	{ "numa", CLI_MACHINE, "N", "split the user frames into N NUMA nodes (the last takes the remainder); a process's home node is its pid mod N (default: none)", set_numa },
+	{ "mempolicy", CLI_MACHINE, "local|interleave|bind:NODE", "NUMA: where a new frame comes from (default local: the home node, then the others)", set_mempolicy },
+	{ "lat-remote", CLI_MACHINE, "NS", "NUMA: latency of a data reference to another node (default 2 x --lat-mem)", set_lat_remote },
+	{ "zram", CLI_MACHINE, "SIZE", "a compressed swap tier in memory of SIZE compressed bytes, K/M/G suffixes, in front of the swap file (--swap none: alone; default: none)", set_zram },
+	{ "zram-algo", CLI_MACHINE, "lz4|zstd", "script mode: zRAM's compressor (default lz4)", set_zram_algo },
+	{ "zram-ratio", CLI_MACHINE, "R", "trace mode: a page compresses to page size / R bytes in zRAM (default 3.0)", set_zram_ratio },
 	{ "tick", CLI_MACHINE, "N", "aging and nru: shift/clear the accessed bits every N references (default 1000; 0: never)", set_tick },
 	{ "tau", CLI_MACHINE, "N", "wsclock: working-set window in references (default 10000)", set_tau },
 	{ "swappiness", CLI_MACHINE, "N", "0..200: how the linux policy weighs reclaiming anonymous against file pages (default 60)", set_swappiness },
@@ -592,6 +670,8 @@ static const cli_option_t cli_options[] = {
 	{ "lat-minor", CLI_MACHINE, "NS", "cost of a minor fault (default 1000)", set_lat_minor },
 	{ "lat-major", CLI_MACHINE, "NS", "cost of a major fault (default 5000000)", set_lat_major },
 	{ "lat-writeback", CLI_MACHINE, "NS", "cost of writing a dirty page back (default 5000000)", set_lat_writeback },
+	{ "lat-zram-store", CLI_MACHINE, "NS", "cost of compressing a page into zRAM (default 5000)", set_lat_zram_store },
+	{ "lat-zram-load", CLI_MACHINE, "NS", "cost of a major fault served from zRAM (default 2000)", set_lat_zram_load },
 	{ "lat-ssd", CLI_MACHINE, NULL, "an SSD: --lat-major and --lat-writeback 100000 (a later --lat-* wins)", set_lat_ssd },
 	{ "format", CLI_TRACE, "FMT", "trace format: auto lackey text pages vmt oracleGeneral (or oracle) din (default auto)", set_format },
 	{ "format", CLI_CONVERT, "FMT", "input format: auto lackey text pages vmt oracleGeneral din (default auto)", set_format },
@@ -631,7 +711,19 @@ static const cli_option_t cli_options[] = {
 };
 
 /* The bits of cli_opts_t.given are indices into cli_options. */
-_Static_assert(sizeof cli_options / sizeof cli_options[0] <= 64, "cli_opts_t.given has 64 bits");
+_Static_assert(sizeof cli_options / sizeof cli_options[0] <= CLI_MAX_OPTIONS,
+	       "cli_opts_t.given has CLI_MAX_OPTIONS bits");
+
+/* Whether option i of the table was given; mark it given. */
+static int cli_bit(const cli_opts_t *o, size_t i)
+{
+	return (int)(o->given[i / 64] >> (i % 64) & 1);
+}
+
+static void cli_set_bit(cli_opts_t *o, size_t i)
+{
+	o->given[i / 64] |= 1ull << (i % 64);
+}
 
 static const cli_option_t *cli_find(const char *name, size_t len, unsigned groups);
 
@@ -678,7 +770,7 @@ static const cli_option_t *cli_find(const char *name, size_t len, unsigned group
 int cli_given(const cli_opts_t *o, const char *name)
 {
 	for (size_t i = 0; i < sizeof cli_options / sizeof cli_options[0]; i++)
-		if (!strcmp(cli_options[i].name, name) && (o->given & (1ull << i)))
+		if (!strcmp(cli_options[i].name, name) && cli_bit(o, i))
 			return 1;
 	return 0;
 }
@@ -746,7 +838,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 			fprintf(stderr, "vmlab %s: %s%s: %s\n", cmd, dashes, op->name, err);
 			return CLI_EXIT_USAGE;
 		}
-		o->given |= 1ull << (op - cli_options);
+		cli_set_bit(o, (size_t)(op - cli_options));
 	}
 	return CLI_EXIT_OK;
 }
@@ -771,7 +863,7 @@ int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned 
 	const cli_option_t *op = cli_find(name, strlen(name), groups);
 	if (!op)
 		return cli_unknown_setting(name, groups, err, errlen);
-	if (o->given & (1ull << (op - cli_options)))
+	if (cli_bit(o, (size_t)(op - cli_options)))
 		return 1;
 	return op->set(o, value, err, errlen);
 }

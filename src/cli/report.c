@@ -102,6 +102,25 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		       group3(a, sizeof a, ks->root_switches), group3(b, sizeof b, ks->tlb_flushes),
 		       group3(d, sizeof d, ks->tlb_entries_flushed));
 	}
+	if (c->numa_nodes) {
+		const vm_numa_stats_t *nu = vm_numa_stats(vm);
+		printf("  numa local       %15s   remote %s references, %s foreign allocations; free by node:",
+		       group3(a, sizeof a, nu->local), group3(b, sizeof b, nu->remote),
+		       group3(d, sizeof d, nu->foreign));
+		for (uint32_t n = 0; n < c->numa_nodes; n++)
+			printf(" %llu", (unsigned long long)vm_numa_node_free(vm, n));
+		printf("\n");
+	}
+	if (c->zram_size) {
+		const vm_zram_stats_t *z = vm_zram_stats(vm);
+		printf("  zram stores      %15s   loads %s, rejects %s, writebacks %s\n",
+		       group3(a, sizeof a, z->stores), group3(b, sizeof b, z->loads),
+		       group3(d, sizeof d, z->rejects), group3(e, sizeof e, z->writebacks));
+		printf("  zram stored      %15s   B in %s B compressed (ratio %.2f), %s frames\n",
+		       group3(a, sizeof a, z->bytes_stored), group3(b, sizeof b, z->compressed_bytes),
+		       z->compressed_bytes ? (double)z->bytes_stored / (double)z->compressed_bytes : 0.0,
+		       group3(d, sizeof d, z->frames));
+	}
 	printf("  refaults         %15s   faults on pages whose shadow was still known, %s shadows kept\n",
 	       group3(a, sizeof a, s->refaults), group3(b, sizeof b, s->shadow_entries));
 	printf("  effective access %15.1f   ns per reference (latencies: TLB %g, memory %g, minor %g, major %g, write-back %g ns)\n",
@@ -194,6 +213,36 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		KEY_U("thp_collapse_alloc", s->thp_collapse_alloc);
 		KEY_U("thp_split", s->thp_split);
 		KEY_U("thp_bloat_bytes", s->thp_bloat_bytes);
+	}
+	if (c->numa_nodes) { /* (only with NUMA) */
+		const vm_numa_stats_t *nu = vm_numa_stats(vm);
+		static const char *const mpol[] = { "local", "interleave", "bind" };
+		KEY_U("numa_nodes", c->numa_nodes);
+		KEY_S("mempolicy", mpol[c->mempolicy]);
+		KEY_N("lat_remote_ns", c->lat_remote_ns ? c->lat_remote_ns : 2 * c->lat.mem_ns);
+		KEY_U("numa_local", nu->local);
+		KEY_U("numa_remote", nu->remote);
+		KEY_U("numa_foreign", nu->foreign);
+		for (uint32_t n = 0; n < c->numa_nodes && n < 64; n++) {
+			char key[32];
+			snprintf(key, sizeof key, "numa_free_node%u", n);
+			KEY_U(key, vm_numa_node_free(vm, n));
+		}
+	}
+	if (c->zram_size) { /* (only with zRAM: the keys of every run stay as they were) */
+		const vm_zram_stats_t *z = vm_zram_stats(vm);
+		KEY_U("zram_size", c->zram_size);
+		KEY_S("zram_algo", c->bytes ? (c->zram_zstd ? "zstd" : "lz4") : "ratio");
+		KEY_N("lat_zram_store_ns", c->lat.zram_store_ns);
+		KEY_N("lat_zram_load_ns", c->lat.zram_load_ns);
+		KEY_U("zram_stores", z->stores);
+		KEY_U("zram_loads", z->loads);
+		KEY_U("zram_rejects", z->rejects);
+		KEY_U("zram_writebacks", z->writebacks);
+		KEY_U("zram_bytes_stored", z->bytes_stored);
+		KEY_U("zram_compressed_bytes", z->compressed_bytes);
+		KEY_U("zram_frames", z->frames);
+		KEY_N("zram_ratio", z->compressed_bytes ? (double)z->bytes_stored / (double)z->compressed_bytes : 0.0);
 	}
 	const char *names[16];
 	uint64_t values[16];

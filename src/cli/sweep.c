@@ -134,7 +134,7 @@ static int sweep_policies(sweep_t *s, const char *arg)
 		s->pol[i] = all ? policy_registry[i]->name : s->policies[i];
 		if (!policy_find(s->pol[i])) {
 			cli_opts_t tmp = s->o;
-			tmp.given = 0;
+			memset(tmp.given, 0, sizeof tmp.given);
 			cli_set_option(&tmp, "policy", s->pol[i], CLI_MACHINE, err, sizeof err);
 			fprintf(stderr, "vmlab sweep: --policies: %s\n", err);
 			return CLI_EXIT_USAGE;
@@ -158,7 +158,7 @@ static int sweep_tlbs(sweep_t *s, const char *arg)
 		return CLI_EXIT_FAIL;
 	for (size_t i = 0; i < n; i++) {
 		cli_opts_t tmp = s->o;
-		tmp.given = 0;
+		memset(tmp.given, 0, sizeof tmp.given);
 		if (arg && cli_set_option(&tmp, "tlb", s->tlbs[i], CLI_GEOMETRY, err, sizeof err)) {
 			fprintf(stderr, "vmlab sweep: --tlbs: %s\n", err);
 			return CLI_EXIT_USAGE;

@@ -35,6 +35,8 @@ void idset_put(idset_t *s, uint64_t id);
 int idset_find_run(const idset_t *s, uint64_t count, uint64_t *first);
 /* Take the free numbers first .. first + count - 1.  0 or VM_ENOMEM. */
 int idset_take_run(idset_t *s, uint64_t first, uint64_t count);
+/* Take number id, which is free (NUMA: a frame of a chosen node). */
+int idset_take_at(idset_t *s, uint64_t id);
 
 /* io.c: host file I/O of script mode. */
 /* Write / read all len bytes at byte at, retrying short transfers.  Returns

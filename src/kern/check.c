@@ -28,7 +28,7 @@ static int check_frames(vm_machine_t *vm, char *err, size_t errlen)
 {
 	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
 		const frame_t *fr = &vm->frames[f];
-		if (!!fr->used != idset_has(&vm->free_frames, f))
+		if ((fr->used || fr->zram) != idset_has(&vm->free_frames, f))
 			return broken(err, errlen, "frame %u: used=%u but the free set says %s", f,
 				      fr->used, idset_has(&vm->free_frames, f) ? "taken" : "free");
 		if (!fr->used) {

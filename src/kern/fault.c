@@ -34,7 +34,7 @@ int fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		fr->swap_slot = pte_pfn(pte);   /* the copy stays while the page is clean */
 		vm->procs[p].swapped--;
 		vm->st.major_faults++;
-		vm->st.swap_ins++;
+		swap_count_in(vm, fr->swap_slot);
 	} else {
 		fr->swap_slot = SLOT_NONE;      /* zero-fill */
 		vm->st.minor_faults++;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kern/base.h"
+#include "kern/numa.h"
 
 /* Record that the PTE at pte_pa (process p, page vpn) maps frame f. */
 int frame_rmap_add(vm_machine_t *vm, uint32_t f, uint32_t p, uint64_t vpn, uint64_t pte_pa);

@@ -59,6 +59,18 @@ int idset_take(idset_t *s, uint64_t *id)
 	return VM_OK;
 }
 
+int idset_take_at(idset_t *s, uint64_t id)
+{
+	assert(id < s->limit && s->used < s->limit);
+	int rc = idset_grow(s, id / 64);
+	if (rc)
+		return rc;
+	assert(!(s->bits[id / 64] >> (id % 64) & 1));
+	s->bits[id / 64] |= 1ull << (id % 64);
+	s->used++;
+	return VM_OK;
+}
+
 void idset_put(idset_t *s, uint64_t id)
 {
 	uint64_t w = id / 64;

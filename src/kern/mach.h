@@ -65,6 +65,8 @@ typedef struct proc {
 	uint64_t brk;          /* program break */
 	uint64_t brk_base;     /* brk never goes below; 0: VM_HEAP_BASE */
 	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */
+	uint16_t numa_home;    /* 1 + the home node `numa P NODE` set (nodes <= 1024);
+				  0: pid mod nodes.  (In the padding: proc_t keeps its size) */
 	uint64_t fault_addr;   /* SIGSEGV address */
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
@@ -90,6 +92,7 @@ typedef struct frame {
 	uint32_t hnext;        /* next frame in the page-cache hash chain */
 	uint8_t used;          /* allocated to a page */
 	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
+	uint8_t zram;          /* holds part of the zRAM store (not free, no page) */
 } frame_t;
 
 /* A set of numbers 0..n-1 handed out lowest first. */
@@ -131,6 +134,30 @@ typedef struct kmode {
 	/* The mode's own invariants (NULL: none beyond the shared ones). */
 	int (*check)(vm_machine_t *vm, char *err, size_t errlen);
 } kmode_t;
+
+/* One page in the zRAM store (zram.c): the compressed copy of a swap slot.
+ * Entry indices start at 1; 0 is none. */
+typedef struct zram_ent {
+	uint64_t slot;           /* the swap slot whose copy this is */
+	uint8_t *data;           /* script mode: the compressed bytes; trace: NULL */
+	uint32_t len;            /* compressed bytes */
+	uint32_t older, newer;   /* the age list, oldest first; free entries: next free */
+} zram_ent_t;
+
+/* The compressed store in front of the swap file (--zram). */
+typedef struct zram {
+	uint64_t size;           /* compressed bytes at most; 0: no zRAM */
+	zram_ent_t *ents;        /* [cap + 1] */
+	uint32_t cap, hwm, free;
+	uint32_t oldest, newest;
+	uint32_t *by_slot;       /* [slots_cap]: entry of each swap slot, 0 none */
+	uint64_t slots_cap;
+	uint32_t frames;         /* user frames the store holds (zram = 1) */
+	uint8_t *cbuf;           /* script mode: a compression buffer */
+	size_t cbuf_len;
+	uint8_t *page;           /* script mode: a page for writeback */
+	vm_zram_stats_t st;
+} zram_t;
 
 /* One non-resident page's shadow.  Entry indices start at 1; 0 is none. */
 typedef struct shadow_ent {
@@ -216,6 +243,10 @@ struct vm_machine {
 	uint32_t run_proc;     /* process the CPU runs; PROC_NONE before the first */
 	uint32_t user_proc;    /* run_proc while in user mode, else PROC_NONE */
 	vm_kstats_t kst;
+	zram_t zram;           /* the compressed swap tier (zram.c) */
+	vm_numa_stats_t numa_st; /* NUMA counters (numa.c) */
+	uint32_t numa_il_next; /* --mempolicy interleave: the next node */
+	uint32_t numa_proc;    /* the process index a fault allocates for */
 };
 
 #define KASID_BIT (1u << 31)   /* kpti: the kernel root's asid (PCID pair) */

@@ -239,7 +239,7 @@ int obj_read_page(vm_machine_t *vm, uint32_t o, uint64_t pgoff, uint32_t f)
 	vm->frames[f].swap_slot = slot;
 	if (slot == SLOT_NONE)
 		return VM_OK; /* never written out: zeros */
-	vm->st.swap_ins++;
+	swap_count_in(vm, slot);
 	return swap_read(vm, slot, page);
 }
 
@@ -264,8 +264,10 @@ static int obj_write_anon(vm_machine_t *vm, uint32_t f)
 		return rc;
 	}
 	fr->swap_slot = slot;
-	vm->st.swap_outs++;
-	vm->st.dirty_writebacks++;
+	if (swap_on_file(vm, slot)) { /* (zRAM's store is not a swap-out) */
+		vm->st.swap_outs++;
+		vm->st.dirty_writebacks++;
+	}
 	return VM_OK;
 }
 

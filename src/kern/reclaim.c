@@ -41,8 +41,13 @@ int reclaim_evict_trace(vm_machine_t *vm, uint32_t f)
 			if (rc)
 				return rc;
 		}
-		vm->st.swap_outs++;
-		vm->st.dirty_writebacks++;
+		int rc = swap_store_trace(vm, fr->swap_slot);
+		if (rc < 0)
+			return rc;
+		if (!rc) { /* (zRAM's store is not a swap-out) */
+			vm->st.swap_outs++;
+			vm->st.dirty_writebacks++;
+		}
 	}
 	evict_unmap(vm, f, fr->swap_slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(fr->swap_slot), 0);
 	fr->swap_slot = SLOT_NONE;
@@ -72,8 +77,10 @@ static int evict_anon(vm_machine_t *vm, uint32_t f)
 				swap_uncache(vm, f);
 			return rc;
 		}
-		vm->st.swap_outs++;
-		vm->st.dirty_writebacks++;
+		if (swap_on_file(vm, fr->swap_slot)) { /* (zRAM's store is not a swap-out) */
+			vm->st.swap_outs++;
+			vm->st.dirty_writebacks++;
+		}
 	}
 	evict_unmap(vm, f, fr->swap_slot == SLOT_NONE ? PTE_SEEN : pte_make_swap(fr->swap_slot), 1);
 	swap_uncache(vm, f); /* the PTEs hold the slot now */
@@ -161,6 +168,7 @@ static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 		shadow_store(vm, key, obj, cookie);
 	fr->used = 0;
 	idset_put(&vm->free_frames, f);
+	zram_settle(vm); /* a frame zRAM's store could not take yet */
 	vm->st.evictions++;
 	vm->st.resident_pages--;
 	return VM_OK;
@@ -262,7 +270,8 @@ int reclaim_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f)
 	/* Below the min watermark (or with nothing free) the faulting process
 	 * reclaims itself; trace mode has min 0: only when nothing is free. */
 	while (vm->free_frames.limit - vm->free_frames.used <= vm->cfg.wmark_min ||
-	       vm->free_frames.used == vm->free_frames.limit) {
+	       vm->free_frames.used == vm->free_frames.limit ||
+	       (numa_on(vm) && !numa_can_take(vm, vm->numa_proc))) { /* (bind: a frame of its node) */
 		if (vm->free_frames.used < vm->free_frames.limit && vm->st.resident_pages == 0)
 			break;
 		int rc = vm->mode->reclaim(vm, pg, 1);
@@ -270,9 +279,9 @@ int reclaim_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f)
 			return rc;
 	}
 	uint64_t id;
-	int rc = idset_take(&vm->free_frames, &id);
-	assert(rc == VM_OK);
-	(void)rc;
+	int rc = numa_on(vm) ? numa_take(vm, vm->numa_proc, &id) : idset_take(&vm->free_frames, &id);
+	if (rc)
+		return rc; /* (bind: its node full and nothing left to reclaim) */
 	*f = (uint32_t)id;
 	vm->frames[*f].used = 1;
 	if (++vm->st.resident_pages > vm->st.resident_pages_peak)

@@ -48,6 +48,7 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mm
 {
 	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
+	vm->numa_proc = p; /* (the process a new frame's node is chosen for) */
 	while (mmu_translate(&vm->mmu, asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
 		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
 		if (rc)
@@ -78,6 +79,8 @@ static inline int ref_one(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t 
 		vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
 	if (__builtin_expect(vm->huge != NULL, 0))
 		huge_touch(vm, f);
+	if (vm->cfg.numa_nodes)
+		numa_count(vm, p, f);
 	if (pfn)
 		*pfn = f;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)

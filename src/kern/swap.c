@@ -107,6 +107,8 @@ void swap_put(vm_machine_t *vm, uint64_t slot)
 	assert(slot < vm->swap_cap && vm->swap_count[slot] > 0);
 	if (--vm->swap_count[slot] == 0) {
 		assert(vm->swap_cache[slot] == FRAME_NIL);
+		if (zram_holds(vm, slot))
+			zram_drop(vm, slot);
 		idset_put(&vm->swap, slot);
 	}
 }
@@ -117,17 +119,108 @@ static const char *swap_name(const vm_machine_t *vm)
 	return vm->cfg.swap_file ? vm->cfg.swap_file : "the temporary swap file";
 }
 
-int swap_write(vm_machine_t *vm, uint64_t slot, const void *page)
+/* The page at slot to the swap file itself. */
+static int swap_file_write(vm_machine_t *vm, uint64_t slot, const void *page)
 {
 	size_t len = geom_page_size(&vm->g);
+	if (vm->cfg.swap_none)
+		return VM_ENOSPC;
 	int e = kio_pwrite(vm->swap_fd, page, len, slot * len);
 	return e ? kio_fail(vm, e, "cannot write swap slot %llu to %s", (unsigned long long)slot,
 			    swap_name(vm))
 		 : VM_OK;
 }
 
+/* Write zRAM's oldest pages back to the swap file (script mode: their
+ * bytes; trace mode: bookkeeping) until len more compressed bytes fit.
+ * VM_ENOSPC with no swap device. */
+static int swap_zram_room(vm_machine_t *vm, uint32_t len)
+{
+	while (!zram_room(vm, len)) {
+		uint64_t old = zram_oldest(vm);
+		if (vm->cfg.swap_none || old == SLOT_NONE)
+			return VM_ENOSPC;
+		if (vm->cfg.bytes) {
+			int rc = zram_read(vm, old, vm->zram.page);
+			if (!rc)
+				rc = swap_file_write(vm, old, vm->zram.page);
+			if (rc)
+				return rc;
+		}
+		zram_drop(vm, old);
+		vm->zram.st.writebacks++;
+		vm->st.swap_outs++;
+		kio_event(vm, "zram writeback slot %llu\n", (unsigned long long)old);
+	}
+	return VM_OK;
+}
+
+/* Slot's copy (len compressed bytes, just made) into zRAM: 1 stored, 0 not
+ * worth it (counted in zram_rejects), or a negative vm_err_t. */
+static int swap_zram_store(vm_machine_t *vm, uint64_t slot, uint32_t len)
+{
+	if (zram_holds(vm, slot))
+		zram_drop(vm, slot); /* the copy is stale: this one replaces it */
+	if (!zram_worth(vm, len)) {
+		vm->zram.st.rejects++;
+		return 0;
+	}
+	int rc = swap_zram_room(vm, len);
+	if (rc == VM_ENOSPC) { /* full, and nothing to write back to */
+		vm->zram.st.rejects++;
+		return 0;
+	}
+	if (!rc)
+		rc = zram_insert(vm, slot, len);
+	return rc ? rc : 1;
+}
+
+int swap_write(vm_machine_t *vm, uint64_t slot, const void *page)
+{
+	if (zram_on(vm)) {
+		uint32_t len;
+		int rc = zram_compress(vm, page, &len);
+		if (!rc)
+			rc = swap_zram_store(vm, slot, len);
+		if (rc)
+			return rc < 0 ? rc : VM_OK;
+	}
+	return swap_file_write(vm, slot, page);
+}
+
+int swap_store_trace(vm_machine_t *vm, uint64_t slot)
+{
+	if (zram_on(vm)) {
+		uint32_t len;
+		int rc = zram_compress(vm, NULL, &len);
+		if (!rc)
+			rc = swap_zram_store(vm, slot, len);
+		if (rc)
+			return rc;
+	}
+	return vm->cfg.swap_none ? VM_ENOSPC : 0;
+}
+
+int swap_on_file(const vm_machine_t *vm, uint64_t slot)
+{
+	return !zram_holds(vm, slot);
+}
+
+void swap_count_in(vm_machine_t *vm, uint64_t slot)
+{
+	if (zram_holds(vm, slot))
+		vm->zram.st.loads++;
+	else
+		vm->st.swap_ins++;
+}
+
 int swap_read(vm_machine_t *vm, uint64_t slot, void *page)
 {
+	if (zram_holds(vm, slot)) {
+		int rc = zram_read(vm, slot, page);
+		return rc ? kio_fail(vm, EIO, "zram: slot %llu does not decompress", (unsigned long long)slot)
+			  : VM_OK;
+	}
 	size_t len = geom_page_size(&vm->g);
 	int e = kio_pread(vm->swap_fd, page, len, slot * len);
 	return e ? kio_fail(vm, e, "cannot read swap slot %llu from %s", (unsigned long long)slot,

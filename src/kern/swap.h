@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kern/shadow.h"
+#include "kern/zram.h"
 
 /* Open the swap file (script mode); the reason for a failure into err. */
 int swap_open(vm_machine_t *vm, char *err, size_t errlen);
@@ -18,7 +18,20 @@ void swap_get(vm_machine_t *vm, uint64_t slot);        /* count + 1 */
 void swap_put(vm_machine_t *vm, uint64_t slot);        /* count - 1, freed at 0 */
 /* Frame f stops caching its swap slot (its copy is stale or unwanted). */
 void swap_uncache(vm_machine_t *vm, uint32_t f);
+/* Script mode: slot's copy of page into zRAM (when on and the page
+ * compresses below 3/4 of a page, writing the store's oldest pages back to
+ * the file while it is full), else to the swap file; VM_ENOSPC when neither
+ * can take it (no swap device: --swap none). */
 int swap_write(vm_machine_t *vm, uint64_t slot, const void *page);
+/* Script mode: slot's copy from zRAM (counted in zram_loads) or the file. */
 int swap_read(vm_machine_t *vm, uint64_t slot, void *page);
+/* Trace mode: a dirty page's copy goes to slot: 1 into zRAM, 0 to the swap
+ * file (bookkeeping), VM_ENOSPC with no room in either. */
+int swap_store_trace(vm_machine_t *vm, uint64_t slot);
+/* Whether slot's copy is in the swap file (not in zRAM): a write of it is a
+ * swap-out, a read a swap-in. */
+int swap_on_file(const vm_machine_t *vm, uint64_t slot);
+/* Count a fault's read of slot: zram_loads or swap_ins. */
+void swap_count_in(vm_machine_t *vm, uint64_t slot);
 
 #endif

@@ -473,6 +473,29 @@ static int count_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 	return VM_OK;
 }
 
+/* Count a region's resident pages by node (arg: cfg.numa_nodes counters). */
+static int node_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
+{
+	uint64_t *n = arg, pte = phys_read64(&vm->phys, pte_pa);
+	if (pte & PTE_P)
+		n[numa_node_of(vm, pte_pfn(pte))]++;
+	return VM_OK;
+}
+
+/* With NUMA: " N0=3 N1=1", the region's resident pages by node, as
+ * /proc/PID/numa_maps shows them (nodes with none left out). */
+static void maps_nodes(vm_machine_t *vm, uint32_t p, const vma_t *v, FILE *out)
+{
+	uint64_t *n = numa_on(vm) ? calloc(vm->cfg.numa_nodes, sizeof *n) : NULL;
+	if (!n)
+		return;
+	proc_each_pte(vm, p, v->start, v->end, node_one, n);
+	for (uint32_t k = 0; k < vm->cfg.numa_nodes; k++)
+		if (n[k])
+			fprintf(out, " N%u=%llu", k, (unsigned long long)n[k]);
+	free(n);
+}
+
 int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out)
 {
 	static const char *const kinds[] = { "mapping", "text", "data", "heap", "stack" };
@@ -486,14 +509,27 @@ int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out)
 		uint64_t n[2] = { 0, 0 };
 		proc_each_pte(vm, p, v->start, v->end, count_one, n);
 		const char *name = v->obj != OBJ_NONE && vm->objs[v->obj].path ? vm->objs[v->obj].path : NULL;
-		fprintf(out, "%012llx-%012llx %c%c%c%c %08llx %-24s resident %llu swapped %llu\n",
+		fprintf(out, "%012llx-%012llx %c%c%c%c %08llx %-24s resident %llu swapped %llu",
 			(unsigned long long)v->start, (unsigned long long)v->end,
 			v->prot & VM_PROT_R ? 'r' : '-', v->prot & VM_PROT_W ? 'w' : '-',
 			v->prot & VM_PROT_X ? 'x' : '-', v->shared ? 's' : 'p',
 			(unsigned long long)(v->pgoff << vm->g.page_shift),
 			name ? name : (pr->linux_names ? linux_kinds : kinds)[v->kind], (unsigned long long)n[0], (unsigned long long)n[1]);
+		maps_nodes(vm, p, v, out);
+		fputc('\n', out);
 		pr = &vm->procs[p];
 	}
+	return VM_OK;
+}
+
+int vm_numa_home(vm_machine_t *vm, uint32_t pid, uint32_t node)
+{
+	uint32_t p = live_proc(vm, pid);
+	if (p == PROC_NONE)
+		return VM_ESRCH;
+	if (!numa_on(vm) || node >= vm->cfg.numa_nodes)
+		return VM_EINVAL;
+	vm->procs[p].numa_home = (uint16_t)(node + 1);
 	return VM_OK;
 }
 

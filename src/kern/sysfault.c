@@ -142,7 +142,7 @@ static void readahead_swap(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_
 		vm->frames[f].swap_slot = slot;
 		vm->swap_cache[slot] = f;
 		swap_get(vm, slot);
-		vm->st.swap_ins++;
+		swap_count_in(vm, slot);
 		shadow_take(vm, pg.key, &pg.shadow); /* read ahead: not a fault, no refault */
 		vm->pol->on_fill(vm->pol_state, f, &pg);
 	}
@@ -185,7 +185,7 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 		vm->frames[f].swap_slot = slot;
 		vm->swap_cache[slot] = f;
 		swap_get(vm, slot); /* the swap cache's reference */
-		vm->st.swap_ins++;
+		swap_count_in(vm, slot);
 		filled = f;
 	}
 	const frame_t *fr = &vm->frames[f];
@@ -219,7 +219,7 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 		int rc = get_frame(vm, p, &pg, &f);
 		if (rc)
 			return rc;
-		uint64_t reads = vm->sys.file_reads + vm->st.swap_ins;
+		uint64_t reads = vm->sys.file_reads + vm->st.swap_ins + vm->zram.st.loads;
 		pcache_add(vm, f, v->obj, pgoff);
 		rc = obj_read_page(vm, v->obj, pgoff, f);
 		if (rc) {
@@ -227,7 +227,7 @@ static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, 
 			reclaim_put_frame(vm, f);
 			return rc;
 		}
-		major = vm->sys.file_reads + vm->st.swap_ins != reads;
+		major = vm->sys.file_reads + vm->st.swap_ins + vm->zram.st.loads != reads;
 		filled = f;
 	}
 	int rc = map_frame(vm, p, va, pte_pa, f, vma_pte_flags(v, !v->shared));

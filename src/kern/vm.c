@@ -19,7 +19,9 @@ void vm_config_default(vm_config_t *cfg)
 		.policy = "clock", .seed = 1, .swap_slots = 0, .tick = 1000, .tau = 10000,
 		.swappiness = 60,
 		.lat = { .tlb_ns = 1, .mem_ns = 100, .minor_ns = 1000,
-			 .major_ns = 5000000, .writeback_ns = 5000000 },
+			 .major_ns = 5000000, .writeback_ns = 5000000,
+			 .zram_store_ns = 5000, .zram_load_ns = 2000 },
+		.zram_ratio = 3.0,
 	};
 }
 
@@ -56,6 +58,12 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 	    (cfg->wmark_high && cfg->wmark_high >= cfg->frames)) {
 		snprintf(err, errlen, "watermarks %u,%u,%u: need min <= low <= high < frames (%u)",
 			 cfg->wmark_min, cfg->wmark_low, cfg->wmark_high, cfg->frames);
+		return VM_EINVAL;
+	}
+	if (cfg->numa_nodes > cfg->frames || cfg->numa_nodes > 1024 ||
+	    (cfg->numa_nodes && cfg->mempolicy == VM_MPOL_BIND && cfg->numa_bind >= cfg->numa_nodes)) {
+		snprintf(err, errlen, "--numa %u with %u frames%s: need 1..1024 nodes, at most one a frame, and a bind node below the count",
+			 cfg->numa_nodes, cfg->frames, cfg->mempolicy == VM_MPOL_BIND ? " and --mempolicy bind" : "");
 		return VM_EINVAL;
 	}
 	if (cfg->frames >= UINT32_MAX || cfg->frames > g->kbase_pfn) {
@@ -195,6 +203,8 @@ int vm_create(vm_machine_t **out, const vm_config_t *cfg, const uint64_t *next_u
 		vm->frames[f] = (frame_t){ .swap_slot = SLOT_NONE, .rmap = RMAP_NONE,
 					   .obj = OBJ_NONE, .hnext = FRAME_NIL };
 	rc = vm->mode->init(vm, err, errlen);
+	if (!rc)
+		rc = zram_init(vm, err, errlen);
 	if (rc)
 		goto err;
 	idset_init(&vm->free_frames, cfg->frames);
@@ -246,6 +256,7 @@ void vm_destroy(vm_machine_t *vm)
 	for (uint32_t p = 0; p < vm->nprocs; p++)
 		free(vm->procs[p].vmas);
 	swap_fini(vm);
+	zram_fini(vm);
 	free(vm->frame_priv);
 	free(vm->frames);
 	free(vm->rmaps);
@@ -270,9 +281,32 @@ double vm_effective_access_ns(vm_machine_t *vm)
 	double total = (double)(s->tlb_hits + s->tlb_misses) * l->tlb_ns +
 		       (double)(s->references + s->walk_memory_refs) * l->mem_ns +
 		       (double)s->minor_faults * l->minor_ns +
-		       (double)s->major_faults * l->major_ns +
+		       (double)(s->major_faults - vm->zram.st.loads) * l->major_ns +
 		       (double)s->dirty_writebacks * l->writeback_ns;
+	if (vm->cfg.numa_nodes) { /* remote data references pay lat_remote instead */
+		double remote = vm->cfg.lat_remote_ns ? vm->cfg.lat_remote_ns : 2 * l->mem_ns;
+		total += (double)vm->numa_st.remote * (remote - l->mem_ns);
+	}
+	if (zram_on(vm)) /* the tier's own costs (nothing without it) */
+		total += (double)vm->zram.st.loads * l->zram_load_ns +
+			 (double)vm->zram.st.stores * l->zram_store_ns +
+			 (double)vm->zram.st.writebacks * l->writeback_ns;
 	return total / (double)s->references;
+}
+
+const vm_zram_stats_t *vm_zram_stats(vm_machine_t *vm)
+{
+	return &vm->zram.st;
+}
+
+const vm_numa_stats_t *vm_numa_stats(vm_machine_t *vm)
+{
+	return &vm->numa_st;
+}
+
+uint64_t vm_numa_node_free(vm_machine_t *vm, uint32_t n)
+{
+	return numa_on(vm) && n < vm->cfg.numa_nodes ? numa_node_free(vm, n) : 0;
 }
 
 const vm_config_t *vm_config(const vm_machine_t *vm) { return &vm->cfg; }

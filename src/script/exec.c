@@ -71,6 +71,8 @@ static const char *exec_why(const script_cmd_t *c, int rc)
 		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; OFFSET a multiple of the page size)";
 	if (rc == VM_EINVAL && c->op == SCRIPT_BRK)
 		return "invalid input (the break is at least 0x10000000 and inside the virtual address space)";
+	if (rc == VM_EINVAL && c->op == SCRIPT_NUMA)
+		return "invalid input (NODE must be below --numa's count of nodes)";
 	if (rc == VM_ENOENT && c->op == SCRIPT_MMAP)
 		return "not found (no such regular file)";
 	if (rc != VM_ENOMEM)
@@ -437,6 +439,8 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 	case SCRIPT_MUNMAP: return exec_call(x, c, vm_munmap(vm, c->pid, c->addr, c->len));
 	case SCRIPT_MPROTECT: return exec_call(x, c, vm_mprotect(vm, c->pid, c->addr, c->len, c->prot));
 	case SCRIPT_BRK: return exec_call(x, c, vm_brk(vm, c->pid, c->addr));
+	case SCRIPT_NUMA:
+		return exec_call(x, c, c->value >= UINT32_MAX ? VM_EINVAL : vm_numa_home(vm, c->pid, (uint32_t)c->value));
 	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, c->pid, c->addr, c->len));
 	case SCRIPT_FILE: return exec_file(x, c);
 	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, c->pid, c->addr, c->data, c->ndata));

@@ -436,6 +436,13 @@ static int parse_mprotect(script_parser_t *p, script_cmd_t *c, const script_word
 	return rc ? rc : parse_prot(p, w[3], &c->prot);
 }
 
+static int parse_numa(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_NUMA;
+	int rc = parse_pid(p, w[0], &c->pid);
+	return rc ? rc : parse_num(p, w[1], 0, "NODE", &c->value);
+}
+
 static int parse_brk(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
 {
 	c->op = SCRIPT_BRK;
@@ -675,6 +682,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "munmap", "munmap P ADDR LEN", 3, 3, parse_munmap },
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
 	{ "brk", "brk P ADDR", 2, 2, parse_brk },
+	{ "numa", "numa P NODE", 2, 2, parse_numa },
 	{ "fork", "fork P C", 2, 2, parse_fork },
 	{ "exit", "exit P", 1, 1, parse_exit },
 	{ "file", "file PATH SIZE", 2, 2, parse_file },

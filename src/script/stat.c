@@ -8,7 +8,7 @@
 #include "util/vmerr.h"
 
 /* Where a counter lives. */
-typedef enum stat_src { STAT_VM, STAT_SYS, STAT_CFG } stat_src_t;
+typedef enum stat_src { STAT_VM, STAT_SYS, STAT_CFG, STAT_ZRAM, STAT_NUMA } stat_src_t;
 
 typedef struct script_counter {
 	const char *name;
@@ -19,6 +19,8 @@ typedef struct script_counter {
 #define VMS(f) { #f, STAT_VM, offsetof(vm_stats_t, f) }
 #define SYS(f) { #f, STAT_SYS, offsetof(vm_sys_stats_t, f) }
 #define CFG(f) { #f, STAT_CFG, 0 }
+#define ZRAM(f) { "zram_" #f, STAT_ZRAM, offsetof(vm_zram_stats_t, f) }
+#define NUMA(f) { "numa_" #f, STAT_NUMA, offsetof(vm_numa_stats_t, f) }
 
 static const script_counter_t script_counters[] = {
 	VMS(references), VMS(reads), VMS(writes), VMS(ifetches), VMS(distinct_pages),
@@ -32,6 +34,9 @@ static const script_counter_t script_counters[] = {
 	SYS(free_frames),
 	CFG(frames), CFG(page_size), CFG(va_bits), CFG(pa_bits), CFG(levels), CFG(seed),
 	CFG(swap_bytes),
+	ZRAM(stores), ZRAM(loads), ZRAM(rejects), ZRAM(writebacks), ZRAM(bytes_stored),
+	ZRAM(compressed_bytes), ZRAM(frames),
+	NUMA(local), NUMA(remote), NUMA(foreign),
 };
 
 /* An option of the machine, by name (the CFG entries). */
@@ -65,6 +70,10 @@ int script_stat(vm_machine_t *vm, const script_env_t *env, const char *name, uin
 			*out = *(const uint64_t *)((const char *)vm_stats(vm) + k->off);
 		else if (k->src == STAT_SYS)
 			*out = *(const uint64_t *)((const char *)vm_sys_stats(vm) + k->off);
+		else if (k->src == STAT_ZRAM)
+			*out = *(const uint64_t *)((const char *)vm_zram_stats(vm) + k->off);
+		else if (k->src == STAT_NUMA)
+			*out = *(const uint64_t *)((const char *)vm_numa_stats(vm) + k->off);
 		else
 			*out = stat_config(vm, env, name);
 		return VM_OK;
