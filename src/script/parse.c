@@ -361,6 +361,14 @@ static int parse_fork(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	return rc ? rc : parse_pid(p, w[1], &c->pid2);
 }
 
+/* thread P T: T shares P's address space (clone(CLONE_VM)). */
+static int parse_thread(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	int rc = parse_fork(p, c, w, n);
+	c->op = SCRIPT_THREAD;
+	return rc;
+}
+
 /* P ADDR LEN: the start of most memory commands. */
 static int parse_range(script_parser_t *p, script_cmd_t *c, const script_word_t *w)
 {
@@ -692,6 +700,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "repeat", "repeat N", 1, 1, parse_repeat },
 	{ "end", "end", 0, 0, parse_end },
 	{ "exec", "exec P PATH [ARGS...]", 2, SCRIPT_MAX_WORDS - 1, parse_exec },
+	{ "thread", "thread P T", 2, 2, parse_thread },
 };
 
 /* Split a line into words; a word starting with " runs to the closing
@@ -837,7 +846,7 @@ static int script_line(script_parser_t *p, const char *line)
 		p->seen_command = 1;
 	c->pidx = c->pidx2 = SIZE_MAX;
 	if (script_names_pid(c) && (script_note_pid(p, c->pid, &c->pidx) ||
-				    (c->op == SCRIPT_FORK && script_note_pid(p, c->pid2, &c->pidx2))))
+				    ((c->op == SCRIPT_FORK || c->op == SCRIPT_THREAD) && script_note_pid(p, c->pid2, &c->pidx2))))
 		return script_bad(p, "out of memory"), VM_ENOMEM;
 	return VM_OK;
 }

@@ -52,6 +52,7 @@ typedef enum script_op {
 	SCRIPT_EXEC,       /* pid prog; data: ARGS, value of them, NUL-separated (loader.h) */
 	SCRIPT_MALLOC,     /* pid len [sym: the NAME it defines] (umalloc.h) */
 	SCRIPT_FREE,       /* pid addr */
+	SCRIPT_THREAD,     /* pid -> pid2: a thread sharing pid's address space */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
