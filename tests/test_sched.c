@@ -160,3 +160,94 @@ Test(threads, a_fork_of_a_thread_copies_the_whole_space)
 			  out, sizeof out, err, sizeof err);
 	cr_assert_eq(rc, 0, "%s", err);
 }
+
+/* ---- simulated time and the scheduler ---- */
+
+/* The machine of the hand-worked runs: one-level page tables (21-bit VA),
+ * no TLB, 10 ns a memory read, 1000 ns a minor fault, 100000 ns a disk
+ * request, FIFO, a quantum of 1000 ns.  A reference that hits costs its
+ * walk's PTE read and the data read, 20 ns; one that faults on a missing
+ * page costs the failed walk's read, the retried walk's and the data's,
+ * 30 ns, and 1000 ns more if the fault is minor. */
+#define TINY "--va-bits 21 --levels 1 --tlb 0 --lat-tlb 0 --lat-mem 10 --lat-minor 1000 " \
+	     "--lat-major 100000 --quantum 1000 --policy fifo"
+
+static void sched_files(void)
+{
+	cr_assert_eq(system("mkdir -p /tmp/vmlab_sched && cd /tmp/vmlab_sched && "
+			    "printf 'W 0x1000\\nW 0x2000\\nW 0x3000\\nR 0x1000\\n' > a.txt && "
+			    "printf 'R 0x1000\\nR 0x1000\\n' > b.txt && "
+			    "printf 'spawn 1 trace a.txt\\nspawn 2 trace b.txt\\nrun\\n"
+			    "expect 1 exited\\nexpect 2 exited\\n' > s.vms"), 0);
+}
+
+Test(sched, round_robin_on_the_cpu_alone_when_memory_fits)
+{
+	/* 3 frames: 1's three pages and 2's one fit once 2 has exited.
+	 * 1: W1 fault 1030 (quantum used up) | 2: R1 fault 1030 | 1: W2 1030 |
+	 * 2: R1 hit 20, done, exits | 1: W3 1030, R1 hit 20.  CPU 1 3110,
+	 * 2 1050, elapsed 4160, never idle. */
+	sched_files();
+	cmd_out_t r;
+	run(&r, "%s script --frames 3 " TINY " /tmp/vmlab_sched/s.vms --json", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(strstr(r.err, "run:") ? strstr(r.err, "run:") : r.err,
+			 "run: elapsed 4160 ns, cpu_utilization 1.0000, disk_utilization 0.0000\n"
+			 "  P 1: cpu 3110 ns, blocked 0 ns, faults 3 (minor 3, major 0), done\n"
+			 "  P 2: cpu 1050 ns, blocked 0 ns, faults 1 (minor 1, major 0), done\n");
+}
+
+Test(sched, a_dirty_victim_write_back_and_a_swap_in_block_on_the_disk_queue)
+{
+	/* 2 frames.  0-1030 1: W1 | -2060 2: R1 | -3090 1: W2 evicts 1's
+	 * dirty page 1: a write-back, 1 blocked to 103090 | -3110 2: R1 hit,
+	 * done | idle | 103090-104120 1: W3, the watermark makes it write back
+	 * page 2 first: blocked to 204120 | -204150 1: R1 a major fault (30 ns
+	 * of CPU), swap-in to 304150.  CPU 3120 + 1050 of 304150 ns = 0.0137;
+	 * the disk busy 3 x 100000 = 0.9864. */
+	sched_files();
+	cmd_out_t r;
+	run(&r, "%s script --frames 2 " TINY " /tmp/vmlab_sched/s.vms --json", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(strstr(r.err, "run:") ? strstr(r.err, "run:") : r.err,
+			 "run: elapsed 304150 ns, cpu_utilization 0.0137, disk_utilization 0.9864\n"
+			 "  P 1: cpu 3120 ns, blocked 300000 ns, faults 4 (minor 3, major 1), done\n"
+			 "  P 2: cpu 1050 ns, blocked 0 ns, faults 1 (minor 1, major 0), done\n");
+	cr_assert_eq(json_u(r.out, "dirty_writebacks"), 2);
+	cr_assert_eq(json_u(r.out, "swap_ins"), 1);
+}
+
+Test(sched, run_for_stops_the_clock_and_a_later_run_goes_on)
+{
+	sched_files();
+	cr_assert_eq(system("cd /tmp/vmlab_sched && printf 'spawn 1 trace a.txt\\nspawn 2 trace b.txt\\n"
+			    "run for 2000\\nexpect 1 alive\\nrun\\nexpect 1 exited\\n' > f.vms"), 0);
+	cmd_out_t r;
+	run(&r, "%s script --frames 3 " TINY " /tmp/vmlab_sched/f.vms --json", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* at 2060 the second access (2's) ends past 2000: the clock stops there */
+	cr_assert(strstr(r.err, "run: elapsed 2060 ns, cpu_utilization 1.0000, disk_utilization 0.0000\n"
+				"  P 1: cpu 1030 ns, blocked 0 ns, faults 1 (minor 1, major 0)\n"
+				"  P 2: cpu 1030 ns, blocked 0 ns, faults 1 (minor 1, major 0)\n"
+				"run: elapsed 4160 ns"), "%s", r.err);
+}
+
+Test(sched, bad_run_and_spawn_lines)
+{
+	cmd_out_t r;
+	cr_assert_eq(system("mkdir -p /tmp/vmlab_sched && cd /tmp/vmlab_sched && "
+			    "printf 'spawn 1\\nrun\\n' > n.vms && printf 'run for 0\\n' > z.vms && "
+			    "printf 'spawn 1 trace\\n' > w.vms && printf 'spawn 1 trace missing.txt\\nrun\\n' > m.vms"), 0);
+	run(&r, "%s script /tmp/vmlab_sched/n.vms", vmlab());
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "n.vms:2: run: no process runs a trace (spawn P trace TRACE first)"), "%s", r.err);
+	run(&r, "%s script /tmp/vmlab_sched/z.vms", vmlab());
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "z.vms:1: bad NS '0'"), "%s", r.err);
+	run(&r, "%s script /tmp/vmlab_sched/w.vms", vmlab());
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "w.vms:1: wrong words for spawn (spawn P, or spawn P trace TRACE)"), "%s", r.err);
+	run(&r, "%s script /tmp/vmlab_sched/m.vms", vmlab());
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "m.vms:1:"), "%s", r.err);
+}

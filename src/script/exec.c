@@ -13,9 +13,11 @@
 #include "script/loader.h"
 #include "script/script.h"
 #include "script/thread.h"
+#include "script/tracetask.h"
 #include "script/umalloc.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
+#include "vmlab_sched.h"
 
 /* A run in progress. */
 typedef struct script_exec {
@@ -30,6 +32,8 @@ typedef struct script_exec {
 	unsigned char *symset;      /* whether it has been set */
 	um_heap_t **heaps;          /* each process's malloc state, per s->pids[] (umalloc.h) */
 	th_table_t th;              /* the address space each process number runs in */
+	vm_sched_t *sched;          /* the scheduler, made by the first spawn P trace */
+	tt_task_t **tasks;          /* the trace each process runs, per s->pids[] */
 	char *err;
 	size_t errlen;
 } script_exec_t;
@@ -500,6 +504,62 @@ static int exec_thread(script_exec_t *x, const script_cmd_t *c)
 	return VM_OK;
 }
 
+/* spawn P trace TRACE: P's whole address space (above page 0) one private
+ * anonymous rwx region, as trace mode has it, and the trace its task. */
+static int exec_spawn_trace(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_machine_t *vm = x->vm;
+	const vm_config_t *cfg = vm_config(vm);
+	unsigned shift = 0;
+	while ((2u << shift) <= cfg->page_size)
+		shift++;
+	uint64_t page = cfg->page_size, top = cfg->va_bits >= 64 ? ~(page - 1) : 1ull << cfg->va_bits;
+	char why[1024];
+	int rc = vm_spawn(vm, c->pid);
+	if (!rc)
+		rc = vm_mmap(vm, c->pid, page, top - page, VM_PROT_R | VM_PROT_W | VM_PROT_X,
+			     VM_MAP_PRIVATE, NULL, 0, VM_KIND_MAPPING, &(uint64_t){ 0 });
+	if (rc)
+		return exec_call(x, c, rc);
+	if (!x->sched && (rc = vm_sched_create(&x->sched, vm, x->env->quantum_ns)))
+		return exec_fail(x, c, rc, "%s: out of memory", c->text);
+	if ((rc = tt_open(&x->tasks[c->pidx], c->path, TRACE_FMT_AUTO, shift, cfg->va_bits, why,
+			  sizeof why)))
+		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+	rc = vm_sched_add(x->sched, c->pid, tt_next, x->tasks[c->pidx]);
+	return rc ? exec_call(x, c, rc) : VM_OK;
+}
+
+/* run [for NS]: the scheduler runs the trace processes; then the clock,
+ * the utilizations and each trace process's times and faults. */
+static int exec_run(script_exec_t *x, const script_cmd_t *c)
+{
+	if (!x->sched)
+		return exec_fail(x, c, VM_EINVAL, "%s: no process runs a trace (spawn P trace TRACE first)",
+				 c->text);
+	int rc = vm_sched_run(x->sched, c->value);
+	if (rc) {
+		for (size_t i = 0; i < x->s->npids; i++)
+			if (x->tasks[i] && *tt_error(x->tasks[i]))
+				return exec_fail(x, c, rc, "%s: %s", c->text, tt_error(x->tasks[i]));
+		return exec_call(x, c, rc);
+	}
+	const vm_sched_stats_t *st = vm_sched_stats(x->sched);
+	double el = st->elapsed_ns ? (double)st->elapsed_ns : 1;
+	fprintf(x->env->out, "run: elapsed %llu ns, cpu_utilization %.4f, disk_utilization %.4f\n",
+		(unsigned long long)st->elapsed_ns, (double)st->cpu_ns / el, (double)st->disk_ns / el);
+	char num[16];
+	for (size_t i = 0; i < vm_sched_ntasks(x->sched); i++) {
+		const vm_task_stats_t *t = vm_sched_task(x->sched, i);
+		fprintf(x->env->out, "  P %s: cpu %llu ns, blocked %llu ns, faults %llu (minor %llu, major %llu)%s\n",
+			script_pid_label(x->s, t->pid, num), (unsigned long long)t->cpu_ns,
+			(unsigned long long)t->blocked_ns, (unsigned long long)(t->minflt + t->majflt),
+			(unsigned long long)t->minflt, (unsigned long long)t->majflt,
+			t->done ? ", done" : "");
+	}
+	return VM_OK;
+}
+
 /* Run one command (not set, repeat or end). */
 static int exec_one(script_exec_t *x, const script_cmd_t *c)
 {
@@ -511,7 +571,9 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 		return exec_refused(x, c, VM_EEXIST);
 	uint32_t kp = exec_kpid(x, c);
 	switch (c->op) {
-	case SCRIPT_SPAWN: return exec_call(x, c, vm_spawn(vm, c->pid));
+	case SCRIPT_SPAWN:
+		return c->path ? exec_spawn_trace(x, c) : exec_call(x, c, vm_spawn(vm, c->pid));
+	case SCRIPT_RUN: return exec_run(x, c);
 	case SCRIPT_THREAD: return exec_thread(x, c);
 	case SCRIPT_FORK: return exec_fork(x, c);
 	case SCRIPT_EXIT: return exec_exit(x, c);
@@ -664,8 +726,12 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 	x.symval = calloc(s->nsyms ? s->nsyms : 1, sizeof *x.symval);
 	x.symset = calloc(s->nsyms ? s->nsyms : 1, 1);
 	int th_rc = th_init(&x.th, s->npids);
+	x.tasks = calloc(s->npids ? s->npids : 1, sizeof *x.tasks);
+	if (!x.tasks)
+		th_rc = VM_ENOMEM;
 	if (!x.seen || !x.cost || !x.heaps || !x.symval || !x.symset || th_rc) {
 		th_free(&x.th);
+		free(x.tasks);
 		free(x.seen);
 		free(x.cost);
 		free(x.heaps);
@@ -724,5 +790,9 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 	free(x.seen);
 	free(x.cost);
 	th_free(&x.th);
+	for (size_t i = 0; i < s->npids; i++)
+		tt_close(x.tasks[i]);
+	free(x.tasks);
+	vm_sched_destroy(x.sched);
 	return rc;
 }

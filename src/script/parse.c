@@ -336,10 +336,30 @@ static int parse_pid_only(script_parser_t *p, script_cmd_t *c, const script_word
 	return parse_pid(p, w[0], &c->pid);
 }
 
+/* spawn P, or spawn P trace TRACE: a process running a trace when `run`. */
 static int parse_spawn(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
 {
 	c->op = SCRIPT_SPAWN;
-	return parse_pid_only(p, c, w, n);
+	int rc = parse_pid_only(p, c, w, n);
+	if (rc || n == 1)
+		return rc;
+	if (n != 3 || !word_is(w[1], "trace"))
+		return script_bad(p, "wrong words for spawn (spawn P, or spawn P trace TRACE)");
+	return parse_path(p, w[2], &c->path);
+}
+
+/* run, run NS or run for NS: the scheduler runs the trace processes. */
+static int parse_run(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_RUN;
+	if (n == 0)
+		return VM_OK;
+	if (n == 2 && !word_is(w[0], "for"))
+		return script_bad(p, "wrong words for run (run, or run for NS)");
+	int rc = parse_num(p, w[n - 1], 0, "NS", &c->value);
+	if (!rc && !c->value)
+		return script_bad(p, "bad NS '0' (run for at least 1 ns, or run with no NS for all)");
+	return rc;
 }
 
 static int parse_exit(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
@@ -678,7 +698,7 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 
 static const script_syntax_t script_syntax[] = {
 	{ "set", "set NAME VALUE", 2, 2, parse_set },
-	{ "spawn", "spawn P", 1, 1, parse_spawn },
+	{ "spawn", "spawn P [trace TRACE]", 1, 3, parse_spawn },
 	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as KIND]", 5, 10, parse_mmap },
 	{ "munmap", "munmap P ADDR LEN", 3, 3, parse_munmap },
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
@@ -701,6 +721,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "end", "end", 0, 0, parse_end },
 	{ "exec", "exec P PATH [ARGS...]", 2, SCRIPT_MAX_WORDS - 1, parse_exec },
 	{ "thread", "thread P T", 2, 2, parse_thread },
+	{ "run", "run [for NS]", 0, 2, parse_run },
 };
 
 /* Split a line into words; a word starting with " runs to the closing
@@ -809,6 +830,7 @@ static int script_names_pid(const script_cmd_t *c)
 	switch (c->op) {
 	case SCRIPT_SET: case SCRIPT_FILE: case SCRIPT_EXPECT_STAT: case SCRIPT_STATS:
 	case SCRIPT_CHECK: case SCRIPT_ECHO: case SCRIPT_REPEAT: case SCRIPT_END:
+	case SCRIPT_RUN:
 		return 0;
 	default:
 		return 1;
