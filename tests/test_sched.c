@@ -246,7 +246,7 @@ Test(sched, bad_run_and_spawn_lines)
 	cr_assert(strstr(r.err, "z.vms:1: bad NS '0'"), "%s", r.err);
 	run(&r, "%s script /tmp/vmlab_sched/w.vms", vmlab());
 	cr_assert_eq(r.status, 2);
-	cr_assert(strstr(r.err, "w.vms:1: wrong words for spawn (spawn P, or spawn P trace TRACE)"), "%s", r.err);
+	cr_assert(strstr(r.err, "w.vms:1: wrong number of words for spawn (spawn P, or spawn P trace TRACE)"), "%s", r.err);
 	run(&r, "%s script /tmp/vmlab_sched/m.vms", vmlab());
 	cr_assert_neq(r.status, 0);
 	cr_assert(strstr(r.err, "m.vms:1:"), "%s", r.err);

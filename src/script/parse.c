@@ -344,7 +344,7 @@ static int parse_spawn(script_parser_t *p, script_cmd_t *c, const script_word_t 
 	if (rc || n == 1)
 		return rc;
 	if (n != 3 || !word_is(w[1], "trace"))
-		return script_bad(p, "wrong words for spawn (spawn P, or spawn P trace TRACE)");
+		return script_bad(p, "wrong number of words for spawn (spawn P, or spawn P trace TRACE)");
 	return parse_path(p, w[2], &c->path);
 }
 
@@ -698,7 +698,7 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 
 static const script_syntax_t script_syntax[] = {
 	{ "set", "set NAME VALUE", 2, 2, parse_set },
-	{ "spawn", "spawn P [trace TRACE]", 1, 3, parse_spawn },
+	{ "spawn", "spawn P", 1, 3, parse_spawn },
 	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as KIND]", 5, 10, parse_mmap },
 	{ "munmap", "munmap P ADDR LEN", 3, 3, parse_munmap },
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
