@@ -72,6 +72,7 @@ typedef struct cli_opts {
 	const char *allow_read[CLI_MAX_ALLOW_READ]; /* --allow-read DIR, in order */
 	int nallow_read;
 	uint64_t stack_limit;    /* --stack-limit, 0: exec's default */
+	uint64_t quantum;        /* --quantum NS, 0: the scheduler's 1 ms */
 	uint64_t max_steps;      /* --max-steps: commands and references a script may execute */
 	/* the analysis commands; a LIST is kept as given and parsed by its
 	 * command, which knows its bounds and default */

@@ -492,6 +492,16 @@ static int set_stack_limit(cli_opts_t *o, const char *arg, char *err, size_t err
 	return rc;
 }
 
+static int set_quantum(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, 1ull << 62, 0, &o->quantum, err, errlen);
+	if (rc == VM_OK && o->quantum == 0) {
+		snprintf(err, errlen, "a quantum of 0 ns never lets a process run");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
 static int set_max_memory(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	int rc = set_uint(arg, UINT64_MAX, 1, &o->cfg.max_memory, err, errlen);
@@ -691,6 +701,7 @@ static const cli_option_t cli_options[] = {
 	{ "allow-any-path", CLI_SCRIPT_ARGS, NULL, "let script paths be absolute or leave that folder", set_allow_any_path },
 	{ "allow-read", CLI_SCRIPT_ARGS, "DIR", "exec may read programs and interpreters in DIR too (resolved paths; repeatable)", set_allow_read },
 	{ "stack-limit", CLI_SCRIPT, "SIZE", "exec: how far a stack may grow down, K/M/G suffixes (default 8M)", set_stack_limit },
+	{ "quantum", CLI_SCRIPT, "NS", "run: the round-robin quantum of CPU time in ns (default 1000000)", set_quantum },
 	{ "frames", CLI_GRID, "LIST", "sizes: N, A..B, A..B/N (N sizes spread geometrically), comma-separated", set_frames_list },
 	{ "tau", CLI_WSS, "LIST", "window sizes in references: N, A..B, A..B/N, comma-separated (default: every power of ten from 1 to the references)", set_tau_list },
 	{ "every", CLI_WSS, "N", "also |W(t, tau)| at t = N, 2N, ... (a time series)", set_every },

@@ -241,7 +241,7 @@ static int script_main(cli_opts_t *o, const char *file)
 		script_env_t env = { .out = out, .check = check, .stats = script_stats,
 				     .stats_arg = &rep, .swap_bytes = o->swap_bytes,
 				     .max_steps = o->max_steps ? o->max_steps : SCRIPT_DEFAULT_MAX_STEPS,
-				     .stack_limit = o->stack_limit };
+				     .stack_limit = o->stack_limit, .quantum_ns = o->quantum };
 		if (script_run(vm, &s, &env, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			status = CLI_EXIT_FAIL;

@@ -12,9 +12,12 @@
 
 #include "script/loader.h"
 #include "script/script.h"
+#include "script/thread.h"
+#include "script/tracetask.h"
 #include "script/umalloc.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
+#include "vmlab_sched.h"
 
 /* A run in progress. */
 typedef struct script_exec {
@@ -28,6 +31,9 @@ typedef struct script_exec {
 	uint64_t *symval;           /* the value of each $NAME (s->syms), set by malloc */
 	unsigned char *symset;      /* whether it has been set */
 	um_heap_t **heaps;          /* each process's malloc state, per s->pids[] (umalloc.h) */
+	th_table_t th;              /* the address space each process number runs in */
+	vm_sched_t *sched;          /* the scheduler, made by the first spawn P trace */
+	tt_task_t **tasks;          /* the trace each process runs, per s->pids[] */
 	char *err;
 	size_t errlen;
 } script_exec_t;
@@ -59,6 +65,30 @@ static const char *exec_state_words(const vm_proc_info_t *pi, char *buf, size_t 
 		return buf;
 	}
 	return "in an unknown state";
+}
+
+/* How process number pid (index i of s->pids, SIZE_MAX: none) stands: a
+ * thread that exited has exited; any other as the address space it runs in
+ * (a SIGSEGV kills every thread of it). */
+static void exec_info(script_exec_t *x, size_t i, uint32_t pid, vm_proc_info_t *pi)
+{
+	if (i != SIZE_MAX && x->th.gone[i]) {
+		*pi = (vm_proc_info_t){ .state = VM_PROC_EXITED };
+		return;
+	}
+	vm_proc_info(x->vm, i == SIZE_MAX ? pid : x->s->pids[th_space(&x->th, i)], pi);
+}
+
+/* The kernel process command c's P runs in (P itself unless a thread). */
+static uint32_t exec_kpid(const script_exec_t *x, const script_cmd_t *c)
+{
+	return c->pidx == SIZE_MAX ? c->pid : x->s->pids[th_space(&x->th, c->pidx)];
+}
+
+/* The malloc state of the address space command c's P runs in. */
+static um_heap_t **exec_heap(script_exec_t *x, const script_cmd_t *c)
+{
+	return &x->heaps[th_space(&x->th, c->pidx)];
 }
 
 /* What an error code means for this command, with a hint where the code
@@ -94,13 +124,13 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 	char buf[512];
 	char num[16];
 	if (rc == VM_ESRCH) {
-		vm_proc_info(x->vm, c->pid, &pi);
+		exec_info(x, c->pidx, c->pid, &pi);
 		return exec_fail(x, c, rc, "%s: process %s is not alive (%s)", c->text,
 				 script_pid_label(x->s, c->pid, num), exec_state_words(&pi, buf, sizeof buf));
 	}
 	if (rc == VM_EEXIST)
 		return exec_fail(x, c, rc, "%s: process %s already exists", c->text,
-				 script_pid_label(x->s, c->op == SCRIPT_FORK ? c->pid2 : c->pid, num));
+				 script_pid_label(x->s, c->op == SCRIPT_FORK || c->op == SCRIPT_THREAD ? c->pid2 : c->pid, num));
 	if (rc == VM_EIO && vm_io_error(x->vm)) /* which file, and the host's reason */
 		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
 	if (rc == VM_ELIMIT && !vm_limit_message(x->vm, buf, sizeof buf))
@@ -156,7 +186,7 @@ static char *exec_render_str(const unsigned char *d, size_t n, size_t limit)
 static void exec_notice(script_exec_t *x, size_t i)
 {
 	vm_proc_info_t pi;
-	vm_proc_info(x->vm, x->s->pids[i], &pi);
+	exec_info(x, i, x->s->pids[i], &pi);
 	if (pi.state == x->seen[i])
 		return;
 	x->seen[i] = pi.state;
@@ -193,7 +223,7 @@ static void exec_notices(script_exec_t *x, const script_cmd_t *c)
 static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
 {
 	uint64_t got = 0;
-	int rc = vm_mmap(x->vm, c->pid, c->addr, c->len, c->prot, c->flags, c->path, c->offset,
+	int rc = vm_mmap(x->vm, exec_kpid(x, c), c->addr, c->len, c->prot, c->flags, c->path, c->offset,
 			 c->kind, &got);
 	struct stat st;
 	if (rc == VM_ENOTSUP && c->path && stat(c->path, &st) == 0) /* words the message only */
@@ -256,12 +286,12 @@ static int exec_read(script_exec_t *x, const script_cmd_t *c)
 	unsigned char *buf = malloc(c->len);
 	if (!buf)
 		return exec_fail(x, c, VM_ENOMEM, "out of memory");
-	int rc = vm_read(x->vm, c->pid, c->addr, buf, c->len);
+	int rc = vm_read(x->vm, exec_kpid(x, c), c->addr, buf, c->len);
 	if (rc && !(exec_died(rc) && !c->has_data)) {
 		if (exec_died(rc)) {
 			vm_proc_info_t pi;
 			char words[160], *want = exec_render_str(c->data, c->ndata, 64);
-			vm_proc_info(x->vm, c->pid, &pi);
+			exec_info(x, c->pidx, c->pid, &pi);
 			char num[16];
 			rc = exec_fail(x, c, rc, "expected %s at 0x%llx, found process %s %s",
 				       want ? want : "?", (unsigned long long)c->addr,
@@ -309,7 +339,7 @@ static int exec_expect_proc(script_exec_t *x, const script_cmd_t *c)
 {
 	vm_proc_info_t pi;
 	char buf[160];
-	vm_proc_info(x->vm, c->pid, &pi);
+	exec_info(x, c->pidx, c->pid, &pi);
 	if (pi.state == c->state)
 		return VM_OK;
 	char num[16];
@@ -321,7 +351,7 @@ static int exec_expect_proc(script_exec_t *x, const script_cmd_t *c)
 static int exec_expect_pages(script_exec_t *x, const script_cmd_t *c)
 {
 	vm_proc_info_t pi;
-	vm_proc_info(x->vm, c->pid, &pi);
+	exec_info(x, c->pidx, c->pid, &pi);
 	uint64_t got = c->access == 'r' ? pi.resident : pi.swapped;
 	const char *what = c->access == 'r' ? "resident" : "swapped";
 	if (got == c->value)
@@ -362,15 +392,18 @@ static int exec_exec(script_exec_t *x, const script_cmd_t *c)
 	const char *argv[32];          /* a line has at most 16 words */
 	char num[16], msg[PATH_MAX + 512];
 	size_t argc = 0;
+	if (th_count(&x->th, c->pidx) > 1)
+		return exec_fail(x, c, VM_EINVAL, "%s: process %s has %u threads; exit the others first (vmlab's exec does not end them as Linux's does)",
+				 c->text, script_pid_label(x->s, c->pid, num), th_count(&x->th, c->pidx));
 	argv[argc++] = load_path(c->prog);
 	for (size_t at = 0; at < c->ndata; at += strlen((const char *)c->data + at) + 1)
 		argv[argc++] = (const char *)c->data + at;
-	int rc = load_exec(x->vm, c->prog, c->pid, script_pid_label(x->s, c->pid, num), argv, argc,
+	int rc = load_exec(x->vm, c->prog, exec_kpid(x, c), script_pid_label(x->s, c->pid, num), argv, argc,
 			   x->env->stack_limit, x->env->out, msg, sizeof msg);
 	if (rc && msg[0])
 		return exec_fail(x, c, rc, "%s", msg);
 	if (!rc)
-		um_drop(&x->heaps[c->pidx]); /* a new address space: an empty heap */
+		um_drop(exec_heap(x, c)); /* a new address space: an empty heap */
 	return exec_call(x, c, rc);
 }
 
@@ -379,7 +412,7 @@ static int exec_malloc(script_exec_t *x, const script_cmd_t *c)
 {
 	char why[256], num[16];
 	uint64_t got = 0, refs = vm_stats(x->vm)->references;
-	int rc = um_malloc(&x->heaps[c->pidx], x->vm, c->pid, c->len, &got, why, sizeof why);
+	int rc = um_malloc(exec_heap(x, c), x->vm, exec_kpid(x, c), c->len, &got, why, sizeof why);
 	refs = vm_stats(x->vm)->references - refs; /* the walk: one read a block */
 	x->steps = x->steps > UINT64_MAX - refs ? UINT64_MAX : x->steps + refs;
 	if (rc == VM_EINVAL)
@@ -402,7 +435,7 @@ static int exec_malloc(script_exec_t *x, const script_cmd_t *c)
 static int exec_free(script_exec_t *x, const script_cmd_t *c)
 {
 	char why[256];
-	int rc = um_free(&x->heaps[c->pidx], x->vm, c->pid, c->addr, why, sizeof why);
+	int rc = um_free(exec_heap(x, c), x->vm, exec_kpid(x, c), c->addr, why, sizeof why);
 	if (rc == VM_EINVAL)
 		return exec_fail(x, c, rc, "%s: %s", c->text, why);
 	return exec_call(x, c, rc);
@@ -411,46 +444,159 @@ static int exec_free(script_exec_t *x, const script_cmd_t *c)
 /* fork, and the child inherits a copy of the parent's malloc state. */
 static int exec_fork(script_exec_t *x, const script_cmd_t *c)
 {
-	int rc = vm_fork(x->vm, c->pid, c->pid2);
-	if (!rc && um_fork(&x->heaps[c->pidx2], x->heaps[c->pidx]))
+	if (th_taken(&x->th, c->pidx2))
+		return exec_refused(x, c, VM_EEXIST);
+	int rc = vm_fork(x->vm, exec_kpid(x, c), c->pid2);
+	if (!rc && um_fork(&x->heaps[c->pidx2], *exec_heap(x, c)))
 		return exec_fail(x, c, VM_ENOMEM, "%s: out of memory", c->text);
 	return exec_call(x, c, rc);
 }
 
+/* exit P: a thread leaves its address space (its stack unmapped, as glibc
+ * frees a joined thread's); the last one releases the space. */
 static int exec_exit(script_exec_t *x, const script_cmd_t *c)
 {
-	int rc = vm_exit(x->vm, c->pid);
+	uint32_t kp = exec_kpid(x, c);
+	if (th_count(&x->th, c->pidx) > 1) {
+		vm_proc_info_t pi;
+		vm_proc_info(x->vm, kp, &pi);
+		if (pi.state != VM_PROC_ALIVE)
+			return exec_refused(x, c, VM_ESRCH);
+		int rc = 0;
+		if (x->th.stack[c->pidx])
+			rc = vm_munmap(x->vm, kp, x->th.stack[c->pidx], x->th.stack_len[c->pidx]);
+		if (rc)
+			return exec_call(x, c, rc);
+		th_leave(&x->th, c->pidx);
+		return VM_OK;
+	}
+	int rc = vm_exit(x->vm, kp);
 	if (!rc)
-		um_drop(&x->heaps[c->pidx]);
+		um_drop(exec_heap(x, c));
 	return exec_call(x, c, rc);
+}
+
+/* thread P T: T gets a stack of --stack-limit bytes (glibc's default
+ * pthread stack size is RLIMIT_STACK) placed as mmap(0) places it, with a
+ * PROT_NONE guard page below, as pthread_create maps one. */
+static int exec_thread(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_proc_info_t pi;
+	char num[16], num2[16];
+	exec_info(x, c->pidx, c->pid, &pi);
+	if (pi.state != VM_PROC_ALIVE)
+		return exec_refused(x, c, VM_ESRCH);
+	vm_proc_info(x->vm, c->pid2, &pi);
+	if (th_taken(&x->th, c->pidx2) || pi.state != VM_PROC_NONE)
+		return exec_refused(x, c, VM_EEXIST);
+	uint32_t kp = exec_kpid(x, c);
+	uint64_t page = vm_config(x->vm)->page_size, lo = 0;
+	uint64_t size = x->env->stack_limit ? x->env->stack_limit : 8ull << 20;
+	size = (size + page - 1) / page * page;
+	int rc = vm_mmap(x->vm, kp, 0, size + page, VM_PROT_R | VM_PROT_W, VM_MAP_PRIVATE, NULL, 0,
+			 VM_KIND_STACK, &lo);
+	if (!rc && (rc = vm_mprotect(x->vm, kp, lo, page, VM_PROT_NONE)))
+		vm_munmap(x->vm, kp, lo, size + page);
+	if (rc)
+		return exec_call(x, c, rc);
+	th_add(&x->th, c->pidx, c->pidx2, lo, size + page);
+	fprintf(x->env->out, "thread %s %s: stack 0x%llx-0x%llx\n", script_pid_label(x->s, c->pid, num),
+		script_pid_label(x->s, c->pid2, num2), (unsigned long long)(lo + page),
+		(unsigned long long)(lo + page + size));
+	return VM_OK;
+}
+
+/* spawn P trace TRACE: P's whole address space (above page 0) one private
+ * anonymous rwx region, as trace mode has it, and the trace its task. */
+static int exec_spawn_trace(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_machine_t *vm = x->vm;
+	const vm_config_t *cfg = vm_config(vm);
+	unsigned shift = 0;
+	while ((2u << shift) <= cfg->page_size)
+		shift++;
+	uint64_t page = cfg->page_size, top = cfg->va_bits >= 64 ? ~(page - 1) : 1ull << cfg->va_bits;
+	char why[1024];
+	int rc = vm_spawn(vm, c->pid);
+	if (!rc)
+		rc = vm_mmap(vm, c->pid, page, top - page, VM_PROT_R | VM_PROT_W | VM_PROT_X,
+			     VM_MAP_PRIVATE, NULL, 0, VM_KIND_MAPPING, &(uint64_t){ 0 });
+	if (rc)
+		return exec_call(x, c, rc);
+	if (!x->sched && (rc = vm_sched_create(&x->sched, vm, x->env->quantum_ns)))
+		return exec_fail(x, c, rc, "%s: out of memory", c->text);
+	if ((rc = tt_open(&x->tasks[c->pidx], c->path, TRACE_FMT_AUTO, shift, cfg->va_bits, why,
+			  sizeof why)))
+		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+	rc = vm_sched_add(x->sched, c->pid, tt_next, x->tasks[c->pidx]);
+	return rc ? exec_call(x, c, rc) : VM_OK;
+}
+
+/* run [for NS]: the scheduler runs the trace processes; then the clock,
+ * the utilizations and each trace process's times and faults. */
+static int exec_run(script_exec_t *x, const script_cmd_t *c)
+{
+	if (!x->sched)
+		return exec_fail(x, c, VM_EINVAL, "%s: no process runs a trace (spawn P trace TRACE first)",
+				 c->text);
+	int rc = vm_sched_run(x->sched, c->value);
+	if (rc) {
+		for (size_t i = 0; i < x->s->npids; i++)
+			if (x->tasks[i] && *tt_error(x->tasks[i]))
+				return exec_fail(x, c, rc, "%s: %s", c->text, tt_error(x->tasks[i]));
+		return exec_call(x, c, rc);
+	}
+	const vm_sched_stats_t *st = vm_sched_stats(x->sched);
+	double el = st->elapsed_ns ? (double)st->elapsed_ns : 1;
+	fprintf(x->env->out, "run: elapsed %llu ns, cpu_utilization %.4f, disk_utilization %.4f\n",
+		(unsigned long long)st->elapsed_ns, (double)st->cpu_ns / el, (double)st->disk_ns / el);
+	char num[16];
+	for (size_t i = 0; i < vm_sched_ntasks(x->sched); i++) {
+		const vm_task_stats_t *t = vm_sched_task(x->sched, i);
+		fprintf(x->env->out, "  P %s: cpu %llu ns, blocked %llu ns, faults %llu (minor %llu, major %llu)%s\n",
+			script_pid_label(x->s, t->pid, num), (unsigned long long)t->cpu_ns,
+			(unsigned long long)t->blocked_ns, (unsigned long long)(t->minflt + t->majflt),
+			(unsigned long long)t->minflt, (unsigned long long)t->majflt,
+			t->done ? ", done" : "");
+	}
+	return VM_OK;
 }
 
 /* Run one command (not set, repeat or end). */
 static int exec_one(script_exec_t *x, const script_cmd_t *c)
 {
 	vm_machine_t *vm = x->vm;
+	if (c->pidx != SIZE_MAX && x->th.gone[c->pidx] && c->op != SCRIPT_EXPECT_PROC &&
+	    c->op != SCRIPT_EXPECT_PAGES)
+		return exec_refused(x, c, c->op == SCRIPT_SPAWN ? VM_EEXIST : VM_ESRCH);
+	if (c->op == SCRIPT_SPAWN && th_taken(&x->th, c->pidx))
+		return exec_refused(x, c, VM_EEXIST);
+	uint32_t kp = exec_kpid(x, c);
 	switch (c->op) {
-	case SCRIPT_SPAWN: return exec_call(x, c, vm_spawn(vm, c->pid));
+	case SCRIPT_SPAWN:
+		return c->path ? exec_spawn_trace(x, c) : exec_call(x, c, vm_spawn(vm, c->pid));
+	case SCRIPT_RUN: return exec_run(x, c);
+	case SCRIPT_THREAD: return exec_thread(x, c);
 	case SCRIPT_FORK: return exec_fork(x, c);
 	case SCRIPT_EXIT: return exec_exit(x, c);
 	case SCRIPT_MALLOC: return exec_malloc(x, c);
 	case SCRIPT_FREE: return exec_free(x, c);
 	case SCRIPT_MMAP: return exec_mmap(x, c);
-	case SCRIPT_MUNMAP: return exec_call(x, c, vm_munmap(vm, c->pid, c->addr, c->len));
-	case SCRIPT_MPROTECT: return exec_call(x, c, vm_mprotect(vm, c->pid, c->addr, c->len, c->prot));
-	case SCRIPT_BRK: return exec_call(x, c, vm_brk(vm, c->pid, c->addr));
+	case SCRIPT_MUNMAP: return exec_call(x, c, vm_munmap(vm, kp, c->addr, c->len));
+	case SCRIPT_MPROTECT: return exec_call(x, c, vm_mprotect(vm, kp, c->addr, c->len, c->prot));
+	case SCRIPT_BRK: return exec_call(x, c, vm_brk(vm, kp, c->addr));
 	case SCRIPT_NUMA:
-		return exec_call(x, c, c->value >= UINT32_MAX ? VM_EINVAL : vm_numa_home(vm, c->pid, (uint32_t)c->value));
-	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, c->pid, c->addr, c->len));
+		return exec_call(x, c, c->value >= UINT32_MAX ? VM_EINVAL : vm_numa_home(vm, kp, (uint32_t)c->value));
+	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, kp, c->addr, c->len));
 	case SCRIPT_FILE: return exec_file(x, c);
-	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, c->pid, c->addr, c->data, c->ndata));
+	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, kp, c->addr, c->data, c->ndata));
 	case SCRIPT_READ: return exec_read(x, c);
 	case SCRIPT_TOUCH:
-		return exec_call(x, c, vm_touch(vm, c->pid, c->addr, c->len, c->access, c->stride));
+		return exec_call(x, c, vm_touch(vm, kp, c->addr, c->len, c->access, c->stride));
 	case SCRIPT_EXPECT_PROC: return exec_expect_proc(x, c);
 	case SCRIPT_EXPECT_PAGES: return exec_expect_pages(x, c);
 	case SCRIPT_EXPECT_STAT: return exec_expect_stat(x, c);
-	case SCRIPT_MAPS: return exec_call(x, c, vm_maps(vm, c->pid, x->env->out));
+	case SCRIPT_MAPS: return exec_call(x, c, vm_maps(vm, kp, x->env->out));
 	case SCRIPT_STATS:
 		if (x->env->stats)
 			x->env->stats(vm, x->env->stats_arg);
@@ -583,7 +729,13 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 	x.heaps = calloc(s->npids ? s->npids : 1, sizeof *x.heaps);
 	x.symval = calloc(s->nsyms ? s->nsyms : 1, sizeof *x.symval);
 	x.symset = calloc(s->nsyms ? s->nsyms : 1, 1);
-	if (!x.seen || !x.cost || !x.heaps || !x.symval || !x.symset) {
+	int th_rc = th_init(&x.th, s->npids);
+	x.tasks = calloc(s->npids ? s->npids : 1, sizeof *x.tasks);
+	if (!x.tasks)
+		th_rc = VM_ENOMEM;
+	if (!x.seen || !x.cost || !x.heaps || !x.symval || !x.symset || th_rc) {
+		th_free(&x.th);
+		free(x.tasks);
 		free(x.seen);
 		free(x.cost);
 		free(x.heaps);
@@ -641,5 +793,10 @@ int script_run(vm_machine_t *vm, const script_t *s, const script_env_t *env, cha
 	free(x.symset);
 	free(x.seen);
 	free(x.cost);
+	th_free(&x.th);
+	for (size_t i = 0; i < s->npids; i++)
+		tt_close(x.tasks[i]);
+	free(x.tasks);
+	vm_sched_destroy(x.sched);
 	return rc;
 }

@@ -336,10 +336,30 @@ static int parse_pid_only(script_parser_t *p, script_cmd_t *c, const script_word
 	return parse_pid(p, w[0], &c->pid);
 }
 
+/* spawn P, or spawn P trace TRACE: a process running a trace when `run`. */
 static int parse_spawn(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
 {
 	c->op = SCRIPT_SPAWN;
-	return parse_pid_only(p, c, w, n);
+	int rc = parse_pid_only(p, c, w, n);
+	if (rc || n == 1)
+		return rc;
+	if (n != 3 || !word_is(w[1], "trace"))
+		return script_bad(p, "wrong number of words for spawn (spawn P, or spawn P trace TRACE)");
+	return parse_path(p, w[2], &c->path);
+}
+
+/* run, run NS or run for NS: the scheduler runs the trace processes. */
+static int parse_run(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_RUN;
+	if (n == 0)
+		return VM_OK;
+	if (n == 2 && !word_is(w[0], "for"))
+		return script_bad(p, "wrong words for run (run, or run for NS)");
+	int rc = parse_num(p, w[n - 1], 0, "NS", &c->value);
+	if (!rc && !c->value)
+		return script_bad(p, "bad NS '0' (run for at least 1 ns, or run with no NS for all)");
+	return rc;
 }
 
 static int parse_exit(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
@@ -359,6 +379,14 @@ static int parse_fork(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	c->op = SCRIPT_FORK;
 	int rc = parse_pid(p, w[0], &c->pid);
 	return rc ? rc : parse_pid(p, w[1], &c->pid2);
+}
+
+/* thread P T: T shares P's address space (clone(CLONE_VM)). */
+static int parse_thread(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	int rc = parse_fork(p, c, w, n);
+	c->op = SCRIPT_THREAD;
+	return rc;
 }
 
 /* P ADDR LEN: the start of most memory commands. */
@@ -677,7 +705,7 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 
 static const script_syntax_t script_syntax[] = {
 	{ "set", "set NAME VALUE", 2, 2, parse_set },
-	{ "spawn", "spawn P", 1, 1, parse_spawn },
+	{ "spawn", "spawn P", 1, 3, parse_spawn },
 	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as KIND]", 5, 10, parse_mmap },
 	{ "munmap", "munmap P ADDR LEN", 3, 3, parse_munmap },
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
@@ -700,6 +728,8 @@ static const script_syntax_t script_syntax[] = {
 	{ "repeat", "repeat N", 1, 1, parse_repeat },
 	{ "end", "end", 0, 0, parse_end },
 	{ "exec", "exec P PATH [ARGS...]", 2, SCRIPT_MAX_WORDS - 1, parse_exec },
+	{ "thread", "thread P T", 2, 2, parse_thread },
+	{ "run", "run [for NS]", 0, 2, parse_run },
 };
 
 /* Split a line into words; a word starting with " runs to the closing
@@ -808,6 +838,7 @@ static int script_names_pid(const script_cmd_t *c)
 	switch (c->op) {
 	case SCRIPT_SET: case SCRIPT_FILE: case SCRIPT_EXPECT_STAT: case SCRIPT_STATS:
 	case SCRIPT_CHECK: case SCRIPT_ECHO: case SCRIPT_REPEAT: case SCRIPT_END:
+	case SCRIPT_RUN:
 		return 0;
 	default:
 		return 1;
@@ -845,7 +876,7 @@ static int script_line(script_parser_t *p, const char *line)
 		p->seen_command = 1;
 	c->pidx = c->pidx2 = SIZE_MAX;
 	if (script_names_pid(c) && (script_note_pid(p, c->pid, &c->pidx) ||
-				    (c->op == SCRIPT_FORK && script_note_pid(p, c->pid2, &c->pidx2))))
+				    ((c->op == SCRIPT_FORK || c->op == SCRIPT_THREAD) && script_note_pid(p, c->pid2, &c->pidx2))))
 		return script_bad(p, "out of memory"), VM_ENOMEM;
 	return VM_OK;
 }

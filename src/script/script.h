@@ -28,7 +28,7 @@
 
 typedef enum script_op {
 	SCRIPT_SET,        /* name, value (machine options, before the rest) */
-	SCRIPT_SPAWN,      /* pid */
+	SCRIPT_SPAWN,      /* pid [path: the trace it runs, `spawn P trace TRACE`] */
 	SCRIPT_MMAP,       /* pid addr len prot flags [path offset] kind */
 	SCRIPT_MUNMAP,     /* pid addr len */
 	SCRIPT_MPROTECT,   /* pid addr len prot */
@@ -53,6 +53,8 @@ typedef enum script_op {
 	SCRIPT_MALLOC,     /* pid len [sym: the NAME it defines] (umalloc.h) */
 	SCRIPT_FREE,       /* pid addr */
 	SCRIPT_NUMA,       /* pid value: its home node */
+	SCRIPT_THREAD,     /* pid -> pid2: a thread sharing pid's address space */
+	SCRIPT_RUN,        /* value: ns to run for, 0: until every trace process is done */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
@@ -127,6 +129,7 @@ typedef struct script_env {
 	uint64_t max_steps;        /* commands, repeat passes and references allowed; 0: unlimited */
 	uint64_t *notice_scans;    /* if set, counts the looks at every process (after OOM kills) */
 	uint64_t stack_limit;      /* exec: bytes a stack may grow to (--stack-limit); 0: 8 MiB */
+	uint64_t quantum_ns;       /* run: the scheduler's quantum (--quantum); 0: 1 ms */
 } script_env_t;
 
 /* Run the commands of s (set lines are skipped: the caller applied them).
