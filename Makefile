@@ -32,17 +32,18 @@ DEFAULT_TRACE := examples/ls.lackey.zst
 # Debian packages the build needs, and a command or header that proves each is
 # there (clang and libclang-rt-dev, its sanitizer and libFuzzer runtimes: make fuzz).
 DEPS_PKGS := libcriterion-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev gnuplot-nox valgrind pkgconf \
-	     clang libclang-rt-dev libelf-dev
+	     clang libclang-rt-dev libelf-dev libmimalloc-dev
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench sanitize tsan clean deps install man fuzz fuzz-build layers FORCE
-all: $(BUILD)/vmlab
+.PHONY: all run test bench bench-pager sanitize tsan clean deps install man fuzz fuzz-build layers FORCE
+all: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
 	@if [ -f /usr/include/criterion/criterion.h ] && [ -f /usr/include/zstd.h ] && [ -f /usr/include/zlib.h ] && \
 	     [ -f /usr/include/lzma.h ] && [ -f /usr/include/bzlib.h ] && [ -f /usr/include/libelf.h ] && \
+	     [ -f /usr/include/mimalloc.h ] && \
 	     command -v pkg-config >/dev/null && \
 	     command -v gnuplot >/dev/null && command -v valgrind >/dev/null && command -v clang >/dev/null; then \
 		:; \
@@ -72,6 +73,20 @@ $(BUILD)/pic/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/libvmlab.so.$(VERSION): $(PIC_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-soname,libvmlab.so.$(SOVERSION) -o $@ $^ $(LDLIBS)
 
+# libvmlab_pager.so, the LD_PRELOAD library of `vmlab pager`: libvmpager
+# and the policies, hidden, under a malloc that hands out mimalloc's memory
+# in a pager region (src/preload/).  Built without the sanitizers whatever
+# CFLAGS say: it is loaded into programs that are not.
+PRELOAD_SRC := src/preload/preload.c $(sort $(wildcard src/pager/*.c src/policy/*.c src/util/*.c))
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/preload/%.o)
+PRELOAD_CFLAGS := -O2 -g -fPIC -fvisibility=hidden
+$(BUILD)/preload/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(PRELOAD_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libvmlab_pager.so: $(PRELOAD_OBJ)
+	$(CC) $(PRELOAD_CFLAGS) -shared -Wl,-z,defs -o $@ $^ -lmimalloc -ldl -lm -pthread
+
 $(BUILD)/vmlab.pc: FORCE   # PREFIX may differ from one make to the next
 	@mkdir -p $(BUILD)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
@@ -82,7 +97,7 @@ $(BUILD)/vmlab.pc: FORCE   # PREFIX may differ from one make to the next
 
 # Man pages: vmlab(1) by hand, one page per subcommand made from its --help
 # (man/help2man.sh), so the two never disagree.
-CMDS := run explain script wss mrc sweep policies convert record gen quiz
+CMDS := run explain script wss mrc sweep policies convert record gen quiz pager
 man: $(CMDS:%=$(BUILD)/man/vmlab-%.1)
 $(BUILD)/man/vmlab-%.1: $(BUILD)/vmlab man/help2man.sh
 	@mkdir -p $(dir $@)
@@ -90,7 +105,7 @@ $(BUILD)/man/vmlab-%.1: $(BUILD)/vmlab man/help2man.sh
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-install: $(BUILD)/vmlab $(BUILD)/libvmlab.a $(BUILD)/libvmlab.so.$(VERSION) $(BUILD)/vmlab.pc man
+install: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(BUILD)/libvmlab.a $(BUILD)/libvmlab.so.$(VERSION) $(BUILD)/vmlab.pc man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/vmlab $(DESTDIR)$(PREFIX)/bin/vmlab
@@ -98,6 +113,7 @@ install: $(BUILD)/vmlab $(BUILD)/libvmlab.a $(BUILD)/libvmlab.so.$(VERSION) $(BU
 	install -m 755 $(BUILD)/libvmlab.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so.$(VERSION)
 	ln -sf libvmlab.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so.$(SOVERSION)
 	ln -sf libvmlab.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libvmlab.so
+	install -m 755 $(BUILD)/libvmlab_pager.so $(DESTDIR)$(PREFIX)/lib/libvmlab_pager.so
 	install -m 644 include/vmlab.h include/vmlab_sys.h include/vmlab_err.h include/vmlab_pager.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/vmlab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmlab.pc
 	install -m 644 man/vmlab.1 $(CMDS:%=$(BUILD)/man/vmlab-%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
@@ -132,7 +148,7 @@ $(CHROMIUM_STAMP):
 
 # Tests run from the repository root (they read tests/data and examples/) and
 # also drive the built vmlab binary for command-line behaviour.
-test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(CHROMIUM_STAMP) layers
+test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(CHROMIUM_STAMP) layers
 	VMLAB=$(BUILD)/vmlab $(BUILD)/test_vmlab -j2
 
 # The kernel's layers (src/kern/layers, drawn in src/kern/README.md): each
@@ -141,8 +157,13 @@ test: $(BUILD)/test_vmlab $(BUILD)/vmlab $(CHROMIUM_STAMP) layers
 layers: $(filter $(BUILD)/src/kern/%,$(LIB_OBJ))
 	tests/layers.sh $(BUILD)
 
-bench: $(BUILD)/vmlab
+bench: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(BUILD)/libvmlab.a
 	BENCH_LDLIBS="$(LDLIBS)" bench/bench.sh $(BUILD)/vmlab
+	BENCH_LDLIBS="$(LDLIBS)" bench/pager.sh $(BUILD)/vmlab
+
+# The real pager alone (the last part of make bench).
+bench-pager: $(BUILD)/vmlab $(BUILD)/libvmlab_pager.so $(BUILD)/libvmlab.a
+	BENCH_LDLIBS="$(LDLIBS)" bench/pager.sh $(BUILD)/vmlab
 
 # Leaks are checked in vmlab's code; tests/lsan.supp names only Criterion's own.
 sanitize:
@@ -197,6 +218,6 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
--include $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d) \
+-include $(PRELOAD_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/fuzz_*.d) \
 	$(wildcard $(BUILD)/pager_tsan.d)
 FORCE:

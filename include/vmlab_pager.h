@@ -19,6 +19,7 @@
 #ifndef VMLAB_PAGER_H
 #define VMLAB_PAGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,13 @@ typedef struct vp_config {
 	unsigned swappiness;    /* linux: 0..200 (0: 60) */
 	char *errbuf;           /* if set, vp_open writes why it failed here */
 	size_t errlen;
+	/* If set, called with true when a thread starts working for the
+	 * pager (its own threads, once at their start; any thread around a
+	 * fault it serves) and with false when that work ends; calls nest.
+	 * An allocator whose memory the pager owns (vmlab pager's LD_PRELOAD
+	 * library) uses it to send the pager's and the policy's own
+	 * allocations elsewhere: a fault handler must never fault. */
+	void (*inside)(bool in);
 } vp_config_t;
 
 /* The counters.  page_faults = minor_faults + major_faults, counted as the

@@ -174,7 +174,7 @@ static void csv_faults(const char *out, unsigned long long *faults, size_t cap, 
 	}
 }
 
-Test(cli_mrc, lru_curve_equals_run_at_every_size_on_a_real_trace, .timeout = 120)
+Test(cli_mrc, lru_curve_equals_run_at_every_size_on_a_real_trace, .timeout = 600)
 {
 	make_excerpt();
 	static cmd_out_t r;

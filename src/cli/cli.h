@@ -159,6 +159,7 @@ int cmd_mrc(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_quiz(int argc, char **argv);
+int cmd_pager(int argc, char **argv);
 
 /* Page references buffered in the machine's order (run.c): in memory while
  * the budget given to refvec_init allows, else in a temporary file

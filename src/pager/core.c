@@ -275,11 +275,13 @@ static pg_region_t *region_find(vp_pager_t *p, uintptr_t addr)
 
 bool pg_fault(vp_pager_t *p, uintptr_t addr, int write)
 {
+	p->inside(true);
 	uint64_t t0 = pg_now_ns();
 	pthread_mutex_lock(&p->lock);
 	pg_region_t *r = region_find(p, addr);
 	if (!r) {
 		pthread_mutex_unlock(&p->lock);
+		p->inside(false);
 		return false;
 	}
 	if (!r->released) {
@@ -301,6 +303,7 @@ bool pg_fault(vp_pager_t *p, uintptr_t addr, int write)
 	}
 	pg_hist_add(&p->hist, pg_now_ns() - t0);
 	pthread_mutex_unlock(&p->lock);
+	p->inside(false);
 	return true;
 }
 
@@ -312,6 +315,7 @@ bool pg_fault(vp_pager_t *p, uintptr_t addr, int write)
 static void *daemon_main(void *arg)
 {
 	vp_pager_t *p = arg;
+	p->inside(true);   /* for good: this thread works for the pager only */
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		if (p->err || p->nfree >= p->low || p->nfree == p->nframes) {
@@ -482,6 +486,10 @@ static int pager_init(vp_pager_t *p, const vp_config_t *c)
 	return VM_OK;
 }
 
+static void inside_none(bool in)
+{
+}
+
 int vp_open(const vp_config_t *config, vp_pager_t **out)
 {
 	*out = NULL;
@@ -492,6 +500,7 @@ int vp_open(const vp_config_t *config, vp_pager_t **out)
 	pthread_cond_init(&p->wake_cv, NULL);
 	pthread_cond_init(&p->idle_cv, NULL);
 	p->swap_fd = p->uffd = p->efd = -1;
+	p->inside = config->inside ? config->inside : inside_none;
 	int rc = pager_init(p, config);
 	if (rc) {
 		vp_close(p);

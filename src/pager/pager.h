@@ -146,6 +146,7 @@ struct vp_pager {
 	int err;
 	int pending;              /* an error met where none can be returned */
 	char errmsg[256];
+	void (*inside)(bool in);  /* config->inside, or a no-op */
 	vp_stats_t st;
 	pg_hist_t hist;
 };

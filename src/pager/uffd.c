@@ -100,6 +100,7 @@ static void uf_fini(vp_pager_t *p)
 static void *uf_handler(void *arg)
 {
 	vp_pager_t *p = arg;
+	p->inside(true);   /* for good: this thread serves faults only */
 	struct pollfd fds[2] = { { .fd = p->uffd, .events = POLLIN }, { .fd = p->efd, .events = POLLIN } };
 	for (;;) {
 		if (poll(fds, 2, -1) < 0) {
