@@ -176,6 +176,20 @@ void vm_destroy(vm_machine_t *m);
  * or host memory past cfg.max_memory, see vm_limit_message). */
 int vm_access(vm_machine_t *m, uint32_t pid, uint64_t va, uint32_t size, int kind);
 
+/* One access of a batch for vm_access_batch: vm_access's arguments. */
+typedef struct vm_access_rec {
+	uint64_t va;      /* first byte */
+	uint32_t size;    /* bytes */
+	uint32_t pid;
+	uint8_t kind;     /* VM_READ, VM_WRITE, VM_IFETCH or VM_MODIFY */
+} vm_access_rec_t;
+
+/* vm_access of a[0], ..., a[n-1] in order, stopping at the first that fails:
+ * the same references, counters and results as n calls of vm_access, with
+ * less work for each.  *done gets the number that succeeded (so a[*done] is
+ * the one that failed).  Returns 0, or the failed access's error. */
+int vm_access_batch(vm_machine_t *m, const vm_access_rec_t *a, size_t n, size_t *done);
+
 /* The page references one access makes, in the order vm_access performs
  * them: pages ascending; for VM_MODIFY all the reads, then all the writes.
  * Calls fn(arg, vpn, kind) for each (kind 'R', 'W' or 'X') and stops at, and

@@ -71,10 +71,11 @@ static int run_stream(vm_machine_t *vm, trace_reader_t *tr, unsigned page_shift,
 			for (; i < n && !(rc = steps_access(sp, vm, buf[i].pid, buf[i].va, buf[i].size,
 							    buf[i].kind)); i++)
 				;
-		else   /* no steps: the machine itself, one call an access */
-			for (; i < n && !(rc = vm_access(vm, buf[i].pid, buf[i].va, buf[i].size,
-							 buf[i].kind)); i++)
-				;
+		else { /* no steps: the machine itself, the batch in one call */
+			size_t done;
+			rc = vm_access_batch(vm, buf, (size_t)n, &done);
+			i = (long)done;
+		}
 		if (rc == VM_ELIMIT && run_too_wide(&buf[i], page_shift))
 			return CLI_EXIT_FAIL;
 		if (rc)

@@ -234,6 +234,122 @@ int vm_access(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t size, int ki
 	return ref_one(vm, p, vm->procs[p].asid, va >> shift << shift, acc, NULL);
 }
 
+/* 1 + the MMU access of a one-kind reference kind (R, W, X); 0 for any
+ * other kind (VM_MODIFY, or not a kind: vm_access sorts it out). */
+static const uint8_t ref_acc_of[256] = {
+	[VM_READ] = MMU_READ + 1, [VM_WRITE] = MMU_WRITE + 1, [VM_IFETCH] = MMU_EXEC + 1,
+};
+
+/* The count of references at which ref_one's timeline line or tick is due
+ * next (UINT64_MAX: never). */
+static uint64_t ref_next_event(const vm_machine_t *vm)
+{
+	uint64_t at = vm->tick_at, every = vm->cfg.timeline_every;
+	if (every) {
+		uint64_t k = vm->st.references / every + 1;
+		uint64_t line = k > UINT64_MAX / every ? UINT64_MAX : k * every;
+		if (line < at)
+			at = line;
+	}
+	return at;
+}
+
+/* Add a batch's reads, writes and fetches counted so far (by MMU access) to
+ * the machine's, and start again from 0. */
+static void ref_add_kinds(vm_machine_t *vm, uint64_t kinds[3])
+{
+	vm->st.reads += kinds[MMU_READ];
+	vm->st.writes += kinds[MMU_WRITE];
+	vm->st.ifetches += kinds[MMU_EXEC];
+	kinds[MMU_READ] = kinds[MMU_WRITE] = kinds[MMU_EXEC] = 0;
+}
+
+/* vm_access over an array, the common case (a one-page read, write or fetch
+ * by a live process, a TLB hit) in the loop: ref_one's steps in ref_one's
+ * order, with the process looked up once for a run of accesses by it, the
+ * kinds counted in registers until something else may read the counters,
+ * and the timeline and tick tested against one bound.  Anything else goes
+ * through vm_access whole; after it, a fault or an event, the process is
+ * looked up again, as vm_access would.
+ *
+ * A repeat: a reference to the page and with the access of the one before,
+ * when that one was a TLB hit and nothing but the policy's on_access ran
+ * since (on_access orders pages and never changes a translation), finds
+ * the same entry, the most recent of its set, so a lookup would leave the
+ * TLB as it is: the hit is counted and the lookup skipped. */
+int vm_access_batch(vm_machine_t *vm, const vm_access_rec_t *a, size_t n, size_t *done)
+{
+	const unsigned shift = vm->g.page_shift;
+	const uint64_t offset_mask = (1ull << shift) - 1;
+	/* va_bits >= page_shift, so a one-page access is in range iff va is */
+	const uint64_t va_over = vm->g.va_bits < 64 ? ~0ull << vm->g.va_bits : 0;
+	void (*const on_access)(void *, frame_id_t, uint64_t) = vm->pol->on_access;
+	void *const pol_state = vm->pol_state;
+	uint64_t next_event = ref_next_event(vm);
+	uint64_t kinds[3] = { 0, 0, 0 };
+	uint64_t pid = UINT64_MAX;          /* the process p, asid: none yet */
+	uint32_t p = PROC_NONE, asid = 0;
+	uint64_t last_vpn = UINT64_MAX, last_f = 0; /* the repeatable hit: none */
+	unsigned last_acc = 0;
+	int rc = VM_OK;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		const vm_access_rec_t *x = &a[i];
+		unsigned acc = ref_acc_of[x->kind] - 1u;
+		uint64_t last = (x->va & offset_mask) + (uint32_t)(x->size - 1);
+		if ((acc > MMU_EXEC) | (x->size == 0) | (last > offset_mask) | ((x->va & va_over) != 0))
+			goto whole;
+		if (x->pid != pid) {
+			p = vm->last_proc;
+			if (p >= vm->nprocs || vm->procs[p].pid != x->pid)
+				goto whole;
+			pid = x->pid;
+			asid = vm->procs[p].asid;
+			last_vpn = UINT64_MAX;
+		}
+		uint64_t vpn = x->va >> shift;
+		uint64_t seq = vm->st.references++;
+		uint64_t f;
+		kinds[acc]++;
+		if (vpn == last_vpn && acc == last_acc) {
+			vm->mmu.count.tlb_hits++;
+			f = last_f;
+		} else if (mmu_translate_hit(&vm->mmu, asid, x->va, acc, &f)) {
+			last_vpn = vpn;
+			last_acc = acc;
+			last_f = f;
+		} else {
+			ref_add_kinds(vm, kinds);
+			rc = ref_slow(vm, p, vpn << shift, acc, seq, &f);
+			pid = UINT64_MAX;
+			if (rc)
+				break;
+		}
+		if (on_access)
+			on_access(pol_state, (frame_id_t)f, seq);
+		if (vm->st.references >= next_event) {
+			ref_add_kinds(vm, kinds);
+			if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
+				ref_timeline(vm);
+			if (vm->st.references >= vm->tick_at)
+				ref_tick(vm, seq);
+			next_event = ref_next_event(vm);
+			pid = UINT64_MAX;
+		}
+		continue;
+	whole:
+		ref_add_kinds(vm, kinds);
+		rc = vm_access(vm, x->pid, x->va, x->size, x->kind);
+		next_event = ref_next_event(vm);
+		pid = UINT64_MAX;
+		if (rc)
+			break;
+	}
+	ref_add_kinds(vm, kinds);
+	*done = i;
+	return rc;
+}
+
 int vm_ref(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int kind)
 {
 	if (vm->g.vpn_bits < 64 && (vpn >> vm->g.vpn_bits))

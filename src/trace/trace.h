@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmlab.h"
+
 /* What an access does.  M (lackey's modify) is a read then a write. */
 typedef enum trace_kind {
 	TRACE_READ = 'R',
@@ -47,12 +49,11 @@ typedef enum trace_kind {
 	TRACE_KIFETCH = 'x',
 } trace_kind_t;
 
-typedef struct trace_access {
-	uint64_t va;      /* first byte */
-	uint32_t size;    /* bytes, at least 1 */
-	uint32_t pid;     /* process, 0 when the format has none */
-	uint8_t kind;     /* a trace_kind_t */
-} trace_access_t;
+/* One access: va (first byte), size (bytes, at least 1), pid (process, 0
+ * when the format has none), kind (a trace_kind_t: the same letters as
+ * vm_access's kinds).  The public API's record, so that a batch read goes to
+ * vm_access_batch as it is. */
+typedef vm_access_rec_t trace_access_t;
 
 typedef enum trace_format {
 	TRACE_FMT_AUTO = 0,
