@@ -281,8 +281,12 @@ int vm_access_batch(vm_machine_t *vm, const vm_access_rec_t *a, size_t n, size_t
 {
 	const unsigned shift = vm->g.page_shift;
 	const uint64_t offset_mask = (1ull << shift) - 1;
-	/* va_bits >= page_shift, so a one-page access is in range iff va is */
-	const uint64_t va_over = vm->g.va_bits < 64 ? ~0ull << vm->g.va_bits : 0;
+	/* va_bits >= page_shift, so a one-page access is a user one in range iff
+	 * its va is (user_mask: past va_bits, and the kernel half's bit) */
+	const uint64_t va_over = vm->user_mask;
+	/* Huge pages and NUMA count each reference in ref_one: every access goes
+	 * through vm_access whole then. */
+	const int plain = vm->huge == NULL && !vm->cfg.numa_nodes;
 	void (*const on_access)(void *, frame_id_t, uint64_t) = vm->pol->on_access;
 	void *const pol_state = vm->pol_state;
 	uint64_t next_event = ref_next_event(vm);
@@ -297,11 +301,12 @@ int vm_access_batch(vm_machine_t *vm, const vm_access_rec_t *a, size_t n, size_t
 		const vm_access_rec_t *x = &a[i];
 		unsigned acc = ref_acc_of[x->kind] - 1u;
 		uint64_t last = (x->va & offset_mask) + (uint32_t)(x->size - 1);
-		if ((acc > MMU_EXEC) | (x->size == 0) | (last > offset_mask) | ((x->va & va_over) != 0))
+		if ((acc > MMU_EXEC) | (x->size == 0) | (last > offset_mask) | ((x->va & va_over) != 0) |
+		    !plain)
 			goto whole;
 		if (x->pid != pid) {
 			p = vm->last_proc;
-			if (p >= vm->nprocs || vm->procs[p].pid != x->pid)
+			if (p != vm->user_proc || p >= vm->nprocs || vm->procs[p].pid != x->pid)
 				goto whole;
 			pid = x->pid;
 			asid = vm->procs[p].asid;
@@ -320,7 +325,7 @@ int vm_access_batch(vm_machine_t *vm, const vm_access_rec_t *a, size_t n, size_t
 			last_f = f;
 		} else {
 			ref_add_kinds(vm, kinds);
-			rc = ref_slow(vm, p, vpn << shift, acc, seq, &f);
+			rc = ref_slow(vm, p, asid, vpn << shift, acc, seq, &f);
 			pid = UINT64_MAX;
 			if (rc)
 				break;
