@@ -92,4 +92,36 @@ static inline size_t flist_append_from_tail(const flist_t *l, frame_id_t *out, s
 	return n + flist_from_tail(l, out + have, max - have);
 }
 
+/* A SIEVE-style hand, which walks from the tail towards the head and wraps
+ * round: where it starts (hand, or the tail when it has none; l not empty),
+ * and the frame after f. */
+static inline frame_id_t flist_hand_start(const flist_t *l, frame_id_t hand)
+{
+	return hand != FRAME_NONE ? hand : l->tail;
+}
+
+static inline frame_id_t flist_hand_next(const flist_t *l, frame_id_t f)
+{
+	frame_id_t g = flist_link(l, f)->prev;
+	return g != FRAME_NONE ? g : l->tail;
+}
+
+/* The frames in the order a hand at `hand` meets them: from the hand
+ * towards the head, then from the tail round to the frame behind it; at
+ * most max into out; returns how many are in the list. */
+static inline size_t flist_from_hand(const flist_t *l, frame_id_t hand, frame_id_t *out,
+				     size_t max)
+{
+	if (l->tail == FRAME_NONE)
+		return 0;
+	frame_id_t start = flist_hand_start(l, hand), f = start;
+	size_t n = 0;
+	do {
+		if (n++ < max)
+			out[n - 1] = f;
+		f = flist_hand_next(l, f);
+	} while (f != start);
+	return n;
+}
+
 #endif

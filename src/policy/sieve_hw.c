@@ -77,11 +77,9 @@ static frame_id_t sievehw_pick_victim(void *state, const policy_page_t *incoming
 {
 	sievehw_t *p = state;
 	assert(p->q.tail != FRAME_NONE);
-	frame_id_t f = p->hand != FRAME_NONE ? p->hand : p->q.tail;
+	frame_id_t f = flist_hand_start(&p->q, p->hand);
 	while (policy_test_and_clear_young(p->hw, f)) {
-		f = flist_link(&p->q, f)->prev;
-		if (f == FRAME_NONE)
-			f = p->q.tail;
+		f = flist_hand_next(&p->q, f);
 	}
 	p->hand = flist_link(&p->q, f)->prev;
 	return f;
@@ -92,18 +90,7 @@ static frame_id_t sievehw_pick_victim(void *state, const policy_page_t *incoming
 static size_t sievehw_order(void *state, frame_id_t *out, size_t max)
 {
 	const sievehw_t *p = state;
-	frame_id_t start = p->hand != FRAME_NONE ? p->hand : p->q.tail, f = start;
-	size_t n = 0;
-	while (f != FRAME_NONE) {
-		if (n++ < max)
-			out[n - 1] = f;
-		f = flist_link(&p->q, f)->prev;
-		if (f == FRAME_NONE)
-			f = p->q.tail;
-		if (f == start)
-			break;
-	}
-	return n;
+	return flist_from_hand(&p->q, p->hand, out, max);
 }
 
 /* The accessed bit the hand will test. */
