@@ -190,7 +190,7 @@ if [ ! -f "$LIB" ]; then
 	failed=1
 else
 	echo "== in-memory source: bench/bench_mem.c (trace read once into memory, simulation timed alone)"
-	gcc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/bench_mem.c "$LIB" ${BENCH_LDLIBS:--lzstd -lz -llzma -lbz2 -lm -pthread} \
+	gcc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/bench_mem.c "$LIB" ${BENCH_LDLIBS:--lelf -llz4 -lzstd -lz -llzma -lbz2 -lm -pthread} \
 		-o "$BUILD_DIR/bench_mem" || die "bench/bench_mem.c did not build"
 	# shellcheck disable=SC2086 # POLICIES is a list of words
 	BENCH_RUNS=$RUNS "$BUILD_DIR/bench_mem" "$TRACE" $POLICIES >"$OUT/bench_mem.out" || failed=1

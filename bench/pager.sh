@@ -21,7 +21,7 @@ OUT=${BENCH_OUT:-bench/out}
 mkdir -p "$OUT"
 
 gcc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/bench_pager.c "$BUILD_DIR/libvmlab.a" \
-	${BENCH_LDLIBS:--lzstd -lz -llzma -lbz2 -lm -pthread} -o "$BUILD_DIR/bench_pager"
+	${BENCH_LDLIBS:--lelf -llz4 -lzstd -lz -llzma -lbz2 -lm -pthread} -o "$BUILD_DIR/bench_pager"
 "$BUILD_DIR/bench_pager"
 
 IN=$OUT/pager-sort-input.txt
