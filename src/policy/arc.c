@@ -33,8 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arcgh.h"
 #include "flist.h"
-#include "ghost.h"
 #include "policy.h"
 
 enum { ARC_FREE, ARC_T1, ARC_T2 };
@@ -48,11 +48,9 @@ typedef struct arc_frame {
 
 typedef struct arc {
 	arc_frame_t *fr;
-	uint32_t c;
-	double p;            /* target size of T1 */
+	arcgh_t h;           /* B1, B2 and p */
 	flist_t t1, t2;
 	uint32_t n1, n2;     /* |T1|, |T2| */
-	ghost_t b1, b2;      /* MRU at the head */
 	page_key_t pend;     /* the faulting page already looked up, or NONE */
 	int pend_in;         /* where pend was: 0 nowhere, 1 B1, 2 B2 */
 	frame_id_t noghost;  /* the victim case IV evicts without a ghost */
@@ -65,11 +63,9 @@ static void *arc_create(const policy_env_t *env)
 	if (!a)
 		return NULL;
 	a->fr = env->frame_priv;
-	a->c = env->nframes;
 	flist_init(&a->t1, a->fr, sizeof *a->fr, offsetof(arc_frame_t, link));
 	flist_init(&a->t2, a->fr, sizeof *a->fr, offsetof(arc_frame_t, link));
-	if (ghost_init(&a->b1, a->c) || ghost_init(&a->b2, 2 * a->c)) {
-		ghost_fini(&a->b1);
+	if (arcgh_init(&a->h, env->nframes)) {
 		free(a);
 		return NULL;
 	}
@@ -81,8 +77,7 @@ static void *arc_create(const policy_env_t *env)
 static void arc_destroy(void *state)
 {
 	arc_t *a = state;
-	ghost_fini(&a->b1);
-	ghost_fini(&a->b2);
+	arcgh_fini(&a->h);
 	free(a);
 }
 
@@ -93,30 +88,14 @@ static void arc_see(arc_t *a, page_key_t key)
 	if (key == PAGE_KEY_NONE || key == a->pend)
 		return;
 	a->pend = key;
-	a->pend_in = 0;
-	double n1 = a->b1.n, n2 = a->b2.n;
-	uint32_t i = ghost_find(&a->b1, key);
-	if (i != GHOST_NONE) {
-		double d = n2 / n1 > 1 ? n2 / n1 : 1;
-		a->p = a->p + d < a->c ? a->p + d : a->c;
-		ghost_del(&a->b1, i);
-		a->pend_in = 1;
-		return;
-	}
-	i = ghost_find(&a->b2, key);
-	if (i != GHOST_NONE) {
-		double d = n1 / n2 > 1 ? n1 / n2 : 1;
-		a->p = a->p - d > 0 ? a->p - d : 0;
-		ghost_del(&a->b2, i);
-		a->pend_in = 2;
-	}
+	a->pend_in = arcgh_hit(&a->h, key);
 }
 
 /* REPLACE(x, p): the LRU of T1 or of T2. */
 static frame_id_t arc_replace(const arc_t *a, bool x_in_b2)
 {
 	double t1 = a->n1;
-	if ((a->n1 >= 1 && (t1 > a->p || (x_in_b2 && t1 == a->p))) || a->n2 == 0)
+	if ((a->n1 >= 1 && (t1 > a->h.p || (x_in_b2 && t1 == a->h.p))) || a->n2 == 0)
 		return a->t1.tail;
 	return a->t2.tail;
 }
@@ -138,29 +117,17 @@ static frame_id_t arc_pick_victim(void *state, const policy_page_t *incoming)
 	if (ghost_hit)
 		return arc_chose(a, arc_replace(a, a->pend_in == 2));
 	/* case IV */
-	if ((uint64_t)a->n1 + a->b1.n + 1 > a->c) {
-		if (a->b1.n > 0) {
-			ghost_del(&a->b1, ghost_oldest(&a->b1));
+	if ((uint64_t)a->n1 + a->h.b1.n + 1 > a->h.c) {
+		if (a->h.b1.n > 0) {
+			arcgh_drop_oldest(&a->h, false);
 			return arc_chose(a, arc_replace(a, false));
 		}
 		a->noghost = a->t1.tail;
 		return arc_chose(a, a->t1.tail);
 	}
-	if ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n >= 2ull * a->c && a->b2.n > 0)
-		ghost_del(&a->b2, ghost_oldest(&a->b2));
+	if ((uint64_t)a->n1 + a->n2 + a->h.b1.n + a->h.b2.n >= 2ull * a->h.c)
+		arcgh_drop_oldest(&a->h, true);
 	return arc_chose(a, arc_replace(a, false));
-}
-
-/* Keep the paper's bounds after a fill: |T1|+|B1| <= c, all four <= 2c. */
-static void arc_bound(arc_t *a)
-{
-	while ((uint64_t)a->n1 + a->b1.n > a->c && a->b1.n)
-		ghost_del(&a->b1, ghost_oldest(&a->b1));
-	while ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n > 2ull * a->c &&
-	       (a->b1.n || a->b2.n)) {
-		ghost_t *g = a->b2.n ? &a->b2 : &a->b1;
-		ghost_del(g, ghost_oldest(g));
-	}
 }
 
 static void arc_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
@@ -181,7 +148,7 @@ static void arc_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 		a->n1++;
 	}
 	a->pend = PAGE_KEY_NONE;
-	arc_bound(a);
+	arcgh_bound(&a->h, a->n1, a->n2);
 }
 
 /* Case I: a hit moves the page to the MRU end of T2. */
@@ -210,34 +177,27 @@ static policy_shadow_t arc_on_evict(void *state, frame_id_t f, policy_why_t why)
 	arc_t *a = state;
 	arc_frame_t *x = &a->fr[f];
 	assert(x->list != ARC_FREE);
-	ghost_t *g;
-	if (x->list == ARC_T1) {
-		flist_unlink(&a->t1, f);
-		a->n1--;
-		g = &a->b1;
-	} else {
+	bool from_t2 = x->list == ARC_T2;
+	if (from_t2) {
 		flist_unlink(&a->t2, f);
 		a->n2--;
-		g = &a->b2;
+	} else {
+		flist_unlink(&a->t1, f);
+		a->n1--;
 	}
 	x->list = ARC_FREE;
-	bool keep = why == POLICY_RECLAIM && f != a->noghost && x->key != PAGE_KEY_NONE;
+	bool keep = why == POLICY_RECLAIM && f != a->noghost;
 	if (f == a->noghost)
 		a->noghost = FRAME_NONE;
-	if (keep && ghost_find(&a->b1, x->key) == GHOST_NONE &&
-	    ghost_find(&a->b2, x->key) == GHOST_NONE) {
-		if (g->n == g->cap)   /* only after releases: make room */
-			ghost_del(g, ghost_oldest(g));
-		ghost_add(g, x->key, 0);
-	}
+	if (keep)
+		arcgh_remember(&a->h, from_t2, x->key);
 	return 0;
 }
 
 static void arc_on_forget(void *state, page_key_t key)
 {
 	arc_t *a = state;
-	if (!ghost_forget(&a->b1, key))
-		ghost_forget(&a->b2, key);
+	arcgh_forget(&a->h, key);
 	if (a->pend == key)
 		a->pend = PAGE_KEY_NONE;
 }

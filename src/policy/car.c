@@ -33,8 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arcgh.h"
 #include "flist.h"
-#include "ghost.h"
 #include "policy.h"
 
 enum { CAR_FREE, CAR_T1, CAR_T2 };
@@ -51,12 +51,10 @@ typedef struct car_frame {
 typedef struct car {
 	car_frame_t *fr;
 	policy_hw_t hw;
-	uint32_t c;
-	double p;
+	arcgh_t h;           /* B1, B2 and p */
 	flist_t t1, t2;      /* tail: the hand (paper's head); head: the paper's tail */
 	uint32_t n1, n2;
 	flist_t fresh;
-	ghost_t b1, b2;      /* MRU at the head */
 	page_key_t pend;     /* the incoming page of the last pick_victim */
 	frame_id_t victim;   /* the victim that pick chose, until evicted */
 	const char *victim_from; /* "T1" or "T2": the last victim's list */
@@ -69,12 +67,10 @@ static void *car_create(const policy_env_t *env)
 		return NULL;
 	a->fr = env->frame_priv;
 	a->hw = env->hw;
-	a->c = env->nframes;
 	flist_init(&a->t1, a->fr, sizeof *a->fr, offsetof(car_frame_t, link));
 	flist_init(&a->t2, a->fr, sizeof *a->fr, offsetof(car_frame_t, link));
 	flist_init(&a->fresh, a->fr, sizeof *a->fr, offsetof(car_frame_t, fresh));
-	if (ghost_init(&a->b1, a->c) || ghost_init(&a->b2, 2 * a->c)) {
-		ghost_fini(&a->b1);
+	if (arcgh_init(&a->h, env->nframes)) {
 		free(a);
 		return NULL;
 	}
@@ -86,8 +82,7 @@ static void *car_create(const policy_env_t *env)
 static void car_destroy(void *state)
 {
 	car_t *a = state;
-	ghost_fini(&a->b1);
-	ghost_fini(&a->b2);
+	arcgh_fini(&a->h);
 	free(a);
 }
 
@@ -117,7 +112,7 @@ static frame_id_t car_pick_victim(void *state, const policy_page_t *incoming)
 	car_settle(a, incoming->seq);
 	a->pend = incoming->key;
 	for (;;) {
-		bool from_t1 = a->n1 >= 1 && (double)a->n1 >= (a->p > 1 ? a->p : 1);
+		bool from_t1 = a->n1 >= 1 && (double)a->n1 >= (a->h.p > 1 ? a->h.p : 1);
 		if (!from_t1 && a->n2 == 0)
 			from_t1 = true;   /* only after releases: T2 has nothing */
 		flist_t *l = from_t1 ? &a->t1 : &a->t2;
@@ -137,32 +132,18 @@ static frame_id_t car_pick_victim(void *state, const policy_page_t *incoming)
 	}
 }
 
-/* Keep |T1| + |B1| <= c and all four lists <= 2c. */
-static void car_bound(car_t *a)
-{
-	while ((uint64_t)a->n1 + a->b1.n > a->c && a->b1.n)
-		ghost_del(&a->b1, ghost_oldest(&a->b1));
-	while ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n > 2ull * a->c &&
-	       (a->b1.n || a->b2.n)) {
-		ghost_t *g = a->b2.n ? &a->b2 : &a->b1;
-		ghost_del(g, ghost_oldest(g));
-	}
-}
-
 static policy_shadow_t car_on_evict(void *state, frame_id_t f, policy_why_t why)
 {
 	car_t *a = state;
 	car_frame_t *x = &a->fr[f];
 	assert(x->list != CAR_FREE);
-	ghost_t *g;
-	if (x->list == CAR_T1) {
-		flist_unlink(&a->t1, f);
-		a->n1--;
-		g = &a->b1;
-	} else {
+	bool from_t2 = x->list == CAR_T2;
+	if (from_t2) {
 		flist_unlink(&a->t2, f);
 		a->n2--;
-		g = &a->b2;
+	} else {
+		flist_unlink(&a->t1, f);
+		a->n1--;
 	}
 	if (x->is_fresh) {
 		flist_unlink(&a->fresh, f);
@@ -171,27 +152,17 @@ static policy_shadow_t car_on_evict(void *state, frame_id_t f, policy_why_t why)
 	x->list = CAR_FREE;
 	if (why != POLICY_RECLAIM || x->key == PAGE_KEY_NONE)
 		return 0;
-	if (ghost_find(&a->b1, x->key) == GHOST_NONE && ghost_find(&a->b2, x->key) == GHOST_NONE) {
-		if (g->n == g->cap)
-			ghost_del(g, ghost_oldest(g));
-		ghost_add(g, x->key, 0);
-	}
+	arcgh_remember(&a->h, from_t2, x->key);
 	if (f != a->victim)
 		return 0;
 	/* history replacement, lines 6-7 of figure 2, for the page coming in */
 	a->victim = FRAME_NONE;
-	page_key_t k = a->pend;
-	bool in_b = k != PAGE_KEY_NONE && (ghost_find(&a->b1, k) != GHOST_NONE ||
-					   ghost_find(&a->b2, k) != GHOST_NONE);
-	if (in_b)
+	if (arcgh_has(&a->h, a->pend))
 		return 0;
-	if ((uint64_t)a->n1 + a->b1.n == a->c) {
-		if (a->b1.n)
-			ghost_del(&a->b1, ghost_oldest(&a->b1));
-	} else if ((uint64_t)a->n1 + a->n2 + a->b1.n + a->b2.n == 2ull * a->c) {
-		if (a->b2.n)
-			ghost_del(&a->b2, ghost_oldest(&a->b2));
-	}
+	if ((uint64_t)a->n1 + a->h.b1.n == a->h.c)
+		arcgh_drop_oldest(&a->h, false);
+	else if ((uint64_t)a->n1 + a->n2 + a->h.b1.n + a->h.b2.n == 2ull * a->h.c)
+		arcgh_drop_oldest(&a->h, true);
 	return 0;
 }
 
@@ -207,20 +178,7 @@ static void car_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 	x->is_fresh = 1;
 	flist_push_head(&a->fresh, f);
 	a->pend = PAGE_KEY_NONE;
-	double n1 = a->b1.n, n2 = a->b2.n;
-	uint32_t i = pg->key == PAGE_KEY_NONE ? GHOST_NONE : ghost_find(&a->b1, pg->key);
-	uint32_t j = i != GHOST_NONE || pg->key == PAGE_KEY_NONE ? GHOST_NONE
-								  : ghost_find(&a->b2, pg->key);
-	if (i != GHOST_NONE) {
-		double d = n2 / n1 > 1 ? n2 / n1 : 1;
-		a->p = a->p + d < a->c ? a->p + d : a->c;
-		ghost_del(&a->b1, i);
-	} else if (j != GHOST_NONE) {
-		double d = n1 / n2 > 1 ? n1 / n2 : 1;
-		a->p = a->p - d > 0 ? a->p - d : 0;
-		ghost_del(&a->b2, j);
-	}
-	if (i != GHOST_NONE || j != GHOST_NONE) {
+	if (arcgh_hit(&a->h, pg->key)) {
 		x->list = CAR_T2;
 		flist_push_head(&a->t2, f);
 		a->n2++;
@@ -229,14 +187,13 @@ static void car_on_fill(void *state, frame_id_t f, const policy_page_t *pg)
 		flist_push_head(&a->t1, f);
 		a->n1++;
 	}
-	car_bound(a);
+	arcgh_bound(&a->h, a->n1, a->n2);
 }
 
 static void car_on_forget(void *state, page_key_t key)
 {
 	car_t *a = state;
-	if (!ghost_forget(&a->b1, key))
-		ghost_forget(&a->b2, key);
+	arcgh_forget(&a->h, key);
 }
 
 static const char *car_victim_list(void *state)
