@@ -71,6 +71,13 @@ typedef struct proc {
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
 	uint32_t nvmas, vmas_cap;
+	/* Accounting (vm_proc_acct): faults taken while this process ran
+	 * (getrusage's ru_minflt, ru_majflt), resident pages at most
+	 * (/proc/PID/status's VmHWM), and under the scheduler its CPU and
+	 * blocked time. */
+	uint64_t minflt, majflt, hwm;
+	uint64_t cpu_ns, blocked_ns;
+	uint8_t scheduled;     /* the scheduler has run it */
 } proc_t;
 
 /* One PTE that maps a frame. */
@@ -93,6 +100,9 @@ typedef struct frame {
 	uint8_t used;          /* allocated to a page */
 	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
 	uint8_t zram;          /* holds part of the zRAM store (not free, no page) */
+	uint32_t flush_seen;   /* --dirty-expire: the flusher's wake-up that first
+				  found this page dirty, 0 none (in the padding:
+				  frame_t keeps its 40 bytes) */
 } frame_t;
 
 /* A set of numbers 0..n-1 handed out lowest first. */

@@ -50,10 +50,14 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mm
 	mmu_result_t r;
 	vm->numa_proc = p; /* (the process a new frame's node is chosen for) */
 	while (mmu_translate(&vm->mmu, asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
+		uint64_t minor = vm->st.minor_faults, major = vm->st.major_faults;
 		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
+		proc_t *pr = &vm->procs[p]; /* every fault counted meanwhile is p's */
+		pr->minflt += vm->st.minor_faults - minor;
+		pr->majflt += vm->st.major_faults - major;
 		if (rc)
 			return rc;
-		proc = &vm->procs[p];
+		proc = pr;
 		if (proc->state != VM_PROC_ALIVE)
 			return VM_EKILLED;
 	}

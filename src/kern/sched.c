@@ -165,6 +165,9 @@ static int sched_step(vm_sched_t *s)
 	uint64_t cpu = (uint64_t)llround((double)(b.lookups - a.lookups) * l->tlb_ns +
 					 (double)(b.mem - a.mem) * l->mem_ns +
 					 (double)(b.minor - a.minor) * l->minor_ns);
+	proc_t *pr = &vm->procs[proc_lookup(vm, t->st.pid)]; /* (a process is never forgotten) */
+	pr->scheduled = 1;
+	pr->cpu_ns += cpu;
 	t->st.accesses++;
 	t->st.minflt += b.minor - a.minor;
 	t->st.majflt += b.major - a.major;
@@ -181,6 +184,7 @@ static int sched_step(vm_sched_t *s)
 		s->st.disk_requests += ops;
 		t->until = s->disk_free;
 		t->st.blocked_ns += t->until - s->now;
+		pr->blocked_ns += t->until - s->now;
 		t->state = T_BLOCKED;
 		s->cur = SIZE_MAX;
 	}

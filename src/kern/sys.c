@@ -178,7 +178,7 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 		if (rc)
 			return rc;
 		kpte_set(vm, child_pa, pte_make(f, flags));
-		vm->procs[fa->child].resident++;
+		proc_rss_add(&vm->procs[fa->child], 1);
 	} else {
 		if (pte & PTE_SWAP) {
 			swap_get(vm, pte_pfn(pte));
@@ -456,6 +456,30 @@ void vm_proc_info(vm_machine_t *vm, uint32_t pid, vm_proc_info_t *out)
 	*out = (vm_proc_info_t){ .state = pr->state, .fault_addr = pr->fault_addr,
 				 .reason = pr->fault_reason, .resident = pr->resident,
 				 .swapped = pr->swapped, .brk = pr->brk };
+}
+
+size_t vm_proc_count(const vm_machine_t *vm)
+{
+	return vm->nprocs;
+}
+
+int vm_proc_acct_at(vm_machine_t *vm, size_t i, vm_proc_acct_t *out)
+{
+	if (i >= vm->nprocs)
+		return VM_ESRCH;
+	const proc_t *pr = &vm->procs[i];
+	*out = (vm_proc_acct_t){ .pid = pr->pid, .state = pr->state, .minflt = pr->minflt,
+				 .majflt = pr->majflt, .vm_rss = pr->resident,
+				 .vm_swap = pr->swapped, .vm_hwm = pr->hwm,
+				 .scheduled = pr->scheduled, .cpu_ns = pr->cpu_ns,
+				 .blocked_ns = pr->blocked_ns };
+	return VM_OK;
+}
+
+int vm_proc_acct(vm_machine_t *vm, uint32_t pid, vm_proc_acct_t *out)
+{
+	uint32_t p = proc_lookup(vm, pid);
+	return p == PROC_NONE ? VM_ESRCH : vm_proc_acct_at(vm, p, out);
 }
 
 const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm)

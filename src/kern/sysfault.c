@@ -38,7 +38,7 @@ static int map_frame(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 	if (rc)
 		return rc;
 	kpte_set(vm, pte_pa, pte_make(f, flags));
-	vm->procs[p].resident++;
+	proc_rss_add(&vm->procs[p], 1);
 	return VM_OK;
 }
 
