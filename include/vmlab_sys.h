@@ -78,6 +78,8 @@ typedef struct vm_sys_stats {
 	uint64_t daemon_reclaims;  /* pages reclaimed by the page daemon */
 	uint64_t direct_reclaims;  /* pages reclaimed by a faulting process */
 	uint64_t free_frames;      /* now */
+	uint64_t fault_around_pages; /* pages a read fault mapped around itself (--fault-around) */
+	uint64_t flusher_writebacks; /* pages the flusher wrote back (--dirty-expire) */
 } vm_sys_stats_t;
 
 /* Create process pid with an empty address space. */
