@@ -257,6 +257,10 @@ struct vm_machine {
 	vm_numa_stats_t numa_st; /* NUMA counters (numa.c) */
 	uint32_t numa_il_next; /* --mempolicy interleave: the next node */
 	uint32_t numa_proc;    /* the process index a fault allocates for */
+	uint64_t flusher_next; /* --dirty-expire: the clock reading of the flusher's
+				  next wake-up (flusher.c) */
+	uint32_t flusher_wakes;/* its wake-ups so far (frame_t.flush_seen's numbers) */
+	uint8_t flusher_timed; /* the scheduler's clock drives it, not references */
 };
 
 #define KASID_BIT (1u << 31)   /* kpti: the kernel root's asid (PCID pair) */

@@ -38,6 +38,7 @@ int vm_sched_create(vm_sched_t **out, vm_machine_t *vm, uint64_t quantum_ns)
 	if (!s)
 		return VM_ENOMEM;
 	s->vm = vm;
+	vm->flusher_timed = 1; /* the flusher keeps this clock from now on */
 	s->quantum = quantum_ns ? quantum_ns : 1000000;
 	s->cur = SIZE_MAX;
 	*out = s;
@@ -140,6 +141,22 @@ static sched_mark_t sched_mark(vm_machine_t *vm)
 			       .disk = vm->st.swap_ins + vm->sys.file_reads + vm->st.dirty_writebacks };
 }
 
+/* The flusher at the clock now (--dirty-expire): its write-backs join the
+ * disk queue, blocking no process.  1, or its failure. */
+static int sched_flusher(vm_sched_t *s)
+{
+	uint64_t before = s->vm->sys.flusher_writebacks;
+	int rc = flusher_clock(s->vm, s->now);
+	uint64_t n = s->vm->sys.flusher_writebacks - before;
+	if (n) {
+		uint64_t service = (uint64_t)llround((double)n * s->vm->cfg.lat.major_ns);
+		s->disk_free = (s->disk_free > s->now ? s->disk_free : s->now) + service;
+		s->disk_busy += service;
+		s->st.disk_requests += n;
+	}
+	return rc ? rc : 1;
+}
+
 /* Run one access of the task on the CPU and charge it: CPU time for its
  * references and minor faults; disk requests queued behind the ones before,
  * the task blocked until the last is served.  1 ran, 0 the task is done,
@@ -188,7 +205,7 @@ static int sched_step(vm_sched_t *s)
 		t->state = T_BLOCKED;
 		s->cur = SIZE_MAX;
 	}
-	return 1;
+	return sched_flusher(s);
 }
 
 /* Give the CPU to the head of the run queue, if any. */

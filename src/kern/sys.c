@@ -54,6 +54,15 @@ static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t le
 	return *p == PROC_NONE ? VM_ESRCH : page_range(vm, addr, len, end);
 }
 
+/* After each page reference of a system call: the page daemon, then the
+ * flusher on the clock of references (unless a scheduler's clock drives
+ * it).  0, or the flusher's write-back failure. */
+static int sys_background(vm_machine_t *vm)
+{
+	reclaim_page_daemon(vm);
+	return vm->flusher_timed ? VM_OK : flusher_clock(vm, vm->st.references);
+}
+
 /* One reference by p to the page holding va; a reference outside the
  * virtual address space is a SIGSEGV.  The caller runs the page daemon once
  * it is done with the frame (the daemon could evict it). */
@@ -96,7 +105,7 @@ static int vm_copy(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *buf, siz
 		else
 			memcpy((uint8_t *)buf + done, mem, n);
 		done += n;
-		reclaim_page_daemon(vm);
+		rc = sys_background(vm);
 	}
 	if (rc == VM_ENOSPC)
 		rc = VM_ENOMEM;
@@ -131,7 +140,7 @@ int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int ki
 			va = UINT64_MAX;
 		rc = vm_sys_ref(vm, p, va, acc, NULL);
 		if (!rc)
-			reclaim_page_daemon(vm);
+			rc = sys_background(vm);
 		if (off + stride < off)
 			break;
 	}
@@ -382,17 +391,7 @@ int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
 /* Write frame f (a dirty file page) back and mark it clean everywhere. */
 static int sync_frame(vm_machine_t *vm, uint32_t f)
 {
-	frame_t *fr = &vm->frames[f];
-	int rc = obj_write_page(vm, f);
-	if (rc)
-		return rc;
-	fr->dirty = 0;
-	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
-		const rmap_t *r = &vm->rmaps[i];
-		kpte_set(vm, r->pte_pa, kpte_get(vm, r->pte_pa) & ~PTE_D);
-		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
-	}
-	return VM_OK;
+	return flusher_write(vm, f);
 }
 
 /* msync of one PTE: its page written back if it is a dirty file page. */
