@@ -261,6 +261,17 @@ struct vm_machine {
 				  next wake-up (flusher.c) */
 	uint32_t flusher_wakes;/* its wake-ups so far (frame_t.flush_seen's numbers) */
 	uint8_t flusher_timed; /* the scheduler's clock drives it, not references */
+	/* The scheduler's state as --timeline prints it: sched.c writes it
+	 * after each access it runs, ref.c reads it (calls go down only). */
+	struct kclock {
+		uint8_t on;        /* vm_sched_run is running */
+		uint8_t header;    /* the timeline's last header: 0 none, 1 plain,
+				      2 with the scheduler's columns */
+		uint8_t due;       /* a line fell due during the access running */
+		uint32_t runnable, blocked; /* processes now (running counts as runnable) */
+		uint64_t now, cpu_ns, iowait_ns; /* the clock, CPU busy, idle waiting for the disk */
+		uint64_t line_now, line_cpu, line_iowait; /* the same at the last line */
+	} kclock;
 };
 
 #define KASID_BIT (1u << 31)   /* kpti: the kernel root's asid (PCID pair) */

@@ -220,10 +220,22 @@ static void sched_dispatch(vm_sched_t *s)
 	s->st.switches++;
 }
 
+/* What --timeline's lines show of the scheduler (vm->kclock), once an
+ * access is charged. */
+static void sched_publish(vm_sched_t *s)
+{
+	struct kclock *k = &s->vm->kclock;
+	k->now = s->now;
+	k->cpu_ns = s->st.cpu_ns;
+	k->iowait_ns = s->st.iowait_ns;
+	vm_sched_load(s, &k->runnable, &k->blocked);
+}
+
 int vm_sched_run(vm_sched_t *s, uint64_t for_ns)
 {
 	uint64_t end = for_ns && s->now <= UINT64_MAX - for_ns ? s->now + for_ns : UINT64_MAX;
 	int rc = VM_OK;
+	s->vm->kclock.on = 1;
 	while (s->now < end) {
 		sched_wake(s);
 		sched_dispatch(s);
@@ -248,9 +260,14 @@ int vm_sched_run(vm_sched_t *s, uint64_t for_ns)
 			sched_enqueue(s, i);
 			s->cur = SIZE_MAX;
 		}
+		if (s->vm->kclock.due) {
+			sched_publish(s);
+			ref_timeline_due(s->vm);
+		}
 		rc = VM_OK;
 	}
 	s->st.elapsed_ns = s->now;
+	s->vm->kclock.on = s->vm->kclock.due = 0;
 	return rc;
 }
 
