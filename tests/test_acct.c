@@ -296,8 +296,8 @@ Test(acct, the_flusher_writes_exactly_the_expired_pages)
 
 /* Under the scheduler the clock is in ns.  Page 0 of the file is written
  * before the run (reference 1: no wake-up, T = 1000).  2 runs three
- * zero-fills of 1030 ns each: the wake-up at 1030 notes the page, the one
- * at 2060 writes it, which occupies the disk from 2060 to 102060 but
+ * zero-fills of 1030 ns each: the wake-up at 1030 notes the page, the next
+ * (due 1000 later, at 2030) comes at 2060 and writes it, which occupies the disk from 2060 to 102060 but
  * blocks no process; at 3090 2 is done and the clock stops, the disk
  * busy for 1030 of its 3090 ns. */
 Test(acct, the_flusher_on_the_scheduler_clock_uses_the_disk_and_blocks_nobody)

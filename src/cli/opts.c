@@ -710,7 +710,7 @@ static const cli_option_t cli_options[] = {
 	{ "watermarks", CLI_SCRIPT, "MIN,LOW,HIGH", "free-frame watermarks of the page daemon, frames or % of frames (default 1%,2%,4%; 0,0,0: replace only when no frame is free)", set_watermarks },
 	{ "readahead", CLI_SCRIPT, "N", "extra pages read on a swap-in or file fault (default 0)", set_readahead },
 	{ "fault-around", CLI_SCRIPT, "N", "a read fault on a file page also maps the cached pages of its aligned N-page window (a power of two; default 0: off)", set_fault_around },
-	{ "dirty-expire", CLI_SCRIPT, "T", "a flusher writes back dirty shared-file pages dirty for T (ns under run, else references; default 0: off)", set_dirty_expire },
+	{ "dirty-expire", CLI_SCRIPT, "NS", "a flusher writes back dirty shared-file pages dirty for NS (ns of the scheduler's clock, else references; default 0: off)", set_dirty_expire },
 	{ "timeline", CLI_SCRIPT, "N", "a vmstat-like line every N references (default 0: none)", set_timeline },
 	{ "events", CLI_SCRIPT, NULL, "one line per fault and eviction", set_events },
 	{ "check", CLI_SCRIPT, NULL, "check the kernel's invariants after every operation (slow)", set_check },

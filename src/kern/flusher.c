@@ -51,7 +51,6 @@ int flusher_clock(vm_machine_t *vm, uint64_t now)
 	uint64_t t = vm->cfg.dirty_expire;
 	if (!t || now < (vm->flusher_next ? vm->flusher_next : t))
 		return VM_OK;
-	uint64_t k = now / t + 1;
-	vm->flusher_next = k > UINT64_MAX / t ? UINT64_MAX : k * t;
+	vm->flusher_next = now > UINT64_MAX - t ? UINT64_MAX : now + t; /* wake-ups T apart */
 	return flusher_wake(vm);
 }
