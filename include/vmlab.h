@@ -54,6 +54,12 @@ typedef struct vm_config {
 	const char *swap_file;/* swap file path; NULL: a temporary file */
 	uint32_t wmark_min, wmark_low, wmark_high; /* free-frame watermarks */
 	unsigned readahead;   /* extra pages read on swap-in and file faults */
+	unsigned fault_around;/* a read fault on a file page maps the cached pages
+				 of the aligned window of this many pages (a power
+				 of two; 0 or 1: only the page), as Linux's
+				 do_fault_around */
+	uint64_t dirty_expire;/* the flusher writes back dirty shared-file pages
+				 found dirty this long (kern/flush.c); 0: no flusher */
 	int check;            /* run the invariant checker after every call */
 	FILE *events;         /* if set, one line per fault and eviction */
 	uint64_t timeline_every; /* if set, a vmstat-like line every N references */

@@ -78,6 +78,8 @@ typedef struct vm_sys_stats {
 	uint64_t daemon_reclaims;  /* pages reclaimed by the page daemon */
 	uint64_t direct_reclaims;  /* pages reclaimed by a faulting process */
 	uint64_t free_frames;      /* now */
+	uint64_t fault_around_pages; /* pages a read fault mapped around itself (--fault-around) */
+	uint64_t flusher_writebacks; /* pages the flusher wrote back (--dirty-expire) */
 } vm_sys_stats_t;
 
 /* Create process pid with an empty address space. */
@@ -125,6 +127,31 @@ int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int ki
 	     uint64_t stride);
 
 void vm_proc_info(vm_machine_t *vm, uint32_t pid, vm_proc_info_t *out);
+
+/* One process's accounting (`stats P`, the JSON's process_stats), named as
+ * getrusage(2) and /proc/PID/status name them; pages, not kB.  Faults are
+ * those taken by the process's own references (a fault it takes counts
+ * even if it kills it); VmHWM is the most pages it ever had resident, a
+ * forked child starting from what it shares at the fork.  cpu_ns and
+ * blocked_ns are the scheduler's (vmlab_sched.h), 0 unless scheduled. */
+typedef struct vm_proc_acct {
+	uint32_t pid;
+	vm_proc_state_t state;
+	uint64_t minflt, majflt;  /* ru_minflt, ru_majflt */
+	uint64_t vm_rss;          /* VmRSS: resident pages now */
+	uint64_t vm_swap;         /* VmSwap: pages in swap now */
+	uint64_t vm_hwm;          /* VmHWM: resident pages at most */
+	int scheduled;            /* the scheduler has run it */
+	uint64_t cpu_ns, blocked_ns;
+} vm_proc_acct_t;
+
+/* Processes the machine has made, alive or not; vm_proc_acct_at's i runs
+ * below it, in the order they were made. */
+size_t vm_proc_count(const vm_machine_t *vm);
+/* The accounting of the i-th process made, or of process pid: 0, or
+ * VM_ESRCH (no such process). */
+int vm_proc_acct_at(vm_machine_t *vm, size_t i, vm_proc_acct_t *out);
+int vm_proc_acct(vm_machine_t *vm, uint32_t pid, vm_proc_acct_t *out);
 const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm);
 
 /* Print pid's regions as /proc/PID/maps does, with resident and swapped page

@@ -428,6 +428,23 @@ static int set_readahead(cli_opts_t *o, const char *arg, char *err, size_t errle
 	return rc;
 }
 
+static int set_fault_around(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, 1u << 20, 0, &v, err, errlen);
+	if (rc == VM_OK && (v & (v - 1))) {
+		snprintf(err, errlen, "%s is not a power of two (the window is aligned to its size)", arg);
+		return VM_EINVAL;
+	}
+	o->cfg.fault_around = (unsigned)v;
+	return rc;
+}
+
+static int set_dirty_expire(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, 1ull << 62, 0, &o->cfg.dirty_expire, err, errlen);
+}
+
 static int set_timeline(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	return set_uint(arg, UINT64_MAX, 0, &o->cfg.timeline_every, err, errlen);
@@ -692,6 +709,8 @@ static const cli_option_t cli_options[] = {
 	{ "swap-file", CLI_SCRIPT, "PATH", "swap to this file (default: a temporary file, removed at exit)", set_swap_file },
 	{ "watermarks", CLI_SCRIPT, "MIN,LOW,HIGH", "free-frame watermarks of the page daemon, frames or % of frames (default 1%,2%,4%; 0,0,0: replace only when no frame is free)", set_watermarks },
 	{ "readahead", CLI_SCRIPT, "N", "extra pages read on a swap-in or file fault (default 0)", set_readahead },
+	{ "fault-around", CLI_SCRIPT, "N", "a read fault on a file page also maps the cached pages of its aligned N-page window (a power of two; default 0: off)", set_fault_around },
+	{ "dirty-expire", CLI_SCRIPT, "NS", "a flusher writes back dirty shared-file pages dirty for NS (ns of the scheduler's clock, else references; default 0: off)", set_dirty_expire },
 	{ "timeline", CLI_SCRIPT, "N", "a vmstat-like line every N references (default 0: none)", set_timeline },
 	{ "events", CLI_SCRIPT, NULL, "one line per fault and eviction", set_events },
 	{ "check", CLI_SCRIPT, NULL, "check the kernel's invariants after every operation (slow)", set_check },

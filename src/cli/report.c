@@ -92,6 +92,13 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		       group3(d, sizeof d, k->free_frames));
 		printf("  killed           %15s   by SIGSEGV, %s by the OOM killer\n",
 		       group3(a, sizeof a, k->segfaults), group3(b, sizeof b, k->oom_kills));
+		if (c->fault_around > 1)
+			printf("  fault-around     %15s   pages mapped around read faults (window %u pages)\n",
+			       group3(a, sizeof a, k->fault_around_pages), c->fault_around);
+		if (c->dirty_expire)
+			printf("  flusher          %15s   dirty file pages written back (expire %llu)\n",
+			       group3(a, sizeof a, k->flusher_writebacks),
+			       (unsigned long long)c->dirty_expire);
 	}
 	if (c->kernel_half || c->kpti || c->asid_off || vm_kstats(vm)->kernel_references) {
 		const vm_kstats_t *ks = vm_kstats(vm);
@@ -202,6 +209,14 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		KEY_U("wmark_min", c->wmark_min);
 		KEY_U("wmark_low", c->wmark_low);
 		KEY_U("wmark_high", c->wmark_high);
+		if (c->fault_around > 1) { /* (only when asked for) */
+			KEY_U("fault_around", c->fault_around);
+			KEY_U("fault_around_pages", k->fault_around_pages);
+		}
+		if (c->dirty_expire) {
+			KEY_U("dirty_expire", c->dirty_expire);
+			KEY_U("flusher_writebacks", k->flusher_writebacks);
+		}
 	}
 	KEY_U("refaults", s->refaults);
 	KEY_U("shadow_entries", s->shadow_entries);

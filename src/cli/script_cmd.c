@@ -206,6 +206,50 @@ static void script_stats(vm_machine_t *vm, void *arg)
 	}
 }
 
+/* The JSON's process_stats: every process the machine made, in that order,
+ * with its accounting (vm_proc_acct; cpu_ns and blocked_ns once scheduled). */
+static void script_json_procs(vm_machine_t *vm, const script_t *s, report_jobj_t *j)
+{
+	static const char *const states[] = { "none", "alive", "exited", "segv", "oom" };
+	report_jobj_key(j, "process_stats");
+	putchar('[');
+	for (size_t i = 0; i < vm_proc_count(vm); i++) {
+		vm_proc_acct_t a;
+		char num[16];
+		report_jobj_t o;
+		vm_proc_acct_at(vm, i, &a);
+#define ACCT_U(k, v) report_jobj_emit(&o, k, &(report_value_t){ .type = REPORT_U64, .u = (v) })
+		printf("%s\n    ", i ? "," : "");
+		report_jobj_begin(&o, stdout, "    ");
+		report_jobj_emit(&o, "process", &(report_value_t){ .type = REPORT_STR,
+								 .s = script_pid_label(s, a.pid, num) });
+		report_jobj_emit(&o, "state", &(report_value_t){ .type = REPORT_STR, .s = states[a.state] });
+		ACCT_U("minflt", a.minflt);
+		ACCT_U("majflt", a.majflt);
+		ACCT_U("VmRSS", a.vm_rss);
+		ACCT_U("VmSwap", a.vm_swap);
+		ACCT_U("VmHWM", a.vm_hwm);
+		if (a.scheduled) {
+			ACCT_U("cpu_ns", a.cpu_ns);
+			ACCT_U("blocked_ns", a.blocked_ns);
+		}
+#undef ACCT_U
+		report_jobj_end(&o);
+	}
+	printf("%s]", vm_proc_count(vm) ? "\n  " : "");
+}
+
+/* The JSON summary of a script: run's keys, then process_stats. */
+static void script_json(vm_machine_t *vm, const cli_opts_t *o, const char *name, const script_t *s)
+{
+	report_jobj_t j;
+	report_jobj_begin(&j, stdout, "");
+	report_keys(vm, o, name, "script", report_jobj_emit, &j);
+	script_json_procs(vm, s, &j);
+	report_jobj_end(&j);
+	putchar('\n');
+}
+
 /* Parse, configure, build, run, report.  Exit status. */
 static int script_main(cli_opts_t *o, const char *file)
 {
@@ -246,7 +290,7 @@ static int script_main(cli_opts_t *o, const char *file)
 			fprintf(stderr, "%s\n", err);
 			status = CLI_EXIT_FAIL;
 		} else if (o->json) {
-			report_json(vm, o, name, "script");
+			script_json(vm, o, name, &s);
 		} else {
 			report_text(vm, o, name, "script");
 		}

@@ -60,7 +60,7 @@ int exsup_map(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, uint64_
 	if (rc)
 		return rc;
 	kpte_set(vm, pte_pa, pte_make(f, vma_pte_flags(v, 0)));
-	vm->procs[p].resident++;
+	proc_rss_add(&vm->procs[p], 1);
 	return VM_OK;
 }
 

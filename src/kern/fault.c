@@ -52,7 +52,7 @@ int fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 	if (proc_is_kernel(vm, va)) /* the kernel's: supervisor, global but under kpti */
 		flags = (flags & ~PTE_U) | (vm->cfg.kpti ? 0 : PTE_G);
 	kpte_set(vm, pte_pa, pte_make(f, flags));
-	vm->procs[p].resident++;
+	proc_rss_add(&vm->procs[p], 1);
 	vm->st.refaults += known;
 	vm->pol->on_fill(vm->pol_state, f, &pg);
 	return VM_OK;

@@ -133,7 +133,7 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 	vm->st.resident_pages += h->run;
 	if (vm->st.resident_pages > vm->st.resident_pages_peak)
 		vm->st.resident_pages_peak = vm->st.resident_pages;
-	vm->procs[p].resident += h->run;
+	proc_rss_add(&vm->procs[p], h->run);
 	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
 	vm->st.page_faults++;
 	vm->st.minor_faults++;

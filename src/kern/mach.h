@@ -71,6 +71,13 @@ typedef struct proc {
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
 	uint32_t nvmas, vmas_cap;
+	/* Accounting (vm_proc_acct): faults taken while this process ran
+	 * (getrusage's ru_minflt, ru_majflt), resident pages at most
+	 * (/proc/PID/status's VmHWM), and under the scheduler its CPU and
+	 * blocked time. */
+	uint64_t minflt, majflt, hwm;
+	uint64_t cpu_ns, blocked_ns;
+	uint8_t scheduled;     /* the scheduler has run it */
 } proc_t;
 
 /* One PTE that maps a frame. */
@@ -93,6 +100,9 @@ typedef struct frame {
 	uint8_t used;          /* allocated to a page */
 	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
 	uint8_t zram;          /* holds part of the zRAM store (not free, no page) */
+	uint32_t flush_seen;   /* --dirty-expire: the flusher's wake-up that first
+				  found this page dirty, 0 none (in the padding:
+				  frame_t keeps its 40 bytes) */
 } frame_t;
 
 /* A set of numbers 0..n-1 handed out lowest first. */
@@ -247,6 +257,21 @@ struct vm_machine {
 	vm_numa_stats_t numa_st; /* NUMA counters (numa.c) */
 	uint32_t numa_il_next; /* --mempolicy interleave: the next node */
 	uint32_t numa_proc;    /* the process index a fault allocates for */
+	uint64_t flusher_next; /* --dirty-expire: the clock reading of the flusher's
+				  next wake-up (flusher.c) */
+	uint32_t flusher_wakes;/* its wake-ups so far (frame_t.flush_seen's numbers) */
+	uint8_t flusher_timed; /* the scheduler's clock drives it, not references */
+	/* The scheduler's state as --timeline prints it: sched.c writes it
+	 * after each access it runs, ref.c reads it (calls go down only). */
+	struct kclock {
+		uint8_t on;        /* vm_sched_run is running */
+		uint8_t header;    /* the timeline's last header: 0 none, 1 plain,
+				      2 with the scheduler's columns */
+		uint8_t due;       /* a line fell due during the access running */
+		uint32_t runnable, blocked; /* processes now (running counts as runnable) */
+		uint64_t now, cpu_ns, iowait_ns; /* the clock, CPU busy, idle waiting for the disk */
+		uint64_t line_now, line_cpu, line_iowait; /* the same at the last line */
+	} kclock;
 };
 
 #define KASID_BIT (1u << 31)   /* kpti: the kernel root's asid (PCID pair) */

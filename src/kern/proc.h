@@ -35,6 +35,14 @@ int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, pr
  * proc_kalloc.  proc_is_kernel: va lies in the kernel half. */
 int proc_khalf_init(vm_machine_t *vm);
 int proc_is_kernel(const vm_machine_t *vm, uint64_t va);
+/* Process pr has n more pages in frames: its resident count, and its peak
+ * (VmHWM) when that is passed. */
+static inline void proc_rss_add(proc_t *pr, uint64_t n)
+{
+	pr->resident += n;
+	if (pr->resident > pr->hwm)
+		pr->hwm = pr->resident;
+}
 /* Free every page table of p (its mappings must be gone). */
 void proc_free_tables(vm_machine_t *vm, uint32_t p);
 

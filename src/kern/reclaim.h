@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "kern/flusher.h"
 #include "kern/teardown.h"
 
 /* A free frame: the lowest free one, or the policy's victim once evicted

@@ -9,6 +9,48 @@
 #include "kern/huge.h"
 #include "util/vmerr.h"
 
+/* 100 * part / whole, rounded half up (0 when whole is). */
+static unsigned ref_pct(uint64_t part, uint64_t whole)
+{
+	return whole ? (unsigned)((200 * (double)part / (double)whole + 1) / 2) : 0;
+}
+
+/* Under the scheduler, vmstat's procs and cpu columns: r (runnable,
+ * running included) and b (blocked on the disk) now; us (CPU busy) and wa
+ * (CPU idle while a process waited for the disk) in percent of the clock
+ * since the last such line (or since 0). */
+static void ref_timeline_sched(FILE *f, struct kclock *k)
+{
+	uint64_t el = k->now - k->line_now;
+	fprintf(f, " %4u %4u %3u %3u", k->runnable, k->blocked, ref_pct(k->cpu_ns - k->line_cpu, el),
+		ref_pct(k->iowait_ns - k->line_iowait, el));
+	k->line_now = k->now;
+	k->line_cpu = k->cpu_ns;
+	k->line_iowait = k->iowait_ns;
+}
+
+/* The script-mode line: the counters now and, under the scheduler, its
+ * columns; a header first whenever the columns change. */
+static void ref_timeline_print(vm_machine_t *vm, const vm_stats_t *s)
+{
+	struct kclock *k = &vm->kclock;
+	uint8_t header = k->on ? 2 : 1;
+	if (k->header != header)
+		fprintf(vm->cfg.timeline, "%12s %8s %8s %10s %10s %10s %10s%s\n", "references", "free",
+			"resident", "faults", "major", "swap_in", "swap_out",
+			k->on ? "    r    b  us  wa" : "");
+	k->header = header;
+	fprintf(vm->cfg.timeline, "%12llu %8llu %8llu %10llu %10llu %10llu %10llu",
+		(unsigned long long)s->references,
+		(unsigned long long)(vm->free_frames.limit - vm->free_frames.used),
+		(unsigned long long)s->resident_pages, (unsigned long long)s->page_faults,
+		(unsigned long long)s->major_faults, (unsigned long long)s->swap_ins,
+		(unsigned long long)s->swap_outs);
+	if (k->on)
+		ref_timeline_sched(vm->cfg.timeline, k);
+	fputc('\n', vm->cfg.timeline);
+}
+
 /* A vmstat-like line every cfg.timeline_every references. */
 static void ref_timeline(vm_machine_t *vm)
 {
@@ -17,15 +59,18 @@ static void ref_timeline(vm_machine_t *vm)
 		vm->cfg.timeline_fn(vm->cfg.timeline_arg, s, vm->free_frames.limit - vm->free_frames.used);
 		return;
 	}
-	if (s->references == vm->cfg.timeline_every)
-		fprintf(vm->cfg.timeline, "%12s %8s %8s %10s %10s %10s %10s\n", "references", "free",
-			"resident", "faults", "major", "swap_in", "swap_out");
-	fprintf(vm->cfg.timeline, "%12llu %8llu %8llu %10llu %10llu %10llu %10llu\n",
-		(unsigned long long)s->references,
-		(unsigned long long)(vm->free_frames.limit - vm->free_frames.used),
-		(unsigned long long)s->resident_pages, (unsigned long long)s->page_faults,
-		(unsigned long long)s->major_faults, (unsigned long long)s->swap_ins,
-		(unsigned long long)s->swap_outs);
+	if (vm->kclock.on) { /* the scheduler prints it once it has charged the access */
+		vm->kclock.due = 1;
+		return;
+	}
+	ref_timeline_print(vm, s);
+}
+
+void ref_timeline_due(vm_machine_t *vm)
+{
+	if (vm->kclock.due)
+		ref_timeline_print(vm, vm_stats(vm));
+	vm->kclock.due = 0;
 }
 
 /* cfg.tick more references have completed: the policy's clock ticks.  A
@@ -50,10 +95,14 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mm
 	mmu_result_t r;
 	vm->numa_proc = p; /* (the process a new frame's node is chosen for) */
 	while (mmu_translate(&vm->mmu, asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
+		uint64_t minor = vm->st.minor_faults, major = vm->st.major_faults;
 		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
+		proc_t *pr = &vm->procs[p]; /* every fault counted meanwhile is p's */
+		pr->minflt += vm->st.minor_faults - minor;
+		pr->majflt += vm->st.major_faults - major;
 		if (rc)
 			return rc;
-		proc = &vm->procs[p];
+		proc = pr;
 		if (proc->state != VM_PROC_ALIVE)
 			return VM_EKILLED;
 	}

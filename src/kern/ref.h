@@ -18,4 +18,9 @@ void ref_count_kind(vm_machine_t *vm, mmu_access_t acc);
  * NULL) gets the frame.  VM_EKILLED if p was killed meanwhile. */
 int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn);
 
+/* Under the scheduler (vm->kclock.on) a --timeline line that falls due
+ * during an access waits for the scheduler to charge the access: it prints
+ * it here, with vm->kclock's columns as published.  Nothing if none is due. */
+void ref_timeline_due(vm_machine_t *vm);
+
 #endif

@@ -38,6 +38,7 @@ int vm_sched_create(vm_sched_t **out, vm_machine_t *vm, uint64_t quantum_ns)
 	if (!s)
 		return VM_ENOMEM;
 	s->vm = vm;
+	vm->flusher_timed = 1; /* the flusher keeps this clock from now on */
 	s->quantum = quantum_ns ? quantum_ns : 1000000;
 	s->cur = SIZE_MAX;
 	*out = s;
@@ -140,6 +141,22 @@ static sched_mark_t sched_mark(vm_machine_t *vm)
 			       .disk = vm->st.swap_ins + vm->sys.file_reads + vm->st.dirty_writebacks };
 }
 
+/* The flusher at the clock now (--dirty-expire): its write-backs join the
+ * disk queue, blocking no process.  1, or its failure. */
+static int sched_flusher(vm_sched_t *s)
+{
+	uint64_t before = s->vm->sys.flusher_writebacks;
+	int rc = flusher_clock(s->vm, s->now);
+	uint64_t n = s->vm->sys.flusher_writebacks - before;
+	if (n) {
+		uint64_t service = (uint64_t)llround((double)n * s->vm->cfg.lat.major_ns);
+		s->disk_free = (s->disk_free > s->now ? s->disk_free : s->now) + service;
+		s->disk_busy += service;
+		s->st.disk_requests += n;
+	}
+	return rc ? rc : 1;
+}
+
 /* Run one access of the task on the CPU and charge it: CPU time for its
  * references and minor faults; disk requests queued behind the ones before,
  * the task blocked until the last is served.  1 ran, 0 the task is done,
@@ -165,6 +182,9 @@ static int sched_step(vm_sched_t *s)
 	uint64_t cpu = (uint64_t)llround((double)(b.lookups - a.lookups) * l->tlb_ns +
 					 (double)(b.mem - a.mem) * l->mem_ns +
 					 (double)(b.minor - a.minor) * l->minor_ns);
+	proc_t *pr = &vm->procs[proc_lookup(vm, t->st.pid)]; /* (a process is never forgotten) */
+	pr->scheduled = 1;
+	pr->cpu_ns += cpu;
 	t->st.accesses++;
 	t->st.minflt += b.minor - a.minor;
 	t->st.majflt += b.major - a.major;
@@ -181,10 +201,11 @@ static int sched_step(vm_sched_t *s)
 		s->st.disk_requests += ops;
 		t->until = s->disk_free;
 		t->st.blocked_ns += t->until - s->now;
+		pr->blocked_ns += t->until - s->now;
 		t->state = T_BLOCKED;
 		s->cur = SIZE_MAX;
 	}
-	return 1;
+	return sched_flusher(s);
 }
 
 /* Give the CPU to the head of the run queue, if any. */
@@ -199,10 +220,22 @@ static void sched_dispatch(vm_sched_t *s)
 	s->st.switches++;
 }
 
+/* What --timeline's lines show of the scheduler (vm->kclock), once an
+ * access is charged. */
+static void sched_publish(vm_sched_t *s)
+{
+	struct kclock *k = &s->vm->kclock;
+	k->now = s->now;
+	k->cpu_ns = s->st.cpu_ns;
+	k->iowait_ns = s->st.iowait_ns;
+	vm_sched_load(s, &k->runnable, &k->blocked);
+}
+
 int vm_sched_run(vm_sched_t *s, uint64_t for_ns)
 {
 	uint64_t end = for_ns && s->now <= UINT64_MAX - for_ns ? s->now + for_ns : UINT64_MAX;
 	int rc = VM_OK;
+	s->vm->kclock.on = 1;
 	while (s->now < end) {
 		sched_wake(s);
 		sched_dispatch(s);
@@ -227,9 +260,14 @@ int vm_sched_run(vm_sched_t *s, uint64_t for_ns)
 			sched_enqueue(s, i);
 			s->cur = SIZE_MAX;
 		}
+		if (s->vm->kclock.due) {
+			sched_publish(s);
+			ref_timeline_due(s->vm);
+		}
 		rc = VM_OK;
 	}
 	s->st.elapsed_ns = s->now;
+	s->vm->kclock.on = s->vm->kclock.due = 0;
 	return rc;
 }
 

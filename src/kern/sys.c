@@ -54,6 +54,15 @@ static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t le
 	return *p == PROC_NONE ? VM_ESRCH : page_range(vm, addr, len, end);
 }
 
+/* After each page reference of a system call: the page daemon, then the
+ * flusher on the clock of references (unless a scheduler's clock drives
+ * it).  0, or the flusher's write-back failure. */
+static int sys_background(vm_machine_t *vm)
+{
+	reclaim_page_daemon(vm);
+	return vm->flusher_timed ? VM_OK : flusher_clock(vm, vm->st.references);
+}
+
 /* One reference by p to the page holding va; a reference outside the
  * virtual address space is a SIGSEGV.  The caller runs the page daemon once
  * it is done with the frame (the daemon could evict it). */
@@ -96,7 +105,7 @@ static int vm_copy(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *buf, siz
 		else
 			memcpy((uint8_t *)buf + done, mem, n);
 		done += n;
-		reclaim_page_daemon(vm);
+		rc = sys_background(vm);
 	}
 	if (rc == VM_ENOSPC)
 		rc = VM_ENOMEM;
@@ -131,7 +140,7 @@ int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int ki
 			va = UINT64_MAX;
 		rc = vm_sys_ref(vm, p, va, acc, NULL);
 		if (!rc)
-			reclaim_page_daemon(vm);
+			rc = sys_background(vm);
 		if (off + stride < off)
 			break;
 	}
@@ -178,7 +187,7 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 		if (rc)
 			return rc;
 		kpte_set(vm, child_pa, pte_make(f, flags));
-		vm->procs[fa->child].resident++;
+		proc_rss_add(&vm->procs[fa->child], 1);
 	} else {
 		if (pte & PTE_SWAP) {
 			swap_get(vm, pte_pfn(pte));
@@ -382,17 +391,7 @@ int vm_brk(vm_machine_t *vm, uint32_t pid, uint64_t addr)
 /* Write frame f (a dirty file page) back and mark it clean everywhere. */
 static int sync_frame(vm_machine_t *vm, uint32_t f)
 {
-	frame_t *fr = &vm->frames[f];
-	int rc = obj_write_page(vm, f);
-	if (rc)
-		return rc;
-	fr->dirty = 0;
-	for (uint32_t i = fr->rmap; i != RMAP_NONE; i = vm->rmaps[i].next) {
-		const rmap_t *r = &vm->rmaps[i];
-		kpte_set(vm, r->pte_pa, kpte_get(vm, r->pte_pa) & ~PTE_D);
-		tlb_flush_page(&vm->tlb, vm->procs[r->proc].asid, r->vpn);
-	}
-	return VM_OK;
+	return flusher_write(vm, f);
 }
 
 /* msync of one PTE: its page written back if it is a dirty file page. */
@@ -456,6 +455,30 @@ void vm_proc_info(vm_machine_t *vm, uint32_t pid, vm_proc_info_t *out)
 	*out = (vm_proc_info_t){ .state = pr->state, .fault_addr = pr->fault_addr,
 				 .reason = pr->fault_reason, .resident = pr->resident,
 				 .swapped = pr->swapped, .brk = pr->brk };
+}
+
+size_t vm_proc_count(const vm_machine_t *vm)
+{
+	return vm->nprocs;
+}
+
+int vm_proc_acct_at(vm_machine_t *vm, size_t i, vm_proc_acct_t *out)
+{
+	if (i >= vm->nprocs)
+		return VM_ESRCH;
+	const proc_t *pr = &vm->procs[i];
+	*out = (vm_proc_acct_t){ .pid = pr->pid, .state = pr->state, .minflt = pr->minflt,
+				 .majflt = pr->majflt, .vm_rss = pr->resident,
+				 .vm_swap = pr->swapped, .vm_hwm = pr->hwm,
+				 .scheduled = pr->scheduled, .cpu_ns = pr->cpu_ns,
+				 .blocked_ns = pr->blocked_ns };
+	return VM_OK;
+}
+
+int vm_proc_acct(vm_machine_t *vm, uint32_t pid, vm_proc_acct_t *out)
+{
+	uint32_t p = proc_lookup(vm, pid);
+	return p == PROC_NONE ? VM_ESRCH : vm_proc_acct_at(vm, p, out);
 }
 
 const vm_sys_stats_t *vm_sys_stats(vm_machine_t *vm)

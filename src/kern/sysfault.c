@@ -38,7 +38,7 @@ static int map_frame(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 	if (rc)
 		return rc;
 	kpte_set(vm, pte_pa, pte_make(f, flags));
-	vm->procs[p].resident++;
+	proc_rss_add(&vm->procs[p], 1);
 	return VM_OK;
 }
 
@@ -208,8 +208,56 @@ static int do_swap_in(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va,
 	return VM_OK;
 }
 
-static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, uint64_t pte_pa)
+/* Whether the file page of region v at virtual page k may be mapped by
+ * fault-around: inside the file's bytes, and not exec's zeroed .data tail
+ * or the .bss after it (those pages are not the file's). */
+static int around_ok(const vm_machine_t *vm, const vma_t *v, uint64_t k)
 {
+	uint64_t kva = k << vm->g.page_shift, pgoff = v->pgoff + (k - (v->start >> vm->g.page_shift));
+	if (v->zero_from && (kva | (geom_page_size(&vm->g) - 1)) >= v->zero_from)
+		return 0;
+	return (pgoff << vm->g.page_shift) < vm->objs[v->obj].size;
+}
+
+/* Linux's do_fault_around, before a read fault on the file page at va is
+ * served: map the pages of the aligned cfg.fault_around-page window around
+ * it (clipped to the region and to the faulting page's leaf table, as
+ * Linux's is to its PMD) that the page cache already holds and that p maps
+ * in no way yet.  They are mapped as the fault would map them, without an
+ * accessed bit and without a fault; the pages read for the fault itself
+ * (read-ahead's included) are not mapped.  Counted in fault_around_pages,
+ * and in distinct_pages (pages a process has had mapped). */
+static void fault_around(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
+{
+	uint64_t n = vm->cfg.fault_around, table = 1ull << vm->g.level_bits[0];
+	uint64_t vpn = va >> vm->g.page_shift, span = n < table ? n : table;
+	uint64_t lo = vpn & ~(span - 1), hi = lo + span;
+	uint64_t first = v->start >> vm->g.page_shift, end = v->end >> vm->g.page_shift;
+	for (uint64_t k = lo > first ? lo : first; k < hi && k < end; k++) {
+		uint64_t pte_pa, pgoff = v->pgoff + (k - first);
+		uint32_t f;
+		if (k == vpn || !around_ok(vm, v, k) ||
+		    (f = pcache_find(vm, v->obj, pgoff)) == FRAME_NIL ||
+		    proc_walk(vm, p, k << vm->g.page_shift, 0, &pte_pa))
+			continue;
+		uint64_t pte = kpte_get(vm, pte_pa);
+		if (pte & (PTE_P | PTE_SWAP))
+			continue;
+		if (map_frame(vm, p, k << vm->g.page_shift, pte_pa, f, vma_pte_flags(v, !v->shared)))
+			return;
+		if (!(pte & PTE_SEEN))
+			vm->st.distinct_pages++;
+		vm->sys.fault_around_pages++;
+		kio_event(vm, "fault-around pid %u va 0x%llx: page cache page %llu\n", vm->procs[p].pid,
+			  (unsigned long long)(k << vm->g.page_shift), (unsigned long long)pgoff);
+	}
+}
+
+static int do_cached(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va, uint64_t pte_pa,
+		     mmu_access_t acc)
+{
+	if (vm->cfg.fault_around > 1 && acc != MMU_WRITE && vm->objs[v->obj].fd >= 0)
+		fault_around(vm, p, v, va);
 	uint64_t pgoff = v->pgoff + ((va - v->start) >> vm->g.page_shift);
 	uint32_t f = pcache_find(vm, v->obj, pgoff), filled = FRAME_NIL;
 	int major = 0, known = 0;
@@ -329,6 +377,6 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 			       ? do_zero_fill(vm, p, &v, va, pte_pa)
 			       : exsup_tail_fault(vm, p, &v, va, pte_pa);
 	if (v.obj != OBJ_NONE)
-		return do_cached(vm, p, &v, va, pte_pa);
+		return do_cached(vm, p, &v, va, pte_pa, acc);
 	return do_zero_fill(vm, p, &v, va, pte_pa);
 }

@@ -76,6 +76,7 @@ static int flush_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 		return fa->keep_going ? VM_OK : rc;
 	}
 	fr->dirty = 0;
+	fr->flush_seen = 0; /* clean as of now: the flusher starts over */
 	kpte_set(vm, pte_pa, pte & ~PTE_D);
 	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 	return VM_OK;
@@ -93,7 +94,7 @@ static void flush_orphans(vm_machine_t *vm, uint32_t o, flush_arg_t *fa)
 		if (rc && !fa->rc)
 			fa->rc = rc;
 		if (!rc)
-			fr->dirty = 0;
+			fr->dirty = fr->flush_seen = 0;
 	}
 }
 

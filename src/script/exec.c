@@ -348,18 +348,51 @@ static int exec_expect_proc(script_exec_t *x, const script_cmd_t *c)
 			 exec_state_words(&pi, buf, sizeof buf));
 }
 
+/* expect P resident|swapped N (pages now), or minflt|majflt|hwm N (its
+ * accounting, vm_proc_acct: a thread's is its address space's). */
 static int exec_expect_pages(script_exec_t *x, const script_cmd_t *c)
 {
 	vm_proc_info_t pi;
+	char num[16];
 	exec_info(x, c->pidx, c->pid, &pi);
-	uint64_t got = c->access == 'r' ? pi.resident : pi.swapped;
-	const char *what = c->access == 'r' ? "resident" : "swapped";
+	if (c->access == 'r' || c->access == 's') {
+		uint64_t got = c->access == 'r' ? pi.resident : pi.swapped;
+		const char *what = c->access == 'r' ? "resident" : "swapped";
+		if (got == c->value)
+			return VM_OK;
+		return exec_fail(x, c, VM_EINVAL, "expected process %s to have %llu %s pages, found %llu",
+				 script_pid_label(x->s, c->pid, num), (unsigned long long)c->value, what,
+				 (unsigned long long)got);
+	}
+	vm_proc_acct_t a = { 0 };
+	vm_proc_acct(x->vm, exec_kpid(x, c), &a);
+	uint64_t got = c->access == 'n' ? a.minflt : c->access == 'j' ? a.majflt : a.vm_hwm;
+	const char *what = c->access == 'n' ? "minflt" : c->access == 'j' ? "majflt" : "hwm";
 	if (got == c->value)
 		return VM_OK;
-	char num[16];
-	return exec_fail(x, c, VM_EINVAL, "expected process %s to have %llu %s pages, found %llu",
-			 script_pid_label(x->s, c->pid, num), (unsigned long long)c->value, what,
+	return exec_fail(x, c, VM_EINVAL, "expected process %s's %s to be %llu, found %llu",
+			 script_pid_label(x->s, c->pid, num), what, (unsigned long long)c->value,
 			 (unsigned long long)got);
+}
+
+/* stats P: P's faults (getrusage's names), its pages (/proc/PID/status's:
+ * VmRSS, VmSwap, VmHWM, in pages) and, once scheduled, its times. */
+static int exec_pstats(script_exec_t *x, const script_cmd_t *c)
+{
+	vm_proc_acct_t a;
+	char num[16];
+	int rc = vm_proc_acct(x->vm, exec_kpid(x, c), &a);
+	if (rc)
+		return exec_refused(x, c, rc);
+	fprintf(x->env->out, "stats %s: minflt %llu, majflt %llu, VmRSS %llu, VmSwap %llu, VmHWM %llu pages",
+		script_pid_label(x->s, c->pid, num), (unsigned long long)a.minflt,
+		(unsigned long long)a.majflt, (unsigned long long)a.vm_rss,
+		(unsigned long long)a.vm_swap, (unsigned long long)a.vm_hwm);
+	if (a.scheduled)
+		fprintf(x->env->out, "; cpu %llu ns, blocked %llu ns", (unsigned long long)a.cpu_ns,
+			(unsigned long long)a.blocked_ns);
+	fputc('\n', x->env->out);
+	return VM_OK;
 }
 
 static int exec_expect_stat(script_exec_t *x, const script_cmd_t *c)
@@ -601,6 +634,7 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 		if (x->env->stats)
 			x->env->stats(vm, x->env->stats_arg);
 		return VM_OK;
+	case SCRIPT_PSTATS: return exec_pstats(x, c);
 	case SCRIPT_CHECK: return exec_check(x, c, "at this line");
 	case SCRIPT_EXEC: return exec_exec(x, c);
 	case SCRIPT_ECHO:

@@ -551,18 +551,24 @@ static int parse_expect(script_parser_t *p, script_cmd_t *c, const script_word_t
 	}
 	if ((rc = parse_pid(p, w[0], &c->pid)))
 		return rc;
-	if (n == 3 && (word_is(w[1], "resident") || word_is(w[1], "swapped"))) {
-		c->op = SCRIPT_EXPECT_PAGES;
-		c->access = w[1].s[0];
-		return parse_num(p, w[2], 0, "page count", &c->value);
-	}
+	static const struct {
+		const char *name;
+		int access;
+	} counts[] = { { "resident", 'r' }, { "swapped", 's' }, { "minflt", 'n' },
+		       { "majflt", 'j' }, { "hwm", 'h' } };
+	for (size_t i = 0; n == 3 && i < sizeof counts / sizeof counts[0]; i++)
+		if (word_is(w[1], counts[i].name)) {
+			c->op = SCRIPT_EXPECT_PAGES;
+			c->access = counts[i].access;
+			return parse_num(p, w[2], 0, "count", &c->value);
+		}
 	c->op = SCRIPT_EXPECT_PROC;
 	for (size_t i = 0; n == 2 && i < sizeof states / sizeof states[0]; i++)
 		if (word_is(w[1], states[i].name)) {
 			c->state = states[i].state;
 			return VM_OK;
 		}
-	return script_bad(p, "bad expectation '%.*s' (expect P alive|exited|segv|oom, expect P resident|swapped N, or expect stat NAME VALUE)",
+	return script_bad(p, "bad expectation '%.*s' (expect P alive|exited|segv|oom, expect P resident|swapped|minflt|majflt|hwm N, or expect stat NAME VALUE)",
 			  (int)(w[n - 1].s + w[n - 1].len - w[1].s), w[1].s);
 }
 
@@ -602,10 +608,11 @@ static int parse_free(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	return rc ? rc : parse_addr(p, w[1], c);
 }
 
+/* stats: the summary now; stats P: P's accounting. */
 static int parse_stats(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
 {
-	c->op = SCRIPT_STATS;
-	return VM_OK;
+	c->op = n ? SCRIPT_PSTATS : SCRIPT_STATS;
+	return n ? parse_pid_only(p, c, w, n) : VM_OK;
 }
 
 static int parse_check(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
@@ -720,7 +727,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "msync", "msync P ADDR LEN", 3, 3, parse_msync },
 	{ "expect", "expect P alive|exited|segv|oom, or expect stat NAME VALUE", 2, 3, parse_expect },
 	{ "maps", "maps P", 1, 1, parse_maps },
-	{ "stats", "stats", 0, 0, parse_stats },
+	{ "stats", "stats [P]", 0, 1, parse_stats },
 	{ "check", "check", 0, 0, parse_check },
 	{ "echo", "echo TEXT...", 0, SCRIPT_MAX_WORDS - 1, parse_echo },
 	{ "malloc", "malloc P SIZE [NAME]", 2, 3, parse_malloc },

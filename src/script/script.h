@@ -41,7 +41,8 @@ typedef enum script_op {
 	SCRIPT_TOUCH,      /* pid addr len access stride */
 	SCRIPT_MSYNC,      /* pid addr len */
 	SCRIPT_EXPECT_PROC,/* pid state */
-	SCRIPT_EXPECT_PAGES,/* pid (resident or swapped: access 'r' / 's') value */
+	SCRIPT_EXPECT_PAGES,/* pid (access: 'r' resident, 's' swapped, 'n' minflt,
+	                       'j' majflt, 'h' hwm) value */
 	SCRIPT_EXPECT_STAT,/* name value */
 	SCRIPT_MAPS,       /* pid */
 	SCRIPT_STATS,
@@ -55,6 +56,7 @@ typedef enum script_op {
 	SCRIPT_NUMA,       /* pid value: its home node */
 	SCRIPT_THREAD,     /* pid -> pid2: a thread sharing pid's address space */
 	SCRIPT_RUN,        /* value: ns to run for, 0: until every trace process is done */
+	SCRIPT_PSTATS,     /* pid: its accounting (stats P) */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
