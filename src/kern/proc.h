@@ -35,6 +35,17 @@ int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, pr
  * proc_kalloc.  proc_is_kernel: va lies in the kernel half. */
 int proc_khalf_init(vm_machine_t *vm);
 int proc_is_kernel(const vm_machine_t *vm, uint64_t va);
+/* The root p's kernel-mode references walk: under kpti its own kernel root
+ * (the frames right after the user root, as Linux's PGD pair the other way
+ * round), else its one root. */
+uint64_t proc_kernel_root(const vm_machine_t *vm, uint32_t p);
+/* kpti's trampoline: the top page of the address space (sign-extended
+ * 0xfffffffffffff000 with 48 bits), the only kernel page user roots map. */
+uint64_t proc_tramp_va(const vm_machine_t *vm);
+/* Demand-zero kernel memory (script mode): a zeroed kernel frame mapped at
+ * kernel-half va, U=0, global but under kpti; never reclaimed, counted in
+ * kernel_pages.  0 or as proc_kalloc. */
+int proc_kernel_page(vm_machine_t *vm, uint64_t va);
 /* Free every page table of p (its mappings must be gone). */
 void proc_free_tables(vm_machine_t *vm, uint32_t p);
 
