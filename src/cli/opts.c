@@ -359,6 +359,18 @@ static int set_access(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return VM_OK;
 }
 
+/* explain --mode kernel|user: the CPU's mode; either turns the kernel half on. */
+static int set_mode(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "kernel") && strcmp(arg, "user")) {
+		snprintf(err, errlen, "'%s': expected kernel or user", arg);
+		return VM_EINVAL;
+	}
+	o->mode = arg[0];
+	o->cfg.kernel_half = 1;
+	return VM_OK;
+}
+
 static int set_state(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	o->state = arg;
@@ -689,6 +701,7 @@ static const cli_option_t cli_options[] = {
 	{ "json", CLI_TRACE, NULL, "print one JSON object instead of the text summary", set_json },
 	{ "access", CLI_EXPLAIN, "r|w|x", "the kind of access to translate (default r)", set_access },
 	{ "state", CLI_EXPLAIN, "FILE", "page-table and TLB contents to start from", set_state },
+	{ "mode", CLI_EXPLAIN, "kernel|user", "translate as a kernel-mode or a user-mode access, with the kernel half on (a pte line there maps a kernel page: U=0, global)", set_mode },
 	{ "swap-file", CLI_SCRIPT, "PATH", "swap to this file (default: a temporary file, removed at exit)", set_swap_file },
 	{ "watermarks", CLI_SCRIPT, "MIN,LOW,HIGH", "free-frame watermarks of the page daemon, frames or % of frames (default 1%,2%,4%; 0,0,0: replace only when no frame is free)", set_watermarks },
 	{ "readahead", CLI_SCRIPT, "N", "extra pages read on a swap-in or file fault (default 0)", set_readahead },
