@@ -173,10 +173,14 @@ uint64_t ref_canon(const vm_machine_t *vm, uint64_t va)
 /* Script mode's user references switch roots as trace mode's do once the
  * kernel half (or --asid off) is on; before, no switch is counted, as
  * scripts always ran. */
+uint32_t ref_user(vm_machine_t *vm, uint32_t p)
+{
+	return vm->kroot_pfn || vm->cfg.asid_off ? ref_mode(vm, p, 0) : vm->procs[p].asid;
+}
+
 int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
 {
-	uint32_t asid = vm->kroot_pfn || vm->cfg.asid_off ? ref_mode(vm, p, 0) : vm->procs[p].asid;
-	return ref_one(vm, p, asid, va, acc, pfn);
+	return ref_one(vm, p, ref_user(vm, p), va, acc, pfn);
 }
 
 int ref_kernel_va(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mmu_access_t acc)

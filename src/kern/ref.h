@@ -17,6 +17,10 @@ void ref_count_kind(vm_machine_t *vm, mmu_access_t acc);
  * fault and retry until it completes, then tell the policy.  *pfn (if not
  * NULL) gets the frame.  VM_EKILLED if p was killed meanwhile. */
 int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn);
+/* Script mode: p runs in user mode now (ref_mode's switches, once the
+ * kernel half or --asid off is on; before, nothing is counted, as scripts
+ * always ran).  Returns p's user asid.  ref_va calls it. */
+uint32_t ref_user(vm_machine_t *vm, uint32_t p);
 /* The CPU now runs p in kernel mode (kernel set) or user mode: a switch of
  * process switches roots (not the first process's start), and under kpti so
  * does every entry and exit; entries count as syscalls.  Returns the asid

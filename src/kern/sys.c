@@ -64,6 +64,7 @@ static int vm_sys_ref(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t ac
 	int rc;
 	uint64_t at = ref_canon(vm, va);
 	if (at & vm->user_mask) {
+		ref_user(vm, p); /* (p runs, to fault) */
 		vm->st.references++;
 		vm->procs[p].fault_addr = va;
 		vm->procs[p].fault_reason = at >> (vm->g.va_bits - 1) == 1

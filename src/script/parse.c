@@ -534,8 +534,10 @@ static int parse_syscall(script_parser_t *p, script_cmd_t *c, const script_word_
 	int rc = parse_pid(p, w[0], &c->pid);
 	if (rc || n == 1)
 		return rc;
-	if (n != 4 || !word_is(w[1], "touch"))
+	if (!word_is(w[1], "touch"))
 		return script_bad(p, "unexpected '%.*s' (syscall P [touch ADDR LEN])", (int)w[1].len, w[1].s);
+	if (n != 4)
+		return script_bad(p, "syscall P touch needs ADDR and LEN (syscall P [touch ADDR LEN])");
 	rc = parse_addr(p, w[2], c);
 	return rc ? rc : parse_len(p, w[3], "LEN", &c->len);
 }
