@@ -390,5 +390,31 @@ Test(kmode2_vmt, bad_kernel_records)
 		  "%s", r.err);
 	run(&r, "printf '\\211VMT\\r\\n\\032\\n\\002\\106' | %s run --format vmt -", vmlab());
 	cr_expect_eq(r.status, 2);
-	cr_expect(strstr(r.err, "at byte 9"), "%s", r.err);
+	cr_expect(strstr(r.err, "at byte 10 of the decompressed stream: truncated kernel record at byte 9 (no kind byte)"),
+		  "%s", r.err);
+	run(&r, "printf '\\211VMT\\r\\n\\032\\n\\002\\106\\001' | %s run --format vmt -", vmlab());
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "at byte 11 of the decompressed stream: truncated varint (the address of the record at byte 9)"),
+		  "%s", r.err);
+}
+
+/* Huge pages walk through proc_walk too: a kernel-half huge page (--thp
+ * always) lands in the shared kernel tables with U=0 and G, so P2's kernel
+ * read hits it after the flushing switch; P1's user huge entry is the one
+ * flushed.  Hits: KR by P1 of its own page, R, KR by P2: 3, all huge. */
+Test(kmode2_roots, a_kernel_huge_page_is_shared_and_global)
+{
+	cmd_out_t r;
+	run(&r, "printf 'W 0x200000 4 1\\nKR 0x200000 4 1\\nR 0x200008 4 1\\nKW 0x800000200000 4 1\\n"
+	    "KR 0x800000200000 4 2\\n' | %s run --format text --thp always --frames 1024 "
+	    "--kernel-half --asid off --json -", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(json_u(r.out, "thp_fault_alloc"), 2);
+	cr_expect_eq(json_u(r.out, "page_faults"), 2);
+	cr_expect_eq(json_u(r.out, "tlb_hits"), 3);
+	cr_expect_eq(json_u(r.out, "huge_tlb_hits"), 3);
+	cr_expect_eq(json_u(r.out, "tlb_entries_flushed"), 1);
+	/* the kernel's root, L2 and L3 for the kernel page (shared); P1's root,
+	 * L2, L3; P2's root */
+	cr_expect_eq(json_u(r.out, "page_table_pages"), 7);
 }

@@ -152,11 +152,17 @@ int proc_khalf_init(vm_machine_t *vm)
 	return VM_OK;
 }
 
+uint64_t proc_page_flags(const vm_machine_t *vm, uint64_t va, uint64_t flags)
+{
+	if (!proc_is_kernel(vm, va))
+		return flags;
+	return (flags & ~PTE_U) | (vm->cfg.kpti ? 0 : PTE_G);
+}
+
 int proc_kernel_page(vm_machine_t *vm, uint64_t va)
 {
 	uint64_t pfn;
-	/* global, but under kpti only the trampoline is */
-	return proc_kernel_map(vm, va, PTE_P | PTE_W | (vm->cfg.kpti ? 0 : PTE_G), &pfn);
+	return proc_kernel_map(vm, va, proc_page_flags(vm, va, PTE_P | PTE_W), &pfn);
 }
 
 /* Create process pid with an empty root table; *out gets its index. */
@@ -238,10 +244,16 @@ static void proc_root_entry(vm_machine_t *vm, uint32_t p, int kernel, uint64_t v
  * missing (the caller can skip the span that entry covers). */
 int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pte_pa)
 {
+	return proc_walk_to(vm, p, va, 0, alloc, pte_pa);
+}
+
+int proc_walk_to(vm_machine_t *vm, uint32_t p, uint64_t va, unsigned stop, int alloc,
+		 uint64_t *pte_pa)
+{
 	const geom_t *g = &vm->g;
 	int kernel = proc_is_kernel(vm, va); /* the kernel's tables, shared */
 	uint64_t pfn = kernel ? vm->kroot_pfn : vm->procs[p].root_pfn;
-	for (unsigned level = g->levels - 1; level > 0; level--) {
+	for (unsigned level = g->levels - 1; level > stop; level--) {
 		uint64_t pa = geom_pte_pa(g, pfn, va, level);
 		uint64_t pte = kpte_get(vm, pa);
 		if (!(pte & PTE_P)) {
@@ -258,7 +270,7 @@ int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pt
 		}
 		pfn = pte_pfn(pte);
 	}
-	*pte_pa = geom_pte_pa(g, pfn, va, 0);
+	*pte_pa = geom_pte_pa(g, pfn, va, stop);
 	return VM_OK;
 }
 

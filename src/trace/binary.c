@@ -202,7 +202,8 @@ static __attribute__((cold, noinline)) int vmt_cut(trace_bin_t *b, const uint8_t
 	unsigned tag = rec[0];
 	const char *field = "address";
 	uint64_t v;
-	if ((tag & VMT_KIND_MASK) >= VMT_K_COUNT)   /* a block's record */
+	int kern = (tag & VMT_KIND_MASK) == VMT_K_KERNEL;
+	if ((tag & VMT_KIND_MASK) >= VMT_K_COUNT && !kern)   /* a block's record */
 		return bin_fail(b, VM_EINVAL, b->base + b->end, "truncated %s record at byte %" PRIu64,
 				(tag & VMT_KIND_MASK) == VMT_K_DEFINE ? "block definition" : "block use",
 				b->base + (uint64_t)(rec - b->buf));
@@ -220,6 +221,11 @@ static __attribute__((cold, noinline)) int vmt_cut(trace_bin_t *b, const uint8_t
 		}
 		p = vmt_varint(p, &v);
 	}
+	if (kern && p >= e)
+		return bin_fail(b, VM_EINVAL, b->base + (uint64_t)(p - b->buf),
+				"truncated kernel record at byte %" PRIu64 " (no kind byte)",
+				b->base + (uint64_t)(rec - b->buf));
+	p += kern; /* the kind byte */
 out:
 	return bin_fail(b, VM_EINVAL, b->base + (uint64_t)(p - b->buf),
 			"truncated varint (the %s of the record at byte %" PRIu64 ")", field,
