@@ -418,3 +418,20 @@ Test(kmode2_roots, a_kernel_huge_page_is_shared_and_global)
 	 * L2, L3; P2's root */
 	cr_expect_eq(json_u(r.out, "page_table_pages"), 7);
 }
+
+/* Kernel-mode writes, fetches and reads of the trampoline (a page the
+ * kernel made, not a fault's) in trace and script mode: no fault at all. */
+Test(kmode2_roots, the_trampoline_takes_every_kernel_access)
+{
+	cmd_out_t r;
+	run(&r, "printf 'KW 0xfffffffffffff000 4 1\\nKX 0xfffffffffffff008 4 1\\nKR 0xfffffffffff0 4 2\\n' | "
+	    "%s run --format text --kpti --json -", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(json_u(r.out, "page_faults"), 0);
+	cr_expect_eq(json_u(r.out, "kernel_references"), 3);
+	cr_expect_eq(json_u(r.out, "tlb_hits"), 2); /* global: P2 hits it too */
+	script_json(&r, "--kpti", "spawn 1\\nsyscall 1 touch 0xfffffffffffff000 4096\\n");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(json_u(r.out, "page_faults"), 0);
+	cr_expect_eq(json_u(r.out, "kernel_pages"), 1);
+}

@@ -116,17 +116,19 @@ static int proc_kernel_map(vm_machine_t *vm, uint64_t va, uint64_t flags, uint64
 /* kpti: the trampoline, the one kernel page the user roots map (as Linux's
  * entry text and cpu_entry_area): the top page of the address space, global,
  * mapped by the kernel's tables and by a chain of tables of its own whose
- * root entry (vm->tramp_pte) every user root holds. */
+ * root entry (vm->tramp_pte) every user root holds.  Writable, as every
+ * kernel page here (cpu_entry_area holds the entry stacks): a kernel write
+ * is never a protection fault. */
 static int proc_tramp_init(vm_machine_t *vm)
 {
 	const geom_t *g = &vm->g;
 	uint64_t va = proc_tramp_va(vm), frame, below = 0, table = 0;
-	int rc = proc_kernel_map(vm, va, PTE_P | PTE_G, &frame);
+	int rc = proc_kernel_map(vm, va, PTE_P | PTE_W | PTE_G, &frame);
 	for (unsigned level = 0; !rc && level < g->levels - 1; level++) {
 		rc = proc_kalloc(vm, g->level_frames[level], &table);
 		if (!rc)
 			kpte_set(vm, geom_pte_pa(g, table, va, level),
-				 level ? below : pte_make(frame, PTE_P | PTE_G));
+				 level ? below : pte_make(frame, PTE_P | PTE_W | PTE_G));
 		below = pte_make(table, PTE_P | PTE_W | PTE_U);
 	}
 	if (!rc)
