@@ -114,6 +114,9 @@ typedef struct vm_kstats {
 	uint64_t tlb_entries_flushed;
 	uint64_t segfaults;         /* trace mode: user references to kernel
 				       addresses, skipped */
+	uint64_t kernel_pages;      /* kernel frames holding kernel memory, not
+				       tables (kpti's trampoline, script mode's
+				       kernel pages) */
 } vm_kstats_t;
 
 /* Kinds of vm_access for kernel-mode references (trace kinds KR KW KX). */

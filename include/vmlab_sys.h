@@ -126,6 +126,14 @@ int vm_read(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *out, size_t len
 int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int kind,
 	     uint64_t stride);
 
+/* A system call by pid: enter the kernel, read each page of kernel memory
+ * [addr, addr+len) once (len 0: none; kernel-half addresses, sign-extended
+ * or not; kernel pages are demand-zero kernel frames, never reclaimed),
+ * return.  Turns the kernel half on.  VM_ESRCH, VM_EINVAL (a byte of the
+ * range outside the kernel half), VM_ENOTSUP (one page-table level), or
+ * VM_ENOMEM / VM_ELIMIT for kernel frames. */
+int vm_syscall(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
+
 void vm_proc_info(vm_machine_t *vm, uint32_t pid, vm_proc_info_t *out);
 
 /* One process's accounting (`stats P`, the JSON's process_stats), named as

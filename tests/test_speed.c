@@ -139,7 +139,7 @@ Test(speed, vmt2_malformed_blocks)
 	BAD(HDR2 "\x04\x02\x00\x42\x06", "13 of the decompressed stream: bad block item (record at byte 9)");
 	BAD(HDR2 "\x04\x01\x00\x02", "12 of the decompressed stream: bad block item (record at byte 9)");
 	BAD(HDR2 "\x0c", "9 of the decompressed stream: bad block definition tag (record at byte 9)");
-	BAD(HDR2 "\x06", "9 of the decompressed stream: unknown record kind (record at byte 9)");
+	BAD(HDR2 "\x07", "9 of the decompressed stream: unknown record kind (record at byte 9)"); /* (6: a kernel access, test_kmode2.c) */
 	BAD(HDR2 "\x04\x03\x00\x42", "13 of the decompressed stream: truncated block definition record at byte 9");
 	BAD(HDR2 DEF0 "\x0d", "19 of the decompressed stream: truncated block use record at byte 18");
 	/* the last fetch's byte 2^48 is one past a 48-bit address space */

@@ -53,6 +53,7 @@ typedef struct cli_opts {
 	trace_format_t format;
 	int json;
 	int access;              /* explain: 'r', 'w' or 'x' */
+	int mode;                /* explain --mode: 'k' kernel, 'u' user, 0 not given */
 	const char *state;       /* explain: state file, or NULL */
 	uint64_t swap_bytes;     /* --swap as given, 0 = unbounded */
 	const char **args;       /* positional arguments */

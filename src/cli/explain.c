@@ -294,15 +294,16 @@ static void print_pte_bits(FILE *out, const char *key, uint64_t pte)
 		fprintf(out, "not-present%s\n", pte & PTE_SWAP ? " swap" : "");
 		return;
 	}
-	fprintf(out, "P%s%s%s%s%s\n", pte & PTE_W ? " W" : "", pte & PTE_U ? " U" : "",
-	       pte & PTE_A ? " A" : "", pte & PTE_D ? " D" : "", pte & PTE_NX ? " NX" : "");
+	fprintf(out, "P%s%s%s%s%s%s\n", pte & PTE_W ? " W" : "", pte & PTE_U ? " U" : "",
+	       pte & PTE_A ? " A" : "", pte & PTE_D ? " D" : "", pte & PTE_G ? " G" : "",
+	       pte & PTE_NX ? " NX" : "");
 }
 
 /* Print the whole working of one translation. */
 /* Returns 1 with the PA in *pa when the translation succeeds, else 0; html
  * (if not NULL) records the steps for --html. */
-static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, uint64_t *pa,
-		       html_explain_t *html)
+static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, int mode,
+		       uint64_t *pa, html_explain_t *html)
 {
 	const geom_t *g = vm_geom(vm);
 	const tlb_t *t = vm_tlb(vm);
@@ -311,7 +312,13 @@ static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, uin
 	for (unsigned l = g->levels; l-- > 0;)
 		put_bits(bits, sizeof bits, va, g->level_shift[l], g->level_bits[l]);
 	put_bits(bits, sizeof bits, va, 0, g->page_shift);
-	fprintf(out, "VA: 0x%llx\naccess: %c\nVA_bits: %s\n", (unsigned long long)va, access, bits);
+	fprintf(out, "VA: 0x%llx\naccess: %c\n", (unsigned long long)va, access);
+	if (mode) { /* --mode: the CPU's mode and the half va lies in */
+		vm_explain_mode(vm, mode == 'k');
+		fprintf(out, "mode: %s\nhalf: %s\n", mode == 'k' ? "kernel" : "user",
+			vm_is_kernel(vm, va) ? "kernel" : "user");
+	}
+	fprintf(out, "VA_bits: %s\n", bits);
 	fprintf(out, "VPN: 0x%llx\nVPO: 0x%llx\n", (unsigned long long)vpn,
 	       (unsigned long long)geom_vpo(g, va));
 	if (t->sets) {
@@ -685,8 +692,11 @@ int explain_main(int argc, char **argv, const char *state_text)
 	}
 	vas = (uint64_t *)calloc((size_t)o.nargs, sizeof *vas);
 	for (int i = 0; vas && i < o.nargs; i++) {
-		if (num_parse_u64(o.args[i], &vas[i], 0) ||
-		    (o.cfg.va_bits < 64 && (vas[i] >> o.cfg.va_bits))) {
+		int bad = num_parse_u64(o.args[i], &vas[i], 0);
+		unsigned b = o.cfg.va_bits;
+		if (!bad && o.mode && b < 64 && vas[i] >> (b - 1) == ~0ull >> (b - 1))
+			vas[i] &= (1ull << b) - 1; /* a sign-extended kernel address */
+		if (bad || (b < 64 && (vas[i] >> b))) {
 			fprintf(stderr, "vmlab explain: '%s' is not a virtual address below 2^%u\n",
 				o.args[i], o.cfg.va_bits);
 			status = CLI_EXIT_USAGE;
@@ -733,7 +743,7 @@ int explain_main(int argc, char **argv, const char *state_text)
 		status = state_apply(&o, &st, &vm);
 		if (status == CLI_EXIT_OK) {
 			uint64_t pa;
-			if (explain_one(out, vm, vas[i], o.access, &pa, html) && x.has_cache)
+			if (explain_one(out, vm, vas[i], o.access, o.mode, &pa, html) && x.has_cache)
 				explain_cache(out, &cache, pa, o.cfg.pa_bits);
 		}
 		vm_destroy(vm);

@@ -359,6 +359,18 @@ static int set_access(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return VM_OK;
 }
 
+/* explain --mode kernel|user: the CPU's mode; either turns the kernel half on. */
+static int set_mode(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "kernel") && strcmp(arg, "user")) {
+		snprintf(err, errlen, "'%s': expected kernel or user", arg);
+		return VM_EINVAL;
+	}
+	o->mode = arg[0];
+	o->cfg.kernel_half = 1;
+	return VM_OK;
+}
+
 static int set_state(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
 	o->state = arg;
@@ -672,9 +684,9 @@ static const cli_option_t cli_options[] = {
 	{ "pa-bits", CLI_GEOMETRY, "N", "physical address bits, bounding user frame numbers (default 52)", set_pa_bits },
 	{ "levels", CLI_GEOMETRY, "N", "page-table levels 1..5 (default: page_size/8 entries per level)", set_levels },
 	{ "pte-size", CLI_GEOMETRY, "4|8", "bytes of a page-table entry: 8 (x86-64, default) or 4 (32-bit x86; tables follow the user frames)", set_pte_size },
-	{ "kernel-half", CLI_TRACE, NULL, "addresses from 2^(va-bits - 1) up are the kernel's, shared by every process (U=0, global)", set_kernel_half },
-	{ "kpti", CLI_TRACE, NULL, "kernel page-table isolation: switch roots on every kernel entry and exit (implies --kernel-half)", set_kpti },
-	{ "asid", CLI_TRACE, "on|off", "address-space ids in the TLB; off: every root switch flushes the non-global entries (default on)", set_asid },
+	{ "kernel-half", CLI_MACHINE, NULL, "addresses from 2^(va-bits - 1) up are the kernel's, shared by every process (U=0, global)", set_kernel_half },
+	{ "kpti", CLI_MACHINE, NULL, "kernel page-table isolation: switch roots on every kernel entry and exit (implies --kernel-half)", set_kpti },
+	{ "asid", CLI_MACHINE, "on|off", "address-space ids in the TLB; off: every root switch flushes the non-global entries (default on)", set_asid },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
 	{ "tlb-huge", CLI_GEOMETRY, "E:W", "TLB of huge-page entries; 0: they share --tlb (default 32:4)", set_tlb_huge },
 	{ "thp", CLI_MACHINE, "MODE", "transparent huge pages: always, madvise or never (default never; trace mode)", set_thp },
@@ -706,6 +718,7 @@ static const cli_option_t cli_options[] = {
 	{ "json", CLI_TRACE, NULL, "print one JSON object instead of the text summary", set_json },
 	{ "access", CLI_EXPLAIN, "r|w|x", "the kind of access to translate (default r)", set_access },
 	{ "state", CLI_EXPLAIN, "FILE", "page-table and TLB contents to start from", set_state },
+	{ "mode", CLI_EXPLAIN, "kernel|user", "translate as a kernel-mode or a user-mode access, with the kernel half on (a pte line there maps a kernel page: U=0, global)", set_mode },
 	{ "swap-file", CLI_SCRIPT, "PATH", "swap to this file (default: a temporary file, removed at exit)", set_swap_file },
 	{ "watermarks", CLI_SCRIPT, "MIN,LOW,HIGH", "free-frame watermarks of the page daemon, frames or % of frames (default 1%,2%,4%; 0,0,0: replace only when no frame is free)", set_watermarks },
 	{ "readahead", CLI_SCRIPT, "N", "extra pages read on a swap-in or file fault (default 0)", set_readahead },

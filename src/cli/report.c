@@ -100,11 +100,17 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 			       group3(a, sizeof a, k->flusher_writebacks),
 			       (unsigned long long)c->dirty_expire);
 	}
-	if (c->kernel_half || c->kpti || c->asid_off || vm_kstats(vm)->kernel_references) {
+	if (c->kernel_half || c->kpti || c->asid_off || vm_kstats(vm)->kernel_references ||
+	    vm_kstats(vm)->syscalls) {
 		const vm_kstats_t *ks = vm_kstats(vm);
-		printf("  kernel refs      %15s   in %s syscalls; %s user refs to kernel addresses skipped\n",
-		       group3(a, sizeof a, ks->kernel_references), group3(b, sizeof b, ks->syscalls),
-		       group3(d, sizeof d, ks->segfaults));
+		if (c->bytes) /* (a user reference there is a SIGSEGV, counted above) */
+			printf("  kernel refs      %15s   in %s syscalls; %s kernel pages\n",
+			       group3(a, sizeof a, ks->kernel_references), group3(b, sizeof b, ks->syscalls),
+			       group3(d, sizeof d, ks->kernel_pages));
+		else
+			printf("  kernel refs      %15s   in %s syscalls; %s user refs to kernel addresses skipped\n",
+			       group3(a, sizeof a, ks->kernel_references), group3(b, sizeof b, ks->syscalls),
+			       group3(d, sizeof d, ks->segfaults));
 		printf("  root switches    %15s   %s TLB flushes, %s entries flushed\n",
 		       group3(a, sizeof a, ks->root_switches), group3(b, sizeof b, ks->tlb_flushes),
 		       group3(d, sizeof d, ks->tlb_entries_flushed));
@@ -193,6 +199,7 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	KEY_U("root_switches", ks->root_switches);
 	KEY_U("tlb_flushes", ks->tlb_flushes);
 	KEY_U("tlb_entries_flushed", ks->tlb_entries_flushed);
+	KEY_U("kernel_pages", ks->kernel_pages);
 	if (!c->bytes)
 		KEY_U("segfaults", ks->segfaults);
 	if (c->bytes) {

@@ -135,14 +135,14 @@ void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn)
 		return;
 	tlb_entry_t *set = t->e + tlb_set_of(t, vpn) * t->ways;
 	for (uint32_t w = 0; w < t->ways; w++)
-		if (set[w].valid && set[w].vpn == vpn && (set[w].asid == asid || set[w].global))
+		if (set[w].valid && set[w].vpn == vpn && ((set[w].asid | TLB_ASID_PAIR) == (asid | TLB_ASID_PAIR) || set[w].global))
 			set[w].valid = 0;
 }
 
 void tlb_flush_asid(tlb_t *t, uint32_t asid)
 {
 	for (uint64_t i = 0; i < (uint64_t)t->sets * t->ways; i++)
-		if (t->e[i].asid == asid && !t->e[i].global)
+		if ((t->e[i].asid | TLB_ASID_PAIR) == (asid | TLB_ASID_PAIR) && !t->e[i].global)
 			t->e[i].valid = 0;
 }
 

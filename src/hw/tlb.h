@@ -184,8 +184,14 @@ static inline void tlb_set_dirty(tlb_entry_t *e)
  * no TLB. */
 tlb_entry_t *tlb_fill(tlb_t *t, uint32_t asid, uint64_t vpn, uint64_t pfn, uint64_t pte);
 
+/* Bit 31 of an asid picks the other half of a PCID pair (kpti's kernel
+ * root): a flush of asid A or A | TLB_ASID_PAIR reaches both halves, as
+ * Linux flushes a page from the kernel and the user PCID alike. */
+#define TLB_ASID_PAIR (1u << 31)
+
 /* Invalidate key vpn of address space asid (and a global entry of that key,
- * whatever its asid) / every non-global entry of asid / every entry. */
+ * whatever its asid) / every non-global entry of asid / every entry; both
+ * halves of asid's PCID pair (TLB_ASID_PAIR). */
 void tlb_flush_page(tlb_t *t, uint32_t asid, uint64_t vpn);
 void tlb_flush_asid(tlb_t *t, uint32_t asid);
 void tlb_flush_all(tlb_t *t);

@@ -15,8 +15,20 @@ int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
 		rc = proc_walk(vm, p, vpn << vm->g.page_shift, 1, &pte_pa);
 	if (rc)
 		return rc;
+	if (proc_is_kernel(vm, vpn << vm->g.page_shift)) /* the kernel's: supervisor, global */
+		flags = (flags & ~PTE_U) | PTE_G;
 	kpte_set(vm, pte_pa, present ? pte_make(pfn, PTE_P | flags) : 0);
 	return VM_OK;
+}
+
+void vm_explain_mode(vm_machine_t *vm, int kernel)
+{
+	vm->mmu.kernel_mode = (uint8_t)!!kernel;
+}
+
+int vm_is_kernel(const vm_machine_t *vm, uint64_t va)
+{
+	return proc_is_kernel(vm, va);
 }
 
 int vm_tlb_insert(vm_machine_t *vm, uint32_t asid, uint64_t vpn, uint64_t pfn,

@@ -11,9 +11,15 @@
 
 /* Set process pid's leaf PTE for vpn, creating the tables above it.  With
  * present 0 the entry is written not present (0).  flags are PTE_W / PTE_U /
- * PTE_NX bits.  Returns 0, VM_ERANGE (vpn or pfn too large) or VM_ENOMEM. */
+ * PTE_NX bits; in the kernel half U is cleared and G set (a kernel page).  Returns 0, VM_ERANGE (vpn or pfn too large) or VM_ENOMEM. */
 int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
 	       uint64_t pfn, uint64_t flags);
+
+/* Translations from now on as the CPU in kernel mode (kernel set: U=0
+ * pages allowed) or in user mode (the default). */
+void vm_explain_mode(vm_machine_t *vm, int kernel);
+/* va lies in the kernel half (--kernel-half, explain --mode). */
+int vm_is_kernel(const vm_machine_t *vm, uint64_t va);
 
 /* Put a translation vpn -> pfn for address space asid into the TLB, with
  * rights from flags (PTE_W / PTE_U / PTE_NX).  Returns 0 or VM_ERANGE. */

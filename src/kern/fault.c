@@ -48,10 +48,7 @@ int fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		return rc;
 	}
 	/* A and D stay clear: the retried access sets them, as hardware would. */
-	uint64_t flags = FAULT_ANON_FLAGS;
-	if (proc_is_kernel(vm, va)) /* the kernel's: supervisor, global but under kpti */
-		flags = (flags & ~PTE_U) | (vm->cfg.kpti ? 0 : PTE_G);
-	kpte_set(vm, pte_pa, pte_make(f, flags));
+	kpte_set(vm, pte_pa, pte_make(f, proc_page_flags(vm, va, FAULT_ANON_FLAGS)));
 	proc_rss_add(&vm->procs[p], 1);
 	vm->st.refaults += known;
 	vm->pol->on_fill(vm->pol_state, f, &pg);

@@ -42,31 +42,6 @@ void huge_fini(vm_machine_t *vm)
 	vm->huge = NULL;
 }
 
-/* Walk p's tables down to va's entry at code level 1, making missing tables
- * above it: 0 and its address into *pa, or VM_ENOMEM / VM_ELIMIT. */
-static int huge_walk_pmd(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pa)
-{
-	const geom_t *g = &vm->g;
-	uint64_t pfn = vm->procs[p].root_pfn;
-	for (unsigned level = g->levels - 1;; level--) {
-		uint64_t at = geom_pte_pa(g, pfn, va, level);
-		if (level == 1) {
-			*pa = at;
-			return VM_OK;
-		}
-		uint64_t pte = pte_load(&vm->phys, g, at);
-		if (!(pte & PTE_P)) {
-			uint64_t table;
-			int rc = phys_kalloc(&vm->phys, g->level_frames[level - 1], &table);
-			if (rc)
-				return rc;
-			pte = pte_make(table, PTE_P | PTE_W | PTE_U);
-			pte_store(&vm->phys, g, at, pte);
-		}
-		pfn = pte_pfn(pte);
-	}
-}
-
 /* Set or clear frame f's bit in a bitmap. */
 static void huge_bit(uint64_t *map, uint64_t f, int on)
 {
@@ -96,7 +71,7 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 	if (!h || vm->cfg.thp != VM_THP_ALWAYS)
 		return 0;
 	uint64_t pmd_pa, first;
-	int rc = huge_walk_pmd(vm, p, va, &pmd_pa);
+	int rc = proc_walk_to(vm, p, va, 1, 1, &pmd_pa); /* (the one walker: the kernel half's and kpti's roots) */
 	if (rc)
 		return rc;
 	if (pte_load(&vm->phys, &vm->g, pmd_pa) & PTE_P)
@@ -122,7 +97,7 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 		}
 	}
 	/* A and D stay clear: the retried access sets them, as hardware would. */
-	pte_store(&vm->phys, &vm->g, pmd_pa, pte_make(first, HUGE_ANON_FLAGS));
+	pte_store(&vm->phys, &vm->g, pmd_pa, pte_make(first, proc_page_flags(vm, va, HUGE_ANON_FLAGS)));
 	for (uint64_t i = 0; i < h->run; i++) {
 		huge_bit(h->is_huge, first + i, 1);
 		huge_bit(h->touched, first + i, 0);

@@ -248,6 +248,8 @@ struct vm_machine {
 	uint8_t ktables_full;  /* --pte-size 4: a table found no frame number left */
 	uint64_t kroot_pfn;    /* kernel half: root of the kernel's own tables,
 				  whose kernel-half entries every root shares */
+	uint64_t tramp_pte;    /* kpti: the user roots' one kernel-half entry (the
+				  last), to the trampoline's own tables */
 	uint64_t user_mask;    /* VA bits a user reference may not set (past
 				  va_bits; with the kernel half, bit va_bits-1) */
 	uint32_t run_proc;     /* process the CPU runs; PROC_NONE before the first */
@@ -274,6 +276,6 @@ struct vm_machine {
 	} kclock;
 };
 
-#define KASID_BIT (1u << 31)   /* kpti: the kernel root's asid (PCID pair) */
+#define KASID_BIT TLB_ASID_PAIR /* kpti: the kernel root's asid (PCID pair) */
 
 #endif

@@ -57,23 +57,83 @@ static uint64_t proc_khalf_first(const geom_t *g)
 	return 1ull << (g->level_bits[g->levels - 1] - 1);
 }
 
-/* Copy the kernel half of the kernel's root into root (a new process's):
- * every address space shares the kernel's tables below. */
-static void proc_share_kernel(vm_machine_t *vm, uint64_t root)
+/* Frames of one root table; a process under kpti has two, side by side. */
+static uint32_t proc_root_frames(const vm_machine_t *vm)
+{
+	return vm->g.level_frames[vm->g.levels - 1];
+}
+
+uint64_t proc_kernel_root(const vm_machine_t *vm, uint32_t p)
+{
+	const proc_t *pr = &vm->procs[p];
+	return vm->cfg.kpti ? pr->root_pfn + proc_root_frames(vm) : pr->root_pfn;
+}
+
+/* Copy the kernel half of the kernel's root into p's kernel root: every
+ * address space shares the kernel's tables below.  Under kpti p's user root
+ * gets the trampoline's one entry instead (vm->tramp_pte, the root's last). */
+static void proc_share_kernel(vm_machine_t *vm, uint32_t p)
 {
 	const geom_t *g = &vm->g;
 	if (!vm->kroot_pfn)
 		return;
-	for (uint64_t i = proc_khalf_first(g); i < (1ull << g->level_bits[g->levels - 1]); i++) {
+	uint64_t root = proc_kernel_root(vm, p);
+	uint64_t last = (1ull << g->level_bits[g->levels - 1]) - 1;
+	for (uint64_t i = proc_khalf_first(g); i <= last; i++) {
 		uint64_t pte = kpte_get(vm, geom_entry_pa(g, vm->kroot_pfn, i));
 		if (pte)
 			kpte_set(vm, geom_entry_pa(g, root, i), pte);
 	}
+	if (vm->tramp_pte)
+		kpte_set(vm, geom_entry_pa(g, vm->procs[p].root_pfn, last), vm->tramp_pte);
 }
 
 int proc_is_kernel(const vm_machine_t *vm, uint64_t va)
 {
 	return vm->kroot_pfn && (va >> (vm->g.va_bits - 1) & 1);
+}
+
+uint64_t proc_tramp_va(const vm_machine_t *vm)
+{
+	return (vm->g.va_bits < 64 ? 1ull << vm->g.va_bits : 0) - geom_page_size(&vm->g);
+}
+
+/* One page of kernel memory at va (the kernel half): a kernel frame, zeroed,
+ * mapped in the kernel's tables with flags, counted in kernel_pages. */
+static int proc_kernel_map(vm_machine_t *vm, uint64_t va, uint64_t flags, uint64_t *pfn)
+{
+	uint64_t pte_pa;
+	int rc = proc_walk(vm, 0, va, 1, &pte_pa);
+	if (!rc)
+		rc = proc_kalloc(vm, 1, pfn);
+	if (rc)
+		return rc;
+	kpte_set(vm, pte_pa, pte_make(*pfn, flags));
+	vm->kst.kernel_pages++;
+	return VM_OK;
+}
+
+/* kpti: the trampoline, the one kernel page the user roots map (as Linux's
+ * entry text and cpu_entry_area): the top page of the address space, global,
+ * mapped by the kernel's tables and by a chain of tables of its own whose
+ * root entry (vm->tramp_pte) every user root holds.  Writable, as every
+ * kernel page here (cpu_entry_area holds the entry stacks): a kernel write
+ * is never a protection fault. */
+static int proc_tramp_init(vm_machine_t *vm)
+{
+	const geom_t *g = &vm->g;
+	uint64_t va = proc_tramp_va(vm), frame, below = 0, table = 0;
+	int rc = proc_kernel_map(vm, va, PTE_P | PTE_W | PTE_G, &frame);
+	for (unsigned level = 0; !rc && level < g->levels - 1; level++) {
+		rc = proc_kalloc(vm, g->level_frames[level], &table);
+		if (!rc)
+			kpte_set(vm, geom_pte_pa(g, table, va, level),
+				 level ? below : pte_make(frame, PTE_P | PTE_W | PTE_G));
+		below = pte_make(table, PTE_P | PTE_W | PTE_U);
+	}
+	if (!rc)
+		vm->tramp_pte = below;
+	return rc;
 }
 
 int proc_khalf_init(vm_machine_t *vm)
@@ -82,14 +142,29 @@ int proc_khalf_init(vm_machine_t *vm)
 		return VM_OK;
 	if (vm->g.levels < 2)
 		return VM_ENOTSUP;
-	int rc = proc_kalloc(vm, vm->g.level_frames[vm->g.levels - 1], &vm->kroot_pfn);
+	int rc = proc_kalloc(vm, proc_root_frames(vm), &vm->kroot_pfn);
 	if (rc)
 		return rc;
 	vm->user_mask = ~0ull << (vm->g.va_bits - 1);
+	if (vm->cfg.kpti && (rc = proc_tramp_init(vm)))
+		return rc;
 	for (uint32_t p = 0; p < vm->nprocs; p++)
 		if (vm->procs[p].state == VM_PROC_ALIVE)
-			proc_share_kernel(vm, vm->procs[p].root_pfn);
+			proc_share_kernel(vm, p);
 	return VM_OK;
+}
+
+uint64_t proc_page_flags(const vm_machine_t *vm, uint64_t va, uint64_t flags)
+{
+	if (!proc_is_kernel(vm, va))
+		return flags;
+	return (flags & ~PTE_U) | (vm->cfg.kpti ? 0 : PTE_G);
+}
+
+int proc_kernel_page(vm_machine_t *vm, uint64_t va)
+{
+	uint64_t pfn;
+	return proc_kernel_map(vm, va, proc_page_flags(vm, va, PTE_P | PTE_W), &pfn);
 }
 
 /* Create process pid with an empty root table; *out gets its index. */
@@ -110,11 +185,10 @@ int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 		vm->procs = procs;
 		vm->procs_cap = cap;
 	}
-	uint64_t root;
-	rc = proc_kalloc(vm, vm->g.level_frames[vm->g.levels - 1], &root);
+	uint64_t root; /* under kpti the user root, the kernel root after it */
+	rc = proc_kalloc(vm, proc_root_frames(vm) * (vm->cfg.kpti ? 2 : 1), &root);
 	if (rc)
 		return rc;
-	proc_share_kernel(vm, root);
 	uint32_t i = vm->nprocs++;
 	vm->procs[i] = (proc_t){ .pid = pid, .asid = i, .root_pfn = root,
 				 .state = VM_PROC_ALIVE, .brk = VM_HEAP_BASE };
@@ -122,6 +196,7 @@ int proc_create(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 	while (vm->pid_index[h] != PROC_NONE)
 		h = (h + 1) & (vm->pid_index_cap - 1);
 	vm->pid_index[h] = i;
+	proc_share_kernel(vm, i);
 	vm->st.processes++;
 	*out = i;
 	return VM_OK;
@@ -148,6 +223,22 @@ int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out)
 	return rc;
 }
 
+/* A new root entry pte for va: the kernel's goes into every kernel root;
+ * under kpti p's user-half one goes into its kernel root too (as Linux's
+ * pti_set_user_pgtbl keeps the two PGDs' user halves alike). */
+static void proc_root_entry(vm_machine_t *vm, uint32_t p, int kernel, uint64_t va, uint64_t pte)
+{
+	const geom_t *g = &vm->g;
+	if (!kernel) {
+		if (vm->cfg.kpti)
+			kpte_set(vm, geom_pte_pa(g, proc_kernel_root(vm, p), va, g->levels - 1), pte);
+		return;
+	}
+	for (uint32_t q = 0; q < vm->nprocs; q++)
+		if (vm->procs[q].state == VM_PROC_ALIVE)
+			kpte_set(vm, geom_pte_pa(g, proc_kernel_root(vm, q), va, g->levels - 1), pte);
+}
+
 /* The one walk of p's page tables down to va's leaf PTE (xv6's walk()).
  * Returns 0 with its physical address in *pte_pa; a missing table is made
  * when alloc is set (VM_ENOMEM or VM_ELIMIT as proc_kalloc), else the walk
@@ -155,10 +246,16 @@ int proc_get(vm_machine_t *vm, uint32_t pid, uint32_t *out)
  * missing (the caller can skip the span that entry covers). */
 int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pte_pa)
 {
+	return proc_walk_to(vm, p, va, 0, alloc, pte_pa);
+}
+
+int proc_walk_to(vm_machine_t *vm, uint32_t p, uint64_t va, unsigned stop, int alloc,
+		 uint64_t *pte_pa)
+{
 	const geom_t *g = &vm->g;
 	int kernel = proc_is_kernel(vm, va); /* the kernel's tables, shared */
 	uint64_t pfn = kernel ? vm->kroot_pfn : vm->procs[p].root_pfn;
-	for (unsigned level = g->levels - 1; level > 0; level--) {
+	for (unsigned level = g->levels - 1; level > stop; level--) {
 		uint64_t pa = geom_pte_pa(g, pfn, va, level);
 		uint64_t pte = kpte_get(vm, pa);
 		if (!(pte & PTE_P)) {
@@ -170,14 +267,12 @@ int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pt
 				return rc;
 			pte = pte_make(table, PTE_P | PTE_W | PTE_U);
 			kpte_set(vm, pa, pte);
-			if (kernel && level == g->levels - 1) /* every root gets it */
-				for (uint32_t q = 0; q < vm->nprocs; q++)
-					if (vm->procs[q].state == VM_PROC_ALIVE)
-						kpte_set(vm, geom_pte_pa(g, vm->procs[q].root_pfn, va, level), pte);
+			if (level == g->levels - 1)
+				proc_root_entry(vm, p, kernel, va, pte);
 		}
 		pfn = pte_pfn(pte);
 	}
-	*pte_pa = geom_pte_pa(g, pfn, va, 0);
+	*pte_pa = geom_pte_pa(g, pfn, va, stop);
 	return VM_OK;
 }
 
@@ -220,9 +315,14 @@ static void proc_free_table(vm_machine_t *vm, uint64_t pfn, unsigned level)
 	phys_kfree(&vm->phys, pfn, g->level_frames[level]);
 }
 
+/* Under kpti the kernel root goes with the user root (its user half is the
+ * user root's entries again, its kernel half the kernel's). */
 void proc_free_tables(vm_machine_t *vm, uint32_t p)
 {
-	proc_free_table(vm, vm->procs[p].root_pfn, vm->g.levels - 1);
+	uint64_t root = vm->procs[p].root_pfn;
+	proc_free_table(vm, root, vm->g.levels - 1);
+	if (vm->cfg.kpti)
+		phys_kfree(&vm->phys, root + proc_root_frames(vm), proc_root_frames(vm));
 	vm->procs[p].root_pfn = 0;
 }
 

@@ -22,6 +22,10 @@ int proc_live(vm_machine_t *vm, uint32_t pid, uint32_t *p);
  * returns the CS:APP number of the level whose entry is missing (the caller
  * can skip the span that entry covers). */
 int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pte_pa);
+/* The same walk stopped at code level stop (0 the leaf level; 1 the entry a
+ * huge page's leaf would be): the address of va's entry there. */
+int proc_walk_to(vm_machine_t *vm, uint32_t p, uint64_t va, unsigned stop, int alloc,
+		 uint64_t *pte_pa);
 /* Bytes of VA one entry at CS:APP level `level` covers. */
 uint64_t proc_level_span(const vm_machine_t *vm, unsigned level);
 /* Call fn for every leaf PTE that exists in [start, end) of p, skipping the
@@ -43,6 +47,21 @@ static inline void proc_rss_add(proc_t *pr, uint64_t n)
 	if (pr->resident > pr->hwm)
 		pr->hwm = pr->resident;
 }
+/* The root p's kernel-mode references walk: under kpti its own kernel root
+ * (the frames right after the user root, as Linux's PGD pair the other way
+ * round), else its one root. */
+uint64_t proc_kernel_root(const vm_machine_t *vm, uint32_t p);
+/* kpti's trampoline: the top page of the address space (sign-extended
+ * 0xfffffffffffff000 with 48 bits), the only kernel page user roots map. */
+uint64_t proc_tramp_va(const vm_machine_t *vm);
+/* Demand-zero kernel memory (script mode): a zeroed kernel frame mapped at
+ * kernel-half va, U=0, global but under kpti; never reclaimed, counted in
+ * kernel_pages.  0 or as proc_kalloc. */
+int proc_kernel_page(vm_machine_t *vm, uint64_t va);
+/* The PTE flags of a page at va: in the kernel half U cleared and G set
+ * (global: it survives an address-space flush) but under kpti, where only
+ * the trampoline is; elsewhere flags as given. */
+uint64_t proc_page_flags(const vm_machine_t *vm, uint64_t va, uint64_t flags);
 /* Free every page table of p (its mappings must be gone). */
 void proc_free_tables(vm_machine_t *vm, uint32_t p);
 

@@ -91,10 +91,11 @@ __attribute__((noinline))
 static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mmu_access_t acc,
 		    uint64_t seq, uint64_t *pfn)
 {
-	const proc_t *proc = &vm->procs[p];
 	mmu_result_t r;
 	vm->numa_proc = p; /* (the process a new frame's node is chosen for) */
-	while (mmu_translate(&vm->mmu, asid, proc->root_pfn, va, acc, &r) != MMU_OK) {
+	/* kpti's kernel asid (a PCID pair's other half) goes with the kernel root */
+	uint64_t root = asid & KASID_BIT ? proc_kernel_root(vm, p) : vm->procs[p].root_pfn;
+	while (mmu_translate(&vm->mmu, asid, root, va, acc, &r) != MMU_OK) {
 		uint64_t minor = vm->st.minor_faults, major = vm->st.major_faults;
 		int rc = vm->mode->fault(vm, p, va, acc, &r, seq);
 		proc_t *pr = &vm->procs[p]; /* every fault counted meanwhile is p's */
@@ -102,8 +103,7 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mm
 		pr->majflt += vm->st.major_faults - major;
 		if (rc)
 			return rc;
-		proc = pr;
-		if (proc->state != VM_PROC_ALIVE)
+		if (pr->state != VM_PROC_ALIVE)
 			return VM_EKILLED;
 	}
 	*pfn = r.pfn;
@@ -159,10 +159,6 @@ void ref_count_kind(vm_machine_t *vm, mmu_access_t acc)
 		vm->st.ifetches++;
 }
 
-int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
-{
-	return ref_one(vm, p, vm->procs[p].asid, va, acc, pfn);
-}
 
 /* Where vm_access's page references go. */
 typedef struct ref_target {
@@ -196,7 +192,7 @@ static void ref_switch_root(vm_machine_t *vm)
 /* The CPU now runs p in kernel mode or not: a switch of process switches
  * roots (not the first process's start); with kpti so does every entry to
  * and exit from the kernel.  Returns the asid the references go under. */
-static uint32_t ref_enter(vm_machine_t *vm, uint32_t p, int kernel)
+uint32_t ref_mode(vm_machine_t *vm, uint32_t p, int kernel)
 {
 	int was_kernel = vm->mmu.kernel_mode;
 	if (p != vm->run_proc) {
@@ -215,12 +211,33 @@ static uint32_t ref_enter(vm_machine_t *vm, uint32_t p, int kernel)
 
 /* A kernel-half address given sign-extended (x86-64's canonical form) as
  * the va_bits-bit address the tables index; other addresses unchanged. */
-static uint64_t ref_canonical(const vm_machine_t *vm, uint64_t va)
+uint64_t ref_canon(const vm_machine_t *vm, uint64_t va)
 {
 	unsigned b = vm->g.va_bits;
 	if (!vm->kroot_pfn || b >= 64 || (va >> (b - 1)) != (~0ull >> (b - 1)))
 		return va;
 	return va & ((1ull << b) - 1);
+}
+
+/* Script mode's user references switch roots as trace mode's do once the
+ * kernel half (or --asid off) is on; before, no switch is counted, as
+ * scripts always ran. */
+uint32_t ref_user(vm_machine_t *vm, uint32_t p)
+{
+	return vm->kroot_pfn || vm->cfg.asid_off ? ref_mode(vm, p, 0) : vm->procs[p].asid;
+}
+
+int ref_va(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
+{
+	return ref_one(vm, p, ref_user(vm, p), va, acc, pfn);
+}
+
+int ref_kernel_va(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mmu_access_t acc)
+{
+	assert(vm->mmu.kernel_mode);
+	ref_count_kind(vm, acc);
+	vm->kst.kernel_references++;
+	return ref_one(vm, p, asid, va, acc, NULL);
 }
 
 /* vm_access in full: checks, the process, the split into page references;
@@ -238,7 +255,7 @@ static int ref_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t
 	}
 	if (size == 0 || (kind != VM_MODIFY && ref_kind(kind, &acc)))
 		return VM_EINVAL;
-	va = ref_canonical(vm, va);
+	va = ref_canon(vm, va);
 	uint64_t end = va + (size - 1);
 	if (end < va || (vm->g.va_bits < 64 && (end >> vm->g.va_bits)))
 		return VM_ERANGE;
@@ -248,7 +265,7 @@ static int ref_access_slow(vm_machine_t *vm, uint32_t pid, uint64_t va, uint32_t
 	int rc = vm->mode->lookup(vm, pid, &t.p);
 	if (rc)
 		return rc;
-	t.asid = ref_enter(vm, t.p, kernel);
+	t.asid = ref_mode(vm, t.p, kernel);
 	if (!kernel && (end & vm->user_mask)) { /* a protection fault: SIGSEGV, skipped */
 		vm->kst.segfaults++;
 		return VM_OK;
@@ -427,7 +444,7 @@ const vm_stats_t *vm_stats(vm_machine_t *vm)
 	vm->st.huge_tlb_hits = vm->mmu.count.huge_tlb_hits;
 	vm->st.huge_tlb_misses = vm->mmu.count.huge_tlb_misses;
 	huge_stats(vm);
-	vm->st.page_table_pages = vm->phys.klive;
+	vm->st.page_table_pages = vm->phys.klive - vm->kst.kernel_pages;
 	vm->st.swap_slots_used = vm->swap.used;
 	return &vm->st;
 }

@@ -64,22 +64,46 @@ static int sys_background(vm_machine_t *vm)
 }
 
 /* One reference by p to the page holding va; a reference outside the
- * virtual address space is a SIGSEGV.  The caller runs the page daemon once
- * it is done with the frame (the daemon could evict it). */
+ * virtual address space, or with the kernel half into it (a supervisor
+ * page: U=0), is a SIGSEGV.  The caller runs the page daemon once it is
+ * done with the frame (the daemon could evict it). */
 static int vm_sys_ref(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc, uint64_t *pfn)
 {
 	ref_count_kind(vm, acc);
 	int rc;
-	if (vm->g.va_bits < 64 && (va >> vm->g.va_bits)) {
+	uint64_t at = ref_canon(vm, va);
+	if (at & vm->user_mask) {
+		ref_user(vm, p); /* (p runs, to fault) */
 		vm->st.references++;
 		vm->procs[p].fault_addr = va;
-		vm->procs[p].fault_reason = "address beyond the virtual address space";
+		vm->procs[p].fault_reason = at >> (vm->g.va_bits - 1) == 1
+			? "user access to a kernel address: a supervisor page, U=0"
+			: "address beyond the virtual address space";
 		vm->sys.segfaults++;
 		rc = teardown_kill(vm, p, VM_PROC_SEGV) == VM_EIO ? VM_EIO : VM_EFAULT; /* pages lost: say so */
 	} else {
-		rc = ref_va(vm, p, va, acc, pfn);
+		rc = ref_va(vm, p, at, acc, pfn);
 	}
 	return rc;
+}
+
+int vm_syscall(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len)
+{
+	uint32_t p = live_proc(vm, pid);
+	if (p == PROC_NONE)
+		return VM_ESRCH;
+	int rc = proc_khalf_init(vm); /* implied by a syscall */
+	if (rc)
+		return rc;
+	uint64_t va = ref_canon(vm, addr), page = geom_page_size(&vm->g);
+	if (len && (!proc_is_kernel(vm, va) || va + (len - 1) < va ||
+		    (vm->g.va_bits < 64 && ((va + (len - 1)) >> vm->g.va_bits))))
+		return VM_EINVAL;
+	uint32_t asid = ref_mode(vm, p, 1);
+	for (uint64_t at = va & ~(page - 1); !rc && len && at <= va + (len - 1); at += page)
+		rc = ref_kernel_va(vm, p, asid, at, MMU_READ);
+	ref_mode(vm, p, 0);
+	return sys_after(vm, rc);
 }
 
 /* Copy len bytes between buf and p's memory at addr, page by page (write

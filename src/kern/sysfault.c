@@ -344,9 +344,25 @@ static int do_cow(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, ui
 	return VM_OK;
 }
 
+/* A kernel-mode fault in the kernel half (user ones never get here:
+ * vm_sys_ref stops them): demand-zero kernel memory, a minor fault. */
+static int sysfault_kernel(vm_machine_t *vm, uint64_t va)
+{
+	int rc = proc_kernel_page(vm, va);
+	if (rc)
+		return rc;
+	vm->st.page_faults++;
+	vm->st.minor_faults++;
+	vm->st.distinct_pages++;
+	kio_event(vm, "fault kernel va 0x%llx minor: kernel zero-fill\n", (unsigned long long)va);
+	return VM_OK;
+}
+
 int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		    const mmu_result_t *r, uint64_t seq)
 {
+	if (proc_is_kernel(vm, va))
+		return sysfault_kernel(vm, va);
 	proc_t *pr = &vm->procs[p];
 	const char *why;
 	int i = vma_find(pr, va);

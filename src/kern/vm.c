@@ -34,10 +34,6 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 					 (unsigned)errlen);
 	if (rc)
 		return rc;
-	if ((cfg->kernel_half || cfg->kpti) && cfg->bytes) {
-		snprintf(err, errlen, "--kernel-half and --kpti are not in script mode yet");
-		return VM_ENOTSUP;
-	}
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
 		return VM_EINVAL;

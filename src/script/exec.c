@@ -101,6 +101,10 @@ static const char *exec_why(const script_cmd_t *c, int rc)
 		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; OFFSET a multiple of the page size)";
 	if (rc == VM_EINVAL && c->op == SCRIPT_BRK)
 		return "invalid input (the break is at least 0x10000000 and inside the virtual address space)";
+	if (rc == VM_EINVAL && c->op == SCRIPT_SYSCALL)
+		return "invalid input (touch ADDR LEN must lie in the kernel half: from 2^(va_bits - 1), or sign-extended, to 2^va_bits)";
+	if (rc == VM_ENOTSUP && c->op == SCRIPT_SYSCALL)
+		return "not supported (the kernel half needs at least 2 page-table levels)";
 	if (rc == VM_EINVAL && c->op == SCRIPT_NUMA)
 		return "invalid input (NODE must be below --numa's count of nodes)";
 	if (rc == VM_ENOENT && c->op == SCRIPT_MMAP)
@@ -621,6 +625,7 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 	case SCRIPT_NUMA:
 		return exec_call(x, c, c->value >= UINT32_MAX ? VM_EINVAL : vm_numa_home(vm, kp, (uint32_t)c->value));
 	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, kp, c->addr, c->len));
+	case SCRIPT_SYSCALL: return exec_call(x, c, vm_syscall(vm, kp, c->addr, c->len));
 	case SCRIPT_FILE: return exec_file(x, c);
 	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, kp, c->addr, c->data, c->ndata));
 	case SCRIPT_READ: return exec_read(x, c);
@@ -704,7 +709,7 @@ static uint64_t exec_refs(const script_cmd_t *c, unsigned page_shift)
 		uint64_t stride = c->stride ? c->stride : 1ull << page_shift;
 		return n ? (n - 1) / stride + 1 : 0;
 	}
-	if ((c->op != SCRIPT_READ && c->op != SCRIPT_WRITE) || !n)
+	if ((c->op != SCRIPT_READ && c->op != SCRIPT_WRITE && c->op != SCRIPT_SYSCALL) || !n)
 		return 0;
 	if (c->addr + (n - 1) < c->addr) /* wraps: at most a reference a byte */
 		return n;

@@ -527,6 +527,21 @@ static int parse_touch(script_parser_t *p, script_cmd_t *c, const script_word_t 
 	return n == 5 ? parse_num(p, w[4], 1, "STRIDE", &c->stride) : VM_OK;
 }
 
+/* syscall P [touch ADDR LEN]: ADDR a kernel address (vm_syscall checks). */
+static int parse_syscall(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_SYSCALL;
+	int rc = parse_pid(p, w[0], &c->pid);
+	if (rc || n == 1)
+		return rc;
+	if (!word_is(w[1], "touch"))
+		return script_bad(p, "unexpected '%.*s' (syscall P [touch ADDR LEN])", (int)w[1].len, w[1].s);
+	if (n != 4)
+		return script_bad(p, "syscall P touch needs ADDR and LEN (syscall P [touch ADDR LEN])");
+	rc = parse_addr(p, w[2], c);
+	return rc ? rc : parse_len(p, w[3], "LEN", &c->len);
+}
+
 /* expect P segv|alive|exited|oom, expect P resident|swapped N, expect stat NAME VALUE */
 static int parse_expect(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
 {
@@ -725,6 +740,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "read", "read P ADDR LEN [expect DATA]", 3, 5, parse_read },
 	{ "touch", "touch P ADDR LEN r|w|x [STRIDE]", 4, 5, parse_touch },
 	{ "msync", "msync P ADDR LEN", 3, 3, parse_msync },
+	{ "syscall", "syscall P [touch ADDR LEN]", 1, 4, parse_syscall },
 	{ "expect", "expect P alive|exited|segv|oom, or expect stat NAME VALUE", 2, 3, parse_expect },
 	{ "maps", "maps P", 1, 1, parse_maps },
 	{ "stats", "stats [P]", 0, 1, parse_stats },

@@ -57,6 +57,7 @@ typedef enum script_op {
 	SCRIPT_THREAD,     /* pid -> pid2: a thread sharing pid's address space */
 	SCRIPT_RUN,        /* value: ns to run for, 0: until every trace process is done */
 	SCRIPT_PSTATS,     /* pid: its accounting (stats P) */
+	SCRIPT_SYSCALL,    /* pid [addr len: kernel memory it touches; len 0: none] */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */

@@ -8,7 +8,7 @@
 #include "util/vmerr.h"
 
 /* Where a counter lives. */
-typedef enum stat_src { STAT_VM, STAT_SYS, STAT_CFG, STAT_ZRAM, STAT_NUMA } stat_src_t;
+typedef enum stat_src { STAT_VM, STAT_SYS, STAT_CFG, STAT_ZRAM, STAT_NUMA, STAT_KERN } stat_src_t;
 
 typedef struct script_counter {
 	const char *name;
@@ -21,6 +21,7 @@ typedef struct script_counter {
 #define CFG(f) { #f, STAT_CFG, 0 }
 #define ZRAM(f) { "zram_" #f, STAT_ZRAM, offsetof(vm_zram_stats_t, f) }
 #define NUMA(f) { "numa_" #f, STAT_NUMA, offsetof(vm_numa_stats_t, f) }
+#define KERN(f) { #f, STAT_KERN, offsetof(vm_kstats_t, f) }
 
 static const script_counter_t script_counters[] = {
 	VMS(references), VMS(reads), VMS(writes), VMS(ifetches), VMS(distinct_pages),
@@ -37,6 +38,8 @@ static const script_counter_t script_counters[] = {
 	ZRAM(stores), ZRAM(loads), ZRAM(rejects), ZRAM(writebacks), ZRAM(bytes_stored),
 	ZRAM(compressed_bytes), ZRAM(frames),
 	NUMA(local), NUMA(remote), NUMA(foreign),
+	KERN(kernel_references), KERN(syscalls), KERN(root_switches), KERN(tlb_flushes),
+	KERN(tlb_entries_flushed), KERN(kernel_pages),
 };
 
 /* An option of the machine, by name (the CFG entries). */
@@ -74,6 +77,8 @@ int script_stat(vm_machine_t *vm, const script_env_t *env, const char *name, uin
 			*out = *(const uint64_t *)((const char *)vm_zram_stats(vm) + k->off);
 		else if (k->src == STAT_NUMA)
 			*out = *(const uint64_t *)((const char *)vm_numa_stats(vm) + k->off);
+		else if (k->src == STAT_KERN)
+			*out = *(const uint64_t *)((const char *)vm_kstats(vm) + k->off);
 		else
 			*out = stat_config(vm, env, name);
 		return VM_OK;

@@ -59,6 +59,10 @@ struct trace_bin {
 static const uint8_t vmt_kinds[VMT_K_COUNT] = {
 	TRACE_READ, TRACE_WRITE, TRACE_IFETCH, TRACE_MODIFY,
 };
+/* Kind 6's byte: the kernel-mode kinds. */
+static const uint8_t vmt_kernel_kinds[VMT_K_MODIFY] = {
+	TRACE_KREAD, TRACE_KWRITE, TRACE_KIFETCH,
+};
 
 /* Record "PATH: at byte OFF of the decompressed stream: message" unless an
  * error is already recorded; returns the error in force. */
@@ -198,7 +202,8 @@ static __attribute__((cold, noinline)) int vmt_cut(trace_bin_t *b, const uint8_t
 	unsigned tag = rec[0];
 	const char *field = "address";
 	uint64_t v;
-	if ((tag & VMT_KIND_MASK) >= VMT_K_COUNT)   /* a block's record */
+	int kern = (tag & VMT_KIND_MASK) == VMT_K_KERNEL;
+	if ((tag & VMT_KIND_MASK) >= VMT_K_COUNT && !kern)   /* a block's record */
 		return bin_fail(b, VM_EINVAL, b->base + b->end, "truncated %s record at byte %" PRIu64,
 				(tag & VMT_KIND_MASK) == VMT_K_DEFINE ? "block definition" : "block use",
 				b->base + (uint64_t)(rec - b->buf));
@@ -216,6 +221,11 @@ static __attribute__((cold, noinline)) int vmt_cut(trace_bin_t *b, const uint8_t
 		}
 		p = vmt_varint(p, &v);
 	}
+	if (kern && p >= e)
+		return bin_fail(b, VM_EINVAL, b->base + (uint64_t)(p - b->buf),
+				"truncated kernel record at byte %" PRIu64 " (no kind byte)",
+				b->base + (uint64_t)(rec - b->buf));
+	p += kern; /* the kind byte */
 out:
 	return bin_fail(b, VM_EINVAL, b->base + (uint64_t)(p - b->buf),
 			"truncated varint (the %s of the record at byte %" PRIu64 ")", field,
@@ -372,7 +382,8 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 		unsigned tag = *p++;
 		unsigned k = tag & VMT_KIND_MASK;
 		uint64_t size = tag >> VMT_SIZE_SHIFT, v;
-		if (k >= VMT_K_COUNT) {
+		int kern = k == VMT_K_KERNEL;
+		if (k >= VMT_K_COUNT && !kern) {
 			if (b->version < 2 || k > VMT_K_USE) {
 				vmt_bad(b, rec, rec, "unknown record kind");
 				break;
@@ -412,6 +423,16 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 				break;
 			}
 		}
+		if (kern) { /* (past the end it reads the pad's zeros: cut, below) */
+			k = *p++;
+			if (k >= VMT_K_MODIFY) {
+				if (p > e)
+					vmt_cut(b, rec);
+				else
+					vmt_bad(b, rec, p - 1, "bad kernel access kind (0, 1 or 2)");
+				break;
+			}
+		}
 		f = p;
 		if (!(p = vmt_varint(p, &v))) {
 			vmt_bad(b, rec, f, "varint longer than 64 bits");
@@ -429,14 +450,15 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 		} else {
 			va = prev_d += delta;
 		}
-		if (va > va_max || size - 1 > va_max - va) {
+		uint64_t at = kern ? trace_kernel_va(va, b->va_bits) : va;
+		if (at > va_max || size - 1 > va_max - at) {
 			bin_range(b, b->base + (uint64_t)(rec - b->buf), va, size);
 			break;
 		}
 		out[n].va = va;
 		out[n].size = (uint32_t)size;
 		out[n].pid = pid;
-		out[n].kind = vmt_kinds[k];
+		out[n].kind = kern ? vmt_kernel_kinds[k] : vmt_kinds[k];
 		n++;
 	}
 	if (!b->err)

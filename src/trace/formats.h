@@ -24,7 +24,7 @@
 #define VMT_TAG_PID 0x08
 #define VMT_SIZE_SHIFT 4
 enum { VMT_K_READ, VMT_K_WRITE, VMT_K_IFETCH, VMT_K_MODIFY, VMT_K_COUNT };
-#define VMT_V1_RECORD_MAX 21    /* tag + pid (5) + size (5) + address (10) */
+#define VMT_V1_RECORD_MAX 22    /* tag + pid (5) + size (5) + kernel kind (1) + address (10) */
 #define VMT_SIZE_MAX ((uint64_t)1 << 31)
 /* Version 2 adds blocks: kind 4 defines one (tag exactly 0x04, varint N,
  * varint start address, N item bytes: bits 0-1 the kind, 2-3 zero, 4-7 the
@@ -34,6 +34,12 @@ enum { VMT_K_READ, VMT_K_WRITE, VMT_K_IFETCH, VMT_K_MODIFY, VMT_K_COUNT };
  * Blocks are numbered from 0 in the order of their definitions. */
 #define VMT_K_DEFINE 4
 #define VMT_K_USE 5
+/* Kind 6 (either version): a kernel-mode access (text KR KW KX).  Tag, pid
+ * and size as an access record's, then one byte: 0 read, 1 write, 2
+ * instruction fetch; then the address delta, predicted as that kind's.  Its
+ * address may be sign-extended (bits va_bits-1 up all set).  A reader older
+ * than it refuses the file ("unknown record kind"), so the version stays. */
+#define VMT_K_KERNEL 6
 #define VMT_TAG_ID_SHIFT 3
 #define VMT_TAG_IDS 31          /* ids 0..30 fit in the tag */
 #define VMT_BLOCK_ITEMS 64      /* the most accesses a block holds */

@@ -678,7 +678,8 @@ static int text_line(trace_reader_t *r, const char *s, uint64_t line,
 	if (*p != '\n' && *p != '#')
 		return fail(r, VM_EINVAL, line, "trailing characters \"%s\"",
 			    show_token(tok, sizeof tok, p, "#"));
-	int rc = check_range(r, line, va, size);
+	/* (a kernel-mode address may be sign-extended; run takes it so) */
+	int rc = check_range(r, line, kmode ? trace_kernel_va(va, r->va_bits) : va, size);
 	if (rc < 0)
 		return rc;
 	a->va = va;

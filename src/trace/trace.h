@@ -49,6 +49,22 @@ typedef enum trace_kind {
 	TRACE_KIFETCH = 'x',
 } trace_kind_t;
 
+/* A kernel-mode kind (KR KW KX). */
+static inline int trace_kind_is_kernel(int kind)
+{
+	return kind == TRACE_KREAD || kind == TRACE_KWRITE || kind == TRACE_KIFETCH;
+}
+
+/* A kernel-mode access's address as the va_bits-bit one its range is
+ * checked at: a sign-extended one (bits va_bits-1 up all set, as x86-64
+ * writes kernel addresses) without its top bits; others unchanged. */
+static inline uint64_t trace_kernel_va(uint64_t va, unsigned va_bits)
+{
+	if (va_bits == 0 || va_bits >= 64 || va >> (va_bits - 1) != ~0ull >> (va_bits - 1))
+		return va;
+	return va & ((1ull << va_bits) - 1);
+}
+
 /* One access: va (first byte), size (bytes, at least 1), pid (process, 0
  * when the format has none), kind (a trace_kind_t: the same letters as
  * vm_access's kinds).  The public API's record, so that a batch read goes to

@@ -223,9 +223,12 @@ static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 /* One access as a vmt record at p; returns the byte after it. */
 static uint8_t *put_vmt(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
 {
-	unsigned k = a->kind == TRACE_READ ? VMT_K_READ : a->kind == TRACE_WRITE ? VMT_K_WRITE
+	int kern = trace_kind_is_kernel(a->kind);
+	unsigned k = kern ? (a->kind == TRACE_KREAD ? VMT_K_READ : a->kind == TRACE_KWRITE
+			     ? VMT_K_WRITE : VMT_K_IFETCH)
+		   : a->kind == TRACE_READ ? VMT_K_READ : a->kind == TRACE_WRITE ? VMT_K_WRITE
 		   : a->kind == TRACE_IFETCH ? VMT_K_IFETCH : VMT_K_MODIFY;
-	unsigned tag = k | (a->size < 16 ? a->size << VMT_SIZE_SHIFT : 0);
+	unsigned tag = (kern ? VMT_K_KERNEL : k) | (a->size < 16 ? a->size << VMT_SIZE_SHIFT : 0);
 	if (a->pid != w->pid)
 		tag |= VMT_TAG_PID;
 	*p++ = (uint8_t)tag;
@@ -233,6 +236,8 @@ static uint8_t *put_vmt(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
 		p = put_varint(p, a->pid);
 	if (a->size >= 16)
 		p = put_varint(p, a->size);
+	if (kern)
+		*p++ = (uint8_t)k;
 	w->pid = a->pid;
 	/* an instruction is predicted to follow the last one, data to be near
 	 * the last data access */
@@ -369,7 +374,8 @@ static int blk_flush(trace_writer_t *w)
  * sequence extend it, by the same pid, of 1..15 bytes), else a record. */
 static int put_vmt_access(trace_writer_t *w, const trace_access_t *a)
 {
-	bool small = a->size >= 1 && a->size < 16 && a->pid == w->pid;
+	bool small = a->size >= 1 && a->size < 16 && a->pid == w->pid &&
+		     !trace_kind_is_kernel(a->kind); /* (a block holds user accesses) */
 	if (w->blk_n) {
 		if (small && w->blk_n < VMT_BLOCK_ITEMS &&
 		    (a->kind != TRACE_IFETCH || a->va == w->blk_next)) {
@@ -408,8 +414,10 @@ static uint8_t *put_line(trace_writer_t *w, uint8_t *p, const trace_access_t *a)
 		s += sprintf(s, "R 0x%" PRIx64 " %" PRIu32 "%s\n", a->va, a->size, pid);
 		return (uint8_t *)s + sprintf(s, "W 0x%" PRIx64 " %" PRIu32 "%s\n", a->va, a->size, pid);
 	}
-	char kind = a->kind == TRACE_READ ? 'R' : a->kind == TRACE_WRITE ? 'W' : 'X';
-	return p + sprintf(s, "%c 0x%" PRIx64 " %" PRIu32 "%s\n", kind, a->va, a->size, pid);
+	const char *kind = a->kind == TRACE_READ ? "R" : a->kind == TRACE_WRITE ? "W"
+			 : a->kind == TRACE_IFETCH ? "X" : a->kind == TRACE_KREAD ? "KR"
+			 : a->kind == TRACE_KWRITE ? "KW" : "KX";
+	return p + sprintf(s, "%s 0x%" PRIx64 " %" PRIu32 "%s\n", kind, a->va, a->size, pid);
 }
 
 int trace_writer_write(trace_writer_t *w, const trace_access_t *a, size_t n)
@@ -419,6 +427,10 @@ int trace_writer_write(trace_writer_t *w, const trace_access_t *a, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (w->staged > STAGE_SIZE - STAGE_ROOM && wr_flush(w, ZSTD_e_continue) < 0)
 			return w->err;
+		if (w->fmt == TRACE_FMT_LACKEY && trace_kind_is_kernel(a[i].kind))
+			return wr_fail(w, VM_ENOTSUP, "access %" PRIu64 " is made in kernel mode; "
+				       "lackey traces have no kernel kinds (write vmt or text)",
+				       w->count + 1);
 		if (w->fmt == TRACE_FMT_LACKEY && a[i].pid != 0)
 			return wr_fail(w, VM_ENOTSUP, "access %" PRIu64 " is by pid %" PRIu32
 				       "; lackey traces have no pids (write vmt or text)",
