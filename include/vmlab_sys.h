@@ -100,6 +100,13 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 /* Like exit, a failed write-back (VM_EIO) leaves the range mapped. */
 int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
 int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot);
+/* madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) of [addr, addr+len) of pid: its
+ * regions (split at the ends, and the huge pages the ends cut) may have
+ * transparent huge pages under --thp madvise, or none under --thp always.
+ * VM_ESRCH, VM_EINVAL (a bad range or advice, a hugetlb region), VM_ENOMEM
+ * (part of the range is not mapped). */
+enum { VM_MADV_HUGEPAGE = 14, VM_MADV_NOHUGEPAGE = 15 }; /* Linux's numbers */
+int vm_madvise(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int advice);
 /* Set the program break to addr (>= VM_HEAP_BASE); the heap region grows or
  * shrinks to cover [VM_HEAP_BASE, addr) rounded up to pages; memory is given
  * only when touched. */

@@ -71,6 +71,11 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		printf("  THP faults       %15s   %s fallbacks, %s splits, %s B never touched\n",
 		       group3(a, sizeof a, s->thp_fault_alloc), group3(b, sizeof b, s->thp_fault_fallback),
 		       group3(d, sizeof d, s->thp_split), group3(e, sizeof e, s->thp_bloat_bytes));
+		if (c->khugepaged_every)
+			printf("  THP collapses    %15s   %s pages copied in %s khugepaged passes\n",
+			       group3(a, sizeof a, s->thp_collapse_alloc),
+			       group3(b, sizeof b, s->thp_collapse_copies),
+			       group3(d, sizeof d, s->khugepaged_passes));
 	}
 	printf("  evictions        %15s   %s dirty write-backs\n", group3(a, sizeof a, s->evictions),
 	       group3(b, sizeof b, s->dirty_writebacks));
@@ -211,6 +216,8 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		KEY_U("thp_fault_alloc", s->thp_fault_alloc);
 		KEY_U("thp_fault_fallback", s->thp_fault_fallback);
 		KEY_U("thp_collapse_alloc", s->thp_collapse_alloc);
+		KEY_U("thp_collapse_copies", s->thp_collapse_copies);
+		KEY_U("khugepaged_passes", s->khugepaged_passes);
 		KEY_U("thp_split", s->thp_split);
 		KEY_U("thp_bloat_bytes", s->thp_bloat_bytes);
 	}

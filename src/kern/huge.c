@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kern/huge.h"
 #include "util/vmerr.h"
@@ -27,6 +28,12 @@ int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 	if (!h || !h->is_huge || !h->touched) {
 		snprintf(err, errlen, "out of memory");
 		return VM_ENOMEM;
+	}
+	int rc = budget_charge(&vm->budget, BUDGET_MACHINE, sizeof *h + 2 * words * sizeof *h->is_huge);
+	if (rc) {
+		snprintf(err, errlen, "--max-memory: no room for the huge pages' bitmaps (%llu bytes)",
+			 (unsigned long long)(sizeof *h + 2 * words * sizeof *h->is_huge));
+		return rc;
 	}
 	h->run = geom_leaf_pages(&vm->g, 1);
 	return VM_OK;
@@ -76,6 +83,14 @@ static void huge_bit(uint64_t *map, uint64_t f, int on)
 		map[f / 64] &= ~(1ull << (f % 64));
 }
 
+/* The run from first has just become huge, no frame of it touched yet. */
+static void huge_untouched(struct huge *h, uint64_t first)
+{
+	for (uint64_t i = 0; i < h->run; i++)
+		huge_bit(h->touched, first + i, 0);
+	h->untouched += h->run;
+}
+
 /* Give back the first n frames of a run taken from first (their reverse map
  * entries too): a fault that could not finish. */
 static void huge_unwind(vm_machine_t *vm, uint64_t first, uint64_t n, uint64_t count)
@@ -90,6 +105,47 @@ static void huge_unwind(vm_machine_t *vm, uint64_t first, uint64_t n, uint64_t c
 	}
 }
 
+/* Whether a free aligned run of frames exists (into *first) that taking
+ * leaves the free frames at or above the min watermark. */
+static int huge_free_run(vm_machine_t *vm, uint64_t *first)
+{
+	idset_t *fs = &vm->free_frames;
+	uint64_t run = vm->huge->run;
+	return !idset_find_run(fs, run, first) && fs->limit - fs->used >= run + vm->cfg.wmark_min;
+}
+
+/* Map the taken run from first as one huge page of p at vpn0 through the
+ * level-1 entry at pmd_pa with flags (PS among them): reverse map, huge
+ * bits, the policy told of each frame at seq, resident counts.  The touched
+ * bits and the other counts are the caller's.  0 or VM_ENOMEM (nothing changed, the run given
+ * back). */
+static int huge_install(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t pmd_pa,
+			uint64_t first, uint64_t flags, uint64_t seq)
+{
+	struct huge *h = vm->huge;
+	for (uint64_t i = 0; i < h->run; i++) {
+		uint32_t f = (uint32_t)(first + i);
+		vm->frames[f].used = 1;
+		vm->frames[f].swap_slot = SLOT_NONE;
+		int rc = frame_rmap_add(vm, f, p, vpn0 + i, pmd_pa);
+		if (rc) {
+			huge_unwind(vm, first, i, h->run);
+			return rc;
+		}
+	}
+	kpte_set(vm, pmd_pa, pte_make(first, flags));
+	for (uint64_t i = 0; i < h->run; i++) {
+		huge_bit(h->is_huge, first + i, 1);
+		policy_page_t pg = { .key = policy_key(0, p, vpn0 + i), .seq = seq };
+		vm->pol->on_fill(vm->pol_state, (frame_id_t)(first + i), &pg);
+	}
+	vm->st.resident_pages += h->run;
+	if (vm->st.resident_pages > vm->st.resident_pages_peak)
+		vm->st.resident_pages_peak = vm->st.resident_pages;
+	vm->procs[p].resident += h->run;
+	return VM_OK;
+}
+
 int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 {
 	struct huge *h = vm->huge;
@@ -101,39 +157,19 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 		return rc;
 	if (pte_load(&vm->phys, &vm->g, pmd_pa) & PTE_P)
 		return 0; /* base pages (a leaf table) are there already */
-	idset_t *fs = &vm->free_frames;
-	if (idset_find_run(fs, h->run, &first) ||
-	    fs->limit - fs->used - h->run < vm->cfg.wmark_min) {
+	if (!huge_free_run(vm, &first)) {
 		vm->st.thp_fault_fallback++;
 		return 0;
 	}
-	rc = idset_take_run(fs, first, h->run);
+	rc = idset_take_run(&vm->free_frames, first, h->run);
 	if (rc)
 		return rc;
 	uint64_t vpn0 = va >> vm->g.level_shift[1] << (vm->g.level_shift[1] - vm->g.page_shift);
-	for (uint64_t i = 0; i < h->run; i++) {
-		uint32_t f = (uint32_t)(first + i);
-		vm->frames[f].used = 1;
-		vm->frames[f].swap_slot = SLOT_NONE;
-		rc = frame_rmap_add(vm, f, p, vpn0 + i, pmd_pa);
-		if (rc) {
-			huge_unwind(vm, first, i, h->run);
-			return rc;
-		}
-	}
 	/* A and D stay clear: the retried access sets them, as hardware would. */
-	pte_store(&vm->phys, &vm->g, pmd_pa, pte_make(first, HUGE_ANON_FLAGS));
-	for (uint64_t i = 0; i < h->run; i++) {
-		huge_bit(h->is_huge, first + i, 1);
-		huge_bit(h->touched, first + i, 0);
-		policy_page_t pg = { .key = policy_key(0, p, vpn0 + i), .seq = seq };
-		vm->pol->on_fill(vm->pol_state, (frame_id_t)(first + i), &pg);
-	}
-	h->untouched += h->run;
-	vm->st.resident_pages += h->run;
-	if (vm->st.resident_pages > vm->st.resident_pages_peak)
-		vm->st.resident_pages_peak = vm->st.resident_pages;
-	vm->procs[p].resident += h->run;
+	rc = huge_install(vm, p, vpn0, pmd_pa, first, HUGE_ANON_FLAGS, seq);
+	if (rc)
+		return rc;
+	huge_untouched(h, first);
 	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
 	vm->st.page_faults++;
 	vm->st.minor_faults++;
@@ -183,4 +219,228 @@ void huge_stats(vm_machine_t *vm)
 	const struct huge *h = vm->huge;
 	if (h)
 		vm->st.thp_bloat_bytes = (h->untouched + h->bloat_pages) << vm->g.page_shift;
+}
+
+/* ---- Script mode (regions, bytes, swap): see huge.h. ---- */
+
+/* Bytes of a huge page. */
+static uint64_t huge_bytes(const vm_machine_t *vm)
+{
+	return vm->huge->run << vm->g.page_shift;
+}
+
+int huge_thp_allowed(const vm_machine_t *vm, const vma_t *v)
+{
+	if (!vm->huge || v->obj != OBJ_NONE || v->shared || v->zero_from)
+		return 0;
+	switch (vm->cfg.thp) {
+	case VM_THP_ALWAYS: return v->huge == VMA_HUGE_DEFAULT || v->huge == VMA_HUGE_ADVISED;
+	case VM_THP_MADVISE: return v->huge == VMA_HUGE_ADVISED;
+	default: return 0;
+	}
+}
+
+/* Whether the aligned huge range holding va lies wholly inside v. */
+static int huge_range_inside(const vm_machine_t *vm, const vma_t *v, uint64_t va)
+{
+	uint64_t a = va & ~(huge_bytes(vm) - 1);
+	return a >= v->start && a + huge_bytes(vm) > a && a + huge_bytes(vm) <= v->end;
+}
+
+int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
+{
+	struct huge *h = vm->huge;
+	if (!huge_thp_allowed(vm, v) || !huge_range_inside(vm, v, va))
+		return 0;
+	uint64_t pmd_pa, first;
+	int rc = huge_walk_pmd(vm, p, va, &pmd_pa);
+	if (rc)
+		return rc;
+	if (kpte_get(vm, pmd_pa) & PTE_P)
+		return 0; /* a leaf table is there: base pages */
+	if (!huge_free_run(vm, &first)) {
+		vm->st.thp_fault_fallback++;
+		return 0;
+	}
+	rc = idset_take_run(&vm->free_frames, first, h->run);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < h->run; i++)
+		memset(phys_user_page(&vm->phys, first + i), 0, geom_page_size(&vm->g));
+	uint64_t vpn0 = (va & ~(huge_bytes(vm) - 1)) >> vm->g.page_shift;
+	rc = huge_install(vm, p, vpn0, pmd_pa, first, vma_pte_flags(v, 0) | PTE_PS,
+			  vm->st.references - 1);
+	if (rc)
+		return rc;
+	huge_untouched(h, first);
+	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
+	vm->st.page_faults++;
+	vm->st.minor_faults++;
+	vm->st.thp_fault_alloc++;
+	kio_event(vm, "fault pid %u va 0x%llx minor: huge page, frames %llu..%llu\n",
+		  vm->procs[p].pid, (unsigned long long)va, (unsigned long long)first,
+		  (unsigned long long)(first + h->run - 1));
+	return 1;
+}
+
+int huge_split_at(vm_machine_t *vm, uint32_t p, uint64_t va)
+{
+	uint64_t pte_pa;
+	if (!vm->huge || !(va & (huge_bytes(vm) - 1)) || proc_walk(vm, p, va, 0, &pte_pa))
+		return VM_OK;
+	uint64_t pte = kpte_get(vm, pte_pa);
+	return pte & PTE_PS ? huge_split(vm, (uint32_t)pte_pfn(pte)) : VM_OK;
+}
+
+void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
+{
+	struct huge *h = vm->huge;
+	uint64_t pte = kpte_get(vm, pmd_pa), first = pte_pfn(pte);
+	assert((pte & PTE_PS) && huge_is_huge(vm, (uint32_t)first));
+	uint64_t vpn0 = vm->rmaps[vm->frames[first].rmap].vpn;
+	kpte_set(vm, pmd_pa, 0);
+	mmu_flush_page(&vm->mmu, vm->procs[p].asid, vpn0);
+	for (uint64_t i = 0; i < h->run; i++) {
+		uint32_t f = (uint32_t)(first + i);
+		if (!(h->touched[f / 64] >> (f % 64) & 1)) {
+			h->untouched--;
+			h->bloat_pages++;
+		}
+		huge_bit(h->is_huge, f, 0);
+		frame_rmap_clear(vm, f);
+		vm->frames[f].dirty = 0;
+		frame_release(vm, f);
+	}
+	vm->procs[p].resident -= h->run;
+	kio_event(vm, "unmap huge page pid %u vpn 0x%llx\n", vm->procs[p].pid,
+		  (unsigned long long)vpn0);
+}
+
+/* The level-1 entry's address for va of p into *pmd_pa, without making
+ * tables: 0, or 1 when a table above it is missing. */
+static int huge_find_pmd(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pmd_pa)
+{
+	const geom_t *g = &vm->g;
+	uint64_t pfn = vm->procs[p].root_pfn;
+	for (unsigned level = g->levels - 1;; level--) {
+		uint64_t at = geom_pte_pa(g, pfn, va, level);
+		if (level == 1) {
+			*pmd_pa = at;
+			return 0;
+		}
+		uint64_t pte = kpte_get(vm, at);
+		if (!(pte & PTE_P))
+			return 1;
+		pfn = pte_pfn(pte);
+	}
+}
+
+/* Whether the leaf table at table can be collapsed: every present entry a
+ * private anonymous page mapped once and not copy-on-write, no swap entry,
+ * at most max_ptes_none empty entries and at least one present.  *none and
+ * *unseen get the counts of empty entries and of entries never seen. */
+static int huge_collapsible(vm_machine_t *vm, uint64_t table, uint64_t *none, uint64_t *unseen)
+{
+	uint64_t run = vm->huge->run;
+	*none = *unseen = 0;
+	for (uint64_t i = 0; i < run; i++) {
+		uint64_t pte = kpte_get(vm, geom_entry_pa(&vm->g, table, i));
+		if (pte & PTE_P) {
+			const frame_t *fr = &vm->frames[pte_pfn(pte)];
+			if ((pte & PTE_COW) || fr->obj != OBJ_NONE || fr->refs != 1)
+				return 0;
+		} else if (pte & PTE_SWAP) {
+			return 0;
+		} else {
+			++*none;
+		}
+		*unseen += !(pte & PTE_SEEN);
+	}
+	return *none <= vm->cfg.max_ptes_none && *none < run;
+}
+
+/* Collapse the leaf table under the level-1 entry at pmd_pa (p's range
+ * from vpn0 in region v, huge_collapsible) into the free run from first:
+ * each present page copied, the empty ones zeroed, the old frames released,
+ * the table freed, one huge entry (dirty: no swap copy of it exists). */
+static int huge_collapse(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t vpn0,
+			 uint64_t pmd_pa, uint64_t first, uint64_t none, uint64_t unseen)
+{
+	struct huge *h = vm->huge;
+	const geom_t *g = &vm->g;
+	uint64_t table = pte_pfn(kpte_get(vm, pmd_pa)), page = geom_page_size(g), flags = 0;
+	int rc = idset_take_run(&vm->free_frames, first, h->run);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < h->run; i++) {
+		uint64_t at = geom_entry_pa(g, table, i), pte = kpte_get(vm, at);
+		uint8_t *to = phys_user_page(&vm->phys, first + i);
+		if (!(pte & PTE_P)) {
+			memset(to, 0, page);
+			huge_bit(h->touched, first + i, 0);
+			continue;
+		}
+		uint32_t old = (uint32_t)pte_pfn(pte);
+		memcpy(to, phys_user_page(&vm->phys, old), page);
+		huge_bit(h->touched, first + i, 1); /* the copies count as touched */
+		flags |= pte & PTE_A;
+		frame_rmap_del(vm, old, at);
+		swap_uncache(vm, old);
+		vm->frames[old].dirty = 0;
+		frame_release(vm, old);
+		vm->procs[p].resident--;
+		kpte_set(vm, at, 0);
+	}
+	kpte_set(vm, pmd_pa, 0);
+	phys_kfree(&vm->phys, table, g->level_frames[0]);
+	for (uint64_t i = 0; i < h->run; i++)
+		mmu_flush_page(&vm->mmu, vm->procs[p].asid, vpn0 + i);
+	rc = huge_install(vm, p, vpn0, pmd_pa, first, vma_pte_flags(v, 0) | PTE_PS | PTE_D | flags,
+			  vm->st.references ? vm->st.references - 1 : 0);
+	assert(rc == VM_OK); /* the reverse-map entries just freed are reused */
+	h->untouched += none;
+	vm->st.distinct_pages += unseen;
+	vm->st.thp_collapse_alloc++;
+	vm->st.thp_collapse_copies += h->run - none;
+	kio_event(vm, "khugepaged pid %u vpn 0x%llx: collapsed %llu pages (%llu empty) into frames %llu..%llu\n",
+		  vm->procs[p].pid, (unsigned long long)vpn0, (unsigned long long)(h->run - none),
+		  (unsigned long long)none, (unsigned long long)first,
+		  (unsigned long long)(first + h->run - 1));
+	return VM_OK;
+}
+
+/* khugepaged's pass over region v of p: each aligned range wholly inside
+ * it whose leaf table can be collapsed, while free aligned runs last. */
+static void huge_scan_region(vm_machine_t *vm, uint32_t p, uint32_t i)
+{
+	uint64_t hb = huge_bytes(vm);
+	const vma_t *v = &vm->procs[p].vmas[i];
+	uint64_t a = (v->start + hb - 1) & ~(hb - 1);
+	for (; a >= v->start && a + hb > a && a + hb <= v->end; a += hb) {
+		uint64_t pmd_pa, pte, none, unseen, first;
+		if (!huge_find_pmd(vm, p, a, &pmd_pa) && ((pte = kpte_get(vm, pmd_pa)) & PTE_P) &&
+		    !(pte & PTE_PS) && huge_collapsible(vm, pte_pfn(pte), &none, &unseen)) {
+			if (!huge_free_run(vm, &first))
+				return; /* (no reclaim is done to make a run) */
+			if (huge_collapse(vm, p, v, a >> vm->g.page_shift, pmd_pa, first, none, unseen))
+				return;
+			v = &vm->procs[p].vmas[i];
+		}
+	}
+}
+
+void huge_daemon(vm_machine_t *vm)
+{
+	struct huge *h = vm->huge;
+	if (!h || !vm->cfg.khugepaged_every || vm->st.references < h->scan_at)
+		return;
+	h->scan_at = vm->st.references + vm->cfg.khugepaged_every;
+	vm->st.khugepaged_passes++;
+	for (uint32_t p = 0; p < vm->nprocs; p++) {
+		if (vm->procs[p].state != VM_PROC_ALIVE)
+			continue;
+		for (uint32_t i = 0; i < vm->procs[p].nvmas; i++)
+			if (huge_thp_allowed(vm, &vm->procs[p].vmas[i]))
+				huge_scan_region(vm, p, i);
+	}
 }

@@ -26,10 +26,12 @@ struct huge {
 	uint64_t *is_huge;     /* bit per frame: part of a page mapped huge now */
 	uint64_t *touched;     /* bit per frame: referenced since it became huge */
 	uint64_t untouched;    /* frames of huge pages not referenced yet */
-	uint64_t bloat_pages;  /* frames split off untouched (counted for good) */
+	uint64_t bloat_pages;  /* frames split off or unmapped untouched (counted for good) */
+	uint64_t scan_at;      /* st.references at which khugepaged runs next */
 };
 
-/* Set up vm->huge when cfg.thp asks for huge pages (else leave it NULL).
+/* Set up vm->huge when cfg.thp asks for huge pages (else leave it NULL); its
+ * bitmaps are charged to the budget (BUDGET_MACHINE).
  * 0, or VM_ENOMEM with the reason in err. */
 int huge_init(vm_machine_t *vm, char *err, size_t errlen);
 void huge_fini(vm_machine_t *vm);
@@ -65,6 +67,42 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq);
  * for each), the reverse map moved to them, the huge TLB entry dropped.
  * Returns 0 or the page table's VM_ENOMEM / VM_ELIMIT (nothing changed). */
 int huge_split(vm_machine_t *vm, uint32_t f);
+
+/* Script mode.  A huge page of a region is private anonymous memory of one
+ * process and never shared: fork splits it (huge_split) before it shares
+ * the base pages copy-on-write, as Linux's COW fault on a THP falls back to
+ * base pages (it splits the PMD at the fault; here the split comes at the
+ * fork, the bytes and copies the same).  So every reverse-map entry of its
+ * frames names the one level-1 entry, and nobody looks one up by the PTE's
+ * address (frame_rmap_del): split, unmap and collapse go by frame
+ * (frame_rmap_clear).  The kernel's walker (proc_walk) stops at the huge
+ * entry; whoever changes PTEs in a range splits the huge pages the range
+ * cuts first (huge_split_at) and handles whole ones as one (huge_zap,
+ * mprotect keeping PS), and reclaim splits before it evicts. */
+
+/* Whether region v may have transparent huge pages: private anonymous,
+ * and --thp always (unless madvise nohugepage) or --thp madvise with
+ * madvise hugepage. */
+int huge_thp_allowed(const vm_machine_t *vm, const vma_t *v);
+/* Script mode's not-present fault at va of p in region v: map a zeroed huge
+ * page if v allows THP, va's aligned range lies wholly inside v and its
+ * level-1 entry is empty; no free aligned run: thp_fault_fallback.  1 when
+ * it mapped one, 0: the caller maps a base page; or VM_ENOMEM / VM_ELIMIT. */
+int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va);
+/* Split the huge page of p holding va if va lies strictly inside it (the
+ * boundary of a munmap or mprotect).  0 or as huge_split. */
+int huge_split_at(vm_machine_t *vm, uint32_t p, uint64_t va);
+/* Unmap the whole huge page whose level-1 entry is at pmd_pa (p's): its
+ * frames released, the entry cleared, its TLB entry dropped. */
+void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa);
+/* khugepaged, when --khugepaged-every N references have passed since its
+ * last pass: collapse each aligned range wholly inside a region that allows
+ * THP whose leaf table holds at most --max-ptes-none empty entries, no swap
+ * entry and only pages mapped once (not copy-on-write), into a free aligned
+ * run (no reclaim for it): present pages copied (thp_collapse_copies),
+ * empty ones zeroed, one huge page (thp_collapse_alloc).  Call it where no
+ * frame of a reference is still in use (after it). */
+void huge_daemon(vm_machine_t *vm);
 
 /* The counters of vm->st that live here (thp_bloat_bytes). */
 void huge_stats(vm_machine_t *vm);

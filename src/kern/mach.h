@@ -31,6 +31,8 @@ typedef struct vma {
 	uint8_t prot;          /* VM_PROT_* */
 	uint8_t shared;        /* writes reach obj (and other sharers) */
 	uint8_t kind;          /* vm_region_kind_t */
+	uint8_t huge;          /* VMA_HUGE_*: madvise's hint, or a hugetlb region
+				  (in the padding: vma_t keeps its size) */
 	uint64_t zero_from;    /* file region: bytes from this VA on read as 0; 0 none */
 	uint64_t grow_floor;   /* grows down to this VA on a fault below; 0 never */
 } vma_t;
@@ -40,6 +42,14 @@ typedef struct obj_slot {
 	uint64_t pgoff;
 	uint64_t slot;         /* SLOT_NONE: an empty table entry */
 } obj_slot_t;
+
+/* vma_t.huge: what huge pages a region may have. */
+enum {
+	VMA_HUGE_DEFAULT = 0,  /* transparent huge pages if --thp always */
+	VMA_HUGE_ADVISED,      /* madvise hugepage: also under --thp madvise */
+	VMA_HUGE_NEVER,        /* madvise nohugepage: no transparent huge pages */
+	VMA_HUGE_TLB,          /* mmap ... huge: only huge pages, from the pool */
+};
 
 /* A backing object: a real file, or shared anonymous memory. */
 typedef struct vobj {

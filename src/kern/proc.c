@@ -175,6 +175,10 @@ int proc_walk(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pt
 					if (vm->procs[q].state == VM_PROC_ALIVE)
 						kpte_set(vm, geom_pte_pa(g, vm->procs[q].root_pfn, va, level), pte);
 		}
+		if (pte & PTE_PS) { /* a huge page: this entry is the leaf */
+			*pte_pa = pa;
+			return VM_OK;
+		}
 		pfn = pte_pfn(pte);
 	}
 	*pte_pa = geom_pte_pa(g, pfn, va, 0);

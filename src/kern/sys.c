@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kern/sys.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 int sys_after(vm_machine_t *vm, int rc)
@@ -97,6 +98,7 @@ static int vm_copy(vm_machine_t *vm, uint32_t pid, uint64_t addr, void *buf, siz
 			memcpy((uint8_t *)buf + done, mem, n);
 		done += n;
 		reclaim_page_daemon(vm);
+		huge_daemon(vm);
 	}
 	if (rc == VM_ENOSPC)
 		rc = VM_ENOMEM;
@@ -130,8 +132,10 @@ int vm_touch(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int ki
 		if (va < addr) /* wrapped around the address space: past its end */
 			va = UINT64_MAX;
 		rc = vm_sys_ref(vm, p, va, acc, NULL);
-		if (!rc)
+		if (!rc) {
 			reclaim_page_daemon(vm);
+			huge_daemon(vm);
+		}
 		if (off + stride < off)
 			break;
 	}
@@ -157,6 +161,14 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 {
 	const fork_arg_t *fa = arg;
 	uint64_t pte = kpte_get(vm, pte_pa);
+	if (pte & PTE_PS) { /* a huge page is never shared (huge.h): base pages */
+		int rc = huge_split(vm, (uint32_t)pte_pfn(pte));
+		if (!rc)
+			rc = proc_walk(vm, p, va, 0, &pte_pa);
+		if (rc)
+			return rc < 0 ? rc : VM_ENOMEM;
+		pte = kpte_get(vm, pte_pa);
+	}
 	if (!(pte & (PTE_P | PTE_SWAP | PTE_SEEN)))
 		return VM_OK;
 	vm->st.distinct_pages++; /* (child, page) is a pair of its own */
@@ -313,9 +325,12 @@ static int protect_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_p
 	uint64_t pte = kpte_get(vm, pte_pa);
 	if (!(pte & PTE_P))
 		return VM_OK;
-	uint64_t keep = pte & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_SEEN);
+	uint64_t keep = pte & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_SEEN | PTE_PS);
 	kpte_set(vm, pte_pa, keep | vma_pte_flags(v, !!(pte & PTE_COW)));
-	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
+	if (pte & PTE_PS) /* a whole huge page stays huge (vm_mprotect split the cut ones) */
+		mmu_flush_page(&vm->mmu, vm->procs[p].asid, va >> vm->g.page_shift);
+	else
+		tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 	return VM_OK;
 }
 
@@ -333,7 +348,12 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 			return VM_ENOMEM;
 		va = pr->vmas[i].end;
 	}
-	rc = vma_split(vm, pr, addr);
+	rc = huge_split_at(vm, p, addr);
+	if (!rc)
+		rc = huge_split_at(vm, p, end);
+	pr = &vm->procs[p];
+	if (!rc)
+		rc = vma_split(vm, pr, addr);
 	if (!rc)
 		rc = vma_split(vm, pr, end);
 	if (rc)
@@ -347,6 +367,41 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 		proc_each_pte(vm, p, v->start, v->end, protect_one, v);
 	}
 	vma_merge(&vm->procs[p]);
+	return sys_after(vm, VM_OK);
+}
+
+int vm_madvise(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int advice)
+{
+	uint32_t p;
+	uint64_t end;
+	int rc = proc_range(vm, pid, addr, len, &p, &end);
+	if (rc)
+		return rc;
+	if (advice != VM_MADV_HUGEPAGE && advice != VM_MADV_NOHUGEPAGE)
+		return VM_EINVAL;
+	proc_t *pr = &vm->procs[p];
+	for (uint64_t va = addr; va < end;) { /* every page must be mapped, as in Linux */
+		int i = vma_find(pr, va);
+		if (i < 0)
+			return VM_ENOMEM;
+		if (pr->vmas[i].huge == VMA_HUGE_TLB)
+			return VM_EINVAL; /* a hugetlb region has huge pages only */
+		va = pr->vmas[i].end;
+	}
+	rc = huge_split_at(vm, p, addr); /* as Linux's vma_adjust_trans_huge */
+	if (!rc)
+		rc = huge_split_at(vm, p, end);
+	pr = &vm->procs[p];
+	if (!rc)
+		rc = vma_split(vm, pr, addr);
+	if (!rc)
+		rc = vma_split(vm, pr, end);
+	if (rc)
+		return rc;
+	pr = &vm->procs[p];
+	for (uint32_t i = vma_lower(pr, addr); i < pr->nvmas && pr->vmas[i].start < end; i++)
+		pr->vmas[i].huge = advice == VM_MADV_HUGEPAGE ? VMA_HUGE_ADVISED : VMA_HUGE_NEVER;
+	vma_merge(pr);
 	return sys_after(vm, VM_OK);
 }
 

@@ -96,6 +96,7 @@ static um_heap_t **exec_heap(script_exec_t *x, const script_cmd_t *c)
 static const char *exec_why(const script_cmd_t *c, int rc)
 {
 	int ranged = c->op == SCRIPT_MMAP || c->op == SCRIPT_MUNMAP || c->op == SCRIPT_MPROTECT ||
+		     c->op == SCRIPT_MADVISE ||
 		     c->op == SCRIPT_MSYNC;
 	if (rc == VM_EINVAL && ranged)
 		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; OFFSET a multiple of the page size)";
@@ -110,7 +111,7 @@ static const char *exec_why(const script_cmd_t *c, int rc)
 	switch (c->op) {
 	case SCRIPT_MMAP: return c->addr ? "out of memory" : "out of memory (no free address range that large)";
 	case SCRIPT_BRK: return "out of memory (the heap would run into a mapping)";
-	case SCRIPT_MPROTECT: return "out of memory (part of the range is not mapped)";
+	case SCRIPT_MPROTECT: case SCRIPT_MADVISE: return "out of memory (part of the range is not mapped)";
 	case SCRIPT_READ: case SCRIPT_WRITE: case SCRIPT_TOUCH:
 		return "out of memory (no frame could be freed: swap is full and no process to kill)";
 	default: return vm_strerror(rc);
@@ -588,6 +589,7 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 	case SCRIPT_NUMA:
 		return exec_call(x, c, c->value >= UINT32_MAX ? VM_EINVAL : vm_numa_home(vm, kp, (uint32_t)c->value));
 	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, kp, c->addr, c->len));
+	case SCRIPT_MADVISE: return exec_call(x, c, vm_madvise(vm, kp, c->addr, c->len, (int)c->value));
 	case SCRIPT_FILE: return exec_file(x, c);
 	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, kp, c->addr, c->data, c->ndata));
 	case SCRIPT_READ: return exec_read(x, c);

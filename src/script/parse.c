@@ -471,6 +471,22 @@ static int parse_numa(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	return rc ? rc : parse_num(p, w[1], 0, "NODE", &c->value);
 }
 
+/* madvise P ADDR LEN hugepage|nohugepage */
+static int parse_madvise(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_MADVISE;
+	int rc = parse_range(p, c, w);
+	if (rc)
+		return rc;
+	if (word_is(w[3], "hugepage"))
+		c->value = VM_MADV_HUGEPAGE;
+	else if (word_is(w[3], "nohugepage"))
+		c->value = VM_MADV_NOHUGEPAGE;
+	else
+		return script_bad(p, "bad advice '%.*s' (hugepage or nohugepage)", (int)w[3].len, w[3].s);
+	return VM_OK;
+}
+
 static int parse_brk(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
 {
 	c->op = SCRIPT_BRK;
@@ -711,6 +727,7 @@ static const script_syntax_t script_syntax[] = {
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
 	{ "brk", "brk P ADDR", 2, 2, parse_brk },
 	{ "numa", "numa P NODE", 2, 2, parse_numa },
+	{ "madvise", "madvise P ADDR LEN hugepage|nohugepage", 4, 4, parse_madvise },
 	{ "fork", "fork P C", 2, 2, parse_fork },
 	{ "exit", "exit P", 1, 1, parse_exit },
 	{ "file", "file PATH SIZE", 2, 2, parse_file },

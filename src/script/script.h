@@ -55,6 +55,7 @@ typedef enum script_op {
 	SCRIPT_NUMA,       /* pid value: its home node */
 	SCRIPT_THREAD,     /* pid -> pid2: a thread sharing pid's address space */
 	SCRIPT_RUN,        /* value: ns to run for, 0: until every trace process is done */
+	SCRIPT_MADVISE,    /* pid addr len value: VM_MADV_* */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
