@@ -36,6 +36,7 @@ int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 		return rc;
 	}
 	h->run = geom_leaf_pages(&vm->g, 1);
+	h->scan_at = vm->cfg.khugepaged_every; /* the first pass after N references */
 	return VM_OK;
 }
 

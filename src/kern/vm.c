@@ -46,11 +46,6 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 		snprintf(err, errlen, "--thp needs a page table of at least 2 levels (a huge page is a leaf above the last)");
 		return VM_EINVAL;
 	}
-	if ((cfg->khugepaged_every || cfg->hugepages) && !cfg->bytes) {
-		snprintf(err, errlen, "%s is for script mode (trace mode has no regions)",
-			 cfg->hugepages ? "--hugepages" : "--khugepaged-every");
-		return VM_EINVAL;
-	}
 	if (cfg->hugepages && g->levels < 2) {
 		snprintf(err, errlen, "--hugepages needs a page table of at least 2 levels (a huge page is a leaf above the last)");
 		return VM_EINVAL;
