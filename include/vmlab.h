@@ -158,6 +158,11 @@ typedef struct vm_stats {
 	uint64_t thp_collapse_copies; /* base pages khugepaged copied into the
 					 huge pages it made */
 	uint64_t khugepaged_passes;   /* passes of khugepaged (script mode) */
+	/* The hugetlb pool (--hugepages; all 0 without): */
+	uint64_t hugetlb_pages;       /* huge pages in the pool */
+	uint64_t hugetlb_free;        /* of them not mapped now */
+	uint64_t hugetlb_reserved;    /* of the free ones, promised to mappings */
+	uint64_t hugetlb_faults;      /* faults that mapped a pool page */
 } vm_stats_t;
 
 /* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived

@@ -34,6 +34,8 @@ enum { VM_PROT_NONE = 0, VM_PROT_R = 1, VM_PROT_W = 2, VM_PROT_X = 4 };
 enum {
 	VM_MAP_PRIVATE = 0,
 	VM_MAP_SHARED = 1,
+	VM_MAP_HUGETLB = 0x40000, /* huge pages from the --hugepages pool (private
+				     anonymous only; Linux's MAP_HUGETLB) */
 };
 
 /* What a region is for (shown by maps). */

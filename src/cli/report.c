@@ -77,6 +77,10 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 			       group3(b, sizeof b, s->thp_collapse_copies),
 			       group3(d, sizeof d, s->khugepaged_passes));
 	}
+	if (c->hugepages)
+		printf("  hugetlb pool     %15s   huge pages: %s free (%s reserved), %s faults\n",
+		       group3(a, sizeof a, s->hugetlb_pages), group3(b, sizeof b, s->hugetlb_free),
+		       group3(d, sizeof d, s->hugetlb_reserved), group3(e, sizeof e, s->hugetlb_faults));
 	printf("  evictions        %15s   %s dirty write-backs\n", group3(a, sizeof a, s->evictions),
 	       group3(b, sizeof b, s->dirty_writebacks));
 	printf("  swap-ins         %15s   swap-outs %s, %s swap slots in use\n",
@@ -220,6 +224,12 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		KEY_U("khugepaged_passes", s->khugepaged_passes);
 		KEY_U("thp_split", s->thp_split);
 		KEY_U("thp_bloat_bytes", s->thp_bloat_bytes);
+	}
+	if (c->hugepages) { /* the hugetlb pool (only with one) */
+		KEY_U("hugetlb_pages", s->hugetlb_pages);
+		KEY_U("hugetlb_free", s->hugetlb_free);
+		KEY_U("hugetlb_reserved", s->hugetlb_reserved);
+		KEY_U("hugetlb_faults", s->hugetlb_faults);
 	}
 	if (c->numa_nodes) { /* (only with NUMA) */
 		const vm_numa_stats_t *nu = vm_numa_stats(vm);

@@ -13,9 +13,38 @@
 /* The bits a split hands from the huge entry to each base entry. */
 #define HUGE_SPLIT_KEEP (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_G | PTE_SEEN | PTE_NX)
 
+/* Take cfg.hugepages aligned runs of frames for the hugetlb pool.  0, or
+ * VM_EINVAL / VM_ENOMEM with the reason in err. */
+static int huge_pool_init(vm_machine_t *vm, char *err, size_t errlen)
+{
+	struct huge *h = vm->huge;
+	uint64_t n = vm->cfg.hugepages, first;
+	if (!n)
+		return VM_OK;
+	h->pool = calloc(n, sizeof *h->pool);
+	if (!h->pool || budget_charge(&vm->budget, BUDGET_MACHINE, n * sizeof *h->pool)) {
+		snprintf(err, errlen, "out of memory (the hugetlb pool's list)");
+		return VM_ENOMEM;
+	}
+	for (; h->pool_n < n; h->pool_n++) {
+		if (idset_find_run(&vm->free_frames, h->run, &first) ||
+		    idset_take_run(&vm->free_frames, first, h->run)) {
+			snprintf(err, errlen, "--hugepages %llu: the %u frames hold only %llu aligned runs of %llu",
+				 (unsigned long long)n, vm->cfg.frames, (unsigned long long)h->pool_n,
+				 (unsigned long long)h->run);
+			return VM_EINVAL;
+		}
+		for (uint64_t i = 0; i < h->run; i++)
+			vm->frames[first + i].hugetlb = 1;
+		h->pool[h->pool_n] = first;
+	}
+	h->pool_free = n;
+	return VM_OK;
+}
+
 int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 {
-	if (vm->cfg.thp == VM_THP_NEVER)
+	if (vm->cfg.thp == VM_THP_NEVER && !vm->cfg.hugepages)
 		return VM_OK;
 	assert(vm->g.levels >= 2); /* vm_check_config refused a one-level table */
 	struct huge *h = calloc(1, sizeof *h);
@@ -37,7 +66,7 @@ int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 	}
 	h->run = geom_leaf_pages(&vm->g, 1);
 	h->scan_at = vm->cfg.khugepaged_every; /* the first pass after N references */
-	return VM_OK;
+	return huge_pool_init(vm, err, errlen);
 }
 
 void huge_fini(vm_machine_t *vm)
@@ -46,6 +75,7 @@ void huge_fini(vm_machine_t *vm)
 		return;
 	free(vm->huge->is_huge);
 	free(vm->huge->touched);
+	free(vm->huge->pool);
 	free(vm->huge);
 	vm->huge = NULL;
 }
@@ -218,8 +248,13 @@ int huge_split(vm_machine_t *vm, uint32_t f)
 void huge_stats(vm_machine_t *vm)
 {
 	const struct huge *h = vm->huge;
-	if (h)
-		vm->st.thp_bloat_bytes = (h->untouched + h->bloat_pages) << vm->g.page_shift;
+	if (!h)
+		return;
+	vm->st.thp_bloat_bytes = (h->untouched + h->bloat_pages) << vm->g.page_shift;
+	vm->st.hugetlb_pages = h->pool_n;
+	vm->st.hugetlb_free = h->pool_free;
+	vm->st.hugetlb_reserved = h->resv;
+	vm->st.hugetlb_faults = h->tlb_faults;
 }
 
 /* ---- Script mode (regions, bytes, swap): see huge.h. ---- */
@@ -293,14 +328,31 @@ int huge_split_at(vm_machine_t *vm, uint32_t p, uint64_t va)
 	return pte & PTE_PS ? huge_split(vm, (uint32_t)pte_pfn(pte)) : VM_OK;
 }
 
+/* The pool page from first, no longer mapped by p, goes back to the pool. */
+static void huge_pool_put(vm_machine_t *vm, uint32_t p, uint64_t first)
+{
+	struct huge *h = vm->huge;
+	for (uint64_t i = 0; i < h->run; i++) {
+		frame_rmap_clear(vm, (uint32_t)(first + i));
+		vm->frames[first + i].used = 0;
+	}
+	h->pool[h->pool_free++] = first;
+	vm->st.resident_pages -= h->run;
+	vm->procs[p].resident -= h->run;
+}
+
 void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
 {
 	struct huge *h = vm->huge;
 	uint64_t pte = kpte_get(vm, pmd_pa), first = pte_pfn(pte);
-	assert((pte & PTE_PS) && huge_is_huge(vm, (uint32_t)first));
+	assert((pte & PTE_PS) && (huge_is_huge(vm, (uint32_t)first) || vm->frames[first].hugetlb));
 	uint64_t vpn0 = vm->rmaps[vm->frames[first].rmap].vpn;
 	kpte_set(vm, pmd_pa, 0);
 	mmu_flush_page(&vm->mmu, vm->procs[p].asid, vpn0);
+	if (vm->frames[first].hugetlb) {
+		huge_pool_put(vm, p, first);
+		return;
+	}
 	for (uint64_t i = 0; i < h->run; i++) {
 		uint32_t f = (uint32_t)(first + i);
 		if (!(h->touched[f / 64] >> (f % 64) & 1)) {
@@ -444,4 +496,162 @@ void huge_daemon(vm_machine_t *vm)
 			if (huge_thp_allowed(vm, &vm->procs[p].vmas[i]))
 				huge_scan_region(vm, p, i);
 	}
+}
+
+/* ---- The hugetlb pool (see huge.h). ---- */
+
+int huge_tlb_prepare(vm_machine_t *vm, const char *path, unsigned flags, uint64_t addr,
+		     uint64_t *len)
+{
+	if (!vm->huge || !vm->huge->pool_n)
+		return VM_ENOMEM; /* no pool: Linux's MAP_HUGETLB says ENOMEM too */
+	uint64_t hb = huge_bytes(vm);
+	if (path || (flags & VM_MAP_SHARED) || (addr & (hb - 1)))
+		return VM_EINVAL;
+	uint64_t up = (*len + hb - 1) & ~(hb - 1);
+	if (up < *len)
+		return VM_ENOMEM;
+	*len = up;
+	return VM_OK;
+}
+
+int huge_tlb_reserve(vm_machine_t *vm, uint64_t n, int take)
+{
+	struct huge *h = vm->huge;
+	if (!take) {
+		assert(h->resv >= n);
+		h->resv -= n;
+		return VM_OK;
+	}
+	if (h->pool_free - h->resv < n)
+		return VM_ENOMEM;
+	h->resv += n;
+	return VM_OK;
+}
+
+int huge_tlb_cuts(const vm_machine_t *vm, uint32_t p, uint64_t va)
+{
+	int i = vm->huge ? vma_find(&vm->procs[p], va) : -1;
+	return i >= 0 && vm->procs[p].vmas[i].huge == VMA_HUGE_TLB && (va & (huge_bytes(vm) - 1));
+}
+
+/* Empty level-1 entries of [start, end) of p (huge-aligned). */
+static uint64_t huge_empty_pmds(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end)
+{
+	uint64_t n = 0, pmd_pa;
+	for (uint64_t a = start; a < end; a += huge_bytes(vm))
+		n += huge_find_pmd(vm, p, a, &pmd_pa) || !(kpte_get(vm, pmd_pa) & PTE_P);
+	return n;
+}
+
+void huge_tlb_unmap(vm_machine_t *vm, uint32_t p, const vma_t *v)
+{
+	huge_tlb_reserve(vm, huge_empty_pmds(vm, p, v->start, v->end), 0);
+}
+
+/* Map pool page first (taken off the free stack) at the level-1 entry
+ * pmd_pa of p for vpn0 with flags: reverse map (every frame names the
+ * entry), resident counts.  0 or VM_ENOMEM (the page back on the stack). */
+static int huge_pool_map(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t pmd_pa,
+			 uint64_t first, uint64_t flags)
+{
+	struct huge *h = vm->huge;
+	for (uint64_t i = 0; i < h->run; i++) {
+		int rc = frame_rmap_add(vm, (uint32_t)(first + i), p, vpn0 + i, pmd_pa);
+		if (rc) {
+			for (uint64_t k = 0; k < i; k++)
+				frame_rmap_clear(vm, (uint32_t)(first + k));
+			h->pool[h->pool_free++] = first;
+			return rc;
+		}
+		vm->frames[first + i].used = 1;
+	}
+	kpte_set(vm, pmd_pa, pte_make(first, flags));
+	vm->st.resident_pages += h->run;
+	if (vm->st.resident_pages > vm->st.resident_pages_peak)
+		vm->st.resident_pages_peak = vm->st.resident_pages;
+	vm->procs[p].resident += h->run;
+	return VM_OK;
+}
+
+int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
+{
+	struct huge *h = vm->huge;
+	uint64_t pmd_pa;
+	int rc = huge_walk_pmd(vm, p, va, &pmd_pa);
+	if (rc)
+		return rc;
+	assert(!(kpte_get(vm, pmd_pa) & PTE_P) && h->resv > 0 && h->pool_free >= h->resv);
+	uint64_t first = h->pool[--h->pool_free];
+	for (uint64_t i = 0; i < h->run; i++)
+		memset(phys_user_page(&vm->phys, first + i), 0, geom_page_size(&vm->g));
+	uint64_t vpn0 = (va & ~(huge_bytes(vm) - 1)) >> vm->g.page_shift;
+	rc = huge_pool_map(vm, p, vpn0, pmd_pa, first, vma_pte_flags(v, 0) | PTE_PS);
+	if (rc)
+		return rc;
+	h->resv--;
+	h->tlb_faults++;
+	vm->st.distinct_pages += h->run;
+	vm->st.page_faults++;
+	vm->st.minor_faults++;
+	kio_event(vm, "fault pid %u va 0x%llx minor: hugetlb page, frames %llu..%llu\n",
+		  vm->procs[p].pid, (unsigned long long)va, (unsigned long long)first,
+		  (unsigned long long)(first + h->run - 1));
+	return VM_OK;
+}
+
+int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v)
+{
+	struct huge *h = vm->huge;
+	uint64_t hb = huge_bytes(vm), empty = huge_empty_pmds(vm, p, v->start, v->end);
+	uint64_t pages = (v->end - v->start) / hb;
+	if (h->pool_free - h->resv < pages)
+		return VM_ENOMEM; /* copies of the mapped pages and the empty ones' reservations */
+	h->resv += empty;
+	for (uint64_t a = v->start; a < v->end; a += hb) {
+		uint64_t pmd_pa, child_pa;
+		if (huge_find_pmd(vm, p, a, &pmd_pa))
+			continue;
+		uint64_t pte = kpte_get(vm, pmd_pa);
+		if (!(pte & PTE_P))
+			continue;
+		int rc = huge_walk_pmd(vm, c, a, &child_pa);
+		if (rc)
+			return rc;
+		uint64_t first = h->pool[--h->pool_free];
+		memcpy(phys_user_page(&vm->phys, first), phys_user_page(&vm->phys, pte_pfn(pte)), hb);
+		rc = huge_pool_map(vm, c, a >> vm->g.page_shift, child_pa, first,
+				   pte & ~(PTE_PFN_MASK | PTE_A | PTE_D));
+		if (rc)
+			return rc;
+		vm->st.distinct_pages += h->run; /* (child, page) pairs of their own */
+	}
+	return VM_OK;
+}
+
+int huge_check(vm_machine_t *vm, char *err, size_t errlen)
+{
+	struct huge *h = vm->huge;
+	if (!h || !h->pool_n)
+		return VM_OK;
+	uint64_t empty = 0, mapped = 0;
+	for (uint32_t p = 0; p < vm->nprocs; p++) {
+		const proc_t *pr = &vm->procs[p];
+		for (uint32_t i = 0; pr->state == VM_PROC_ALIVE && i < pr->nvmas; i++) {
+			const vma_t *v = &pr->vmas[i];
+			if (v->huge != VMA_HUGE_TLB)
+				continue;
+			uint64_t e = huge_empty_pmds(vm, p, v->start, v->end);
+			empty += e;
+			mapped += (v->end - v->start) / huge_bytes(vm) - e;
+		}
+	}
+	if (empty != h->resv || h->resv > h->pool_free || mapped + h->pool_free != h->pool_n) {
+		snprintf(err, errlen, "hugetlb pool: %llu reserved for %llu empty pages, %llu free, %llu mapped of %llu",
+			 (unsigned long long)h->resv, (unsigned long long)empty,
+			 (unsigned long long)h->pool_free, (unsigned long long)mapped,
+			 (unsigned long long)h->pool_n);
+		return VM_EINVAL;
+	}
+	return VM_OK;
 }

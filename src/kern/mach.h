@@ -103,6 +103,9 @@ typedef struct frame {
 	uint8_t used;          /* allocated to a page */
 	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
 	uint8_t zram;          /* holds part of the zRAM store (not free, no page) */
+	uint8_t hugetlb;       /* in the hugetlb pool for good (not free; mapped by
+				  one huge entry, or used 0: a free pool page);
+				  the policy never hears of it */
 } frame_t;
 
 /* A set of numbers 0..n-1 handed out lowest first. */

@@ -223,7 +223,8 @@ int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child)
 		if (v.obj != OBJ_NONE)
 			obj_get(vm, v.obj);
 		fork_arg_t fa = { .child = c, .v = &v };
-		rc = proc_each_pte(vm, p, v.start, v.end, fork_one, &fa);
+		rc = v.huge == VMA_HUGE_TLB ? huge_tlb_fork(vm, p, c, &v)
+					    : proc_each_pte(vm, p, v.start, v.end, fork_one, &fa);
 		pp = &vm->procs[p];
 	}
 	return sys_after(vm, rc);
@@ -270,7 +271,7 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	uint32_t p = live_proc(vm, pid);
 	if (p == PROC_NONE)
 		return VM_ESRCH;
-	uint64_t end, pages;
+	uint64_t end = 0, pages;
 	if (len == 0 || (offset & (geom_page_size(&vm->g) - 1)) || prot > 7)
 		return VM_EINVAL;
 	pages = page_up(vm, len) >> vm->g.page_shift;
@@ -279,13 +280,21 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	uint64_t pgoff = offset >> vm->g.page_shift;
 	if (path && pgoff + pages < pgoff)
 		return VM_EINVAL; /* the file offset of the end would wrap */
-	int rc = addr ? page_range(vm, addr, len, &end)
-		      : mmap_choose(vm, p, pages << vm->g.page_shift, &addr);
+	int rc = flags & VM_MAP_HUGETLB ? huge_tlb_prepare(vm, path, flags, addr, &len) : VM_OK;
 	if (rc)
 		return rc;
+	uint64_t align = flags & VM_MAP_HUGETLB ? geom_page_size(&vm->g) * vm->huge->run : 0;
+	pages = page_up(vm, len) >> vm->g.page_shift;
+	rc = addr ? page_range(vm, addr, len, &end)
+		  : mmap_choose(vm, p, (pages << vm->g.page_shift) + align, &addr);
+	if (rc)
+		return rc;
+	if (!end && align) /* (chosen with a huge page to spare: align it) */
+		addr = (addr + align - 1) & ~(align - 1);
 	end = addr + (pages << vm->g.page_shift);
 	vma_t v = { .start = addr, .end = end, .prot = (uint8_t)prot,
 		    .shared = flags & VM_MAP_SHARED ? 1 : 0, .kind = (uint8_t)kind,
+		    .huge = flags & VM_MAP_HUGETLB ? VMA_HUGE_TLB : VMA_HUGE_DEFAULT,
 		    .obj = OBJ_NONE, .pgoff = offset >> vm->g.page_shift };
 	vm->io_error[0] = 0; /* an open failure does not describe itself there */
 	if (path)
@@ -297,9 +306,14 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	if (!path)
 		v.pgoff = 0;
 	rc = teardown_unmap(vm, p, addr, end, 0); /* a fixed mapping replaces what was there */
+	uint64_t resv = align ? (end - addr) / align : 0;
+	if (!rc && resv && (rc = huge_tlb_reserve(vm, resv, 1)))
+		resv = 0;
 	if (!rc)
 		rc = vma_insert(vm, &vm->procs[p], &v);
 	if (rc) {
+		if (resv)
+			huge_tlb_reserve(vm, resv, 0);
 		if (v.obj != OBJ_NONE)
 			obj_put(vm, v.obj);
 		return sys_after(vm, rc);
@@ -348,6 +362,8 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 			return VM_ENOMEM;
 		va = pr->vmas[i].end;
 	}
+	if (huge_tlb_cuts(vm, p, addr) || huge_tlb_cuts(vm, p, end))
+		return VM_EINVAL; /* a hugetlb page changes rights whole */
 	rc = huge_split_at(vm, p, addr);
 	if (!rc)
 		rc = huge_split_at(vm, p, end);
@@ -563,7 +579,8 @@ int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out)
 		const vma_t *v = &pr->vmas[i];
 		uint64_t n[2] = { 0, 0 };
 		proc_each_pte(vm, p, v->start, v->end, count_one, n);
-		const char *name = v->obj != OBJ_NONE && vm->objs[v->obj].path ? vm->objs[v->obj].path : NULL;
+		const char *name = v->obj != OBJ_NONE && vm->objs[v->obj].path ? vm->objs[v->obj].path
+				   : v->huge == VMA_HUGE_TLB ? "anon_hugepage" : NULL; /* (as Linux) */
 		fprintf(out, "%012llx-%012llx %c%c%c%c %08llx %-24s resident %llu swapped %llu",
 			(unsigned long long)v->start, (unsigned long long)v->end,
 			v->prot & VM_PROT_R ? 'r' : '-', v->prot & VM_PROT_W ? 'w' : '-',

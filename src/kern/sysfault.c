@@ -313,6 +313,8 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		return segv(vm, p, va, "execute in a region without x");
 	if (acc == MMU_READ && !(v.prot & VM_PROT_R))
 		return segv(vm, p, va, "read of a region without r");
+	if (v.huge == VMA_HUGE_TLB) /* (a present huge page faults only for its rights) */
+		return huge_fault_hugetlb(vm, p, &v, va);
 	int rc = vm->huge && r->status != MMU_FAULT_PROTECTION ? huge_fault_script(vm, p, &v, va) : 0;
 	if (rc)
 		return rc > 0 ? VM_OK : rc;

@@ -141,6 +141,8 @@ int teardown_unmap(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, i
 	int io = flush_range(vm, p, start, end, lossy);
 	if (io && !lossy)
 		return io;
+	if (huge_tlb_cuts(vm, p, start) || huge_tlb_cuts(vm, p, end))
+		return VM_EINVAL; /* a hugetlb page is unmapped whole */
 	int rc = huge_split_at(vm, p, start);
 	if (!rc)
 		rc = huge_split_at(vm, p, end);
@@ -153,6 +155,8 @@ int teardown_unmap(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, i
 		return rc;
 	for (uint32_t i = vma_lower(pr, start); i < pr->nvmas && pr->vmas[i].start < end;) {
 		vma_t v = pr->vmas[i];
+		if (v.huge == VMA_HUGE_TLB)
+			huge_tlb_unmap(vm, p, &v);
 		teardown_range(vm, p, v.start, v.end);
 		vma_remove_at(pr, i);
 		pr = &vm->procs[p];

@@ -93,8 +93,13 @@ static um_heap_t **exec_heap(script_exec_t *x, const script_cmd_t *c)
 
 /* What an error code means for this command, with a hint where the code
  * alone would mislead (VM_ENOMEM is rarely the host's memory here). */
-static const char *exec_why(const script_cmd_t *c, int rc)
+static const char *exec_why(const script_exec_t *x, const script_cmd_t *c, int rc)
 {
+	if (rc == VM_EINVAL && c->op == SCRIPT_MMAP && (c->flags & VM_MAP_HUGETLB))
+		return "invalid input (mmap ... huge is private anonymous memory at an ADDR aligned to the huge page)";
+	if (rc == VM_EINVAL && (c->op == SCRIPT_MUNMAP || c->op == SCRIPT_MPROTECT) &&
+	    vm_config(x->vm)->hugepages)
+		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; a hugetlb region only at huge-page boundaries)";
 	int ranged = c->op == SCRIPT_MMAP || c->op == SCRIPT_MUNMAP || c->op == SCRIPT_MPROTECT ||
 		     c->op == SCRIPT_MADVISE ||
 		     c->op == SCRIPT_MSYNC;
@@ -112,6 +117,9 @@ static const char *exec_why(const script_cmd_t *c, int rc)
 	case SCRIPT_MMAP: return c->addr ? "out of memory" : "out of memory (no free address range that large)";
 	case SCRIPT_BRK: return "out of memory (the heap would run into a mapping)";
 	case SCRIPT_MPROTECT: case SCRIPT_MADVISE: return "out of memory (part of the range is not mapped)";
+	case SCRIPT_FORK:
+		return vm_config(x->vm)->hugepages ? "out of memory (or too few free hugetlb pages for the child's copies)"
+						   : vm_strerror(rc);
 	case SCRIPT_READ: case SCRIPT_WRITE: case SCRIPT_TOUCH:
 		return "out of memory (no frame could be freed: swap is full and no process to kill)";
 	default: return vm_strerror(rc);
@@ -136,7 +144,7 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
 	if (rc == VM_ELIMIT && !vm_limit_message(x->vm, buf, sizeof buf))
 		return exec_fail(x, c, rc, "%s: %s", c->text, buf);
-	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(c, rc));
+	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(x, c, rc));
 }
 
 /* A process dying in a call is what the script shows, not an error. */

@@ -428,6 +428,10 @@ static int parse_mmap(script_parser_t *p, script_cmd_t *c, const script_word_t *
 		    (rc = parse_num(p, w[i++], 1, "OFFSET", &c->offset)))
 			return rc;
 	}
+	if (i < n && word_is(w[i], "huge")) { /* hugetlbfs-like, from --hugepages */
+		c->flags |= VM_MAP_HUGETLB;
+		i++;
+	}
 	if (i < n && word_is(w[i], "as")) {
 		if (++i >= n)
 			return script_bad(p, "mmap ... as needs a kind: text, data, heap or stack");
@@ -440,7 +444,7 @@ static int parse_mmap(script_parser_t *p, script_cmd_t *c, const script_word_t *
 		i++;
 	}
 	if (i < n)
-		return script_bad(p, "unexpected '%.*s' (mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as text|data|stack|heap])",
+		return script_bad(p, "unexpected '%.*s' (mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [huge] [as text|data|stack|heap])",
 				  (int)w[i].len, w[i].s);
 	return VM_OK;
 }
@@ -722,7 +726,7 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 static const script_syntax_t script_syntax[] = {
 	{ "set", "set NAME VALUE", 2, 2, parse_set },
 	{ "spawn", "spawn P", 1, 3, parse_spawn },
-	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as KIND]", 5, 10, parse_mmap },
+	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [huge] [as KIND]", 5, 11, parse_mmap },
 	{ "munmap", "munmap P ADDR LEN", 3, 3, parse_munmap },
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
 	{ "brk", "brk P ADDR", 2, 2, parse_brk },
