@@ -65,7 +65,7 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	printf("  page walks       %15s   %s PTE reads (%.2f per walk)\n",
 	       group3(a, sizeof a, s->page_walks), group3(b, sizeof b, s->walk_memory_refs),
 	       s->page_walks ? (double)s->walk_memory_refs / (double)s->page_walks : 0.0);
-	if (c->thp != VM_THP_NEVER) {
+	if (c->thp != VM_THP_NEVER || c->hugepages) {
 		printf("  huge TLB hits    %15s   %s walks to a huge leaf\n",
 		       group3(a, sizeof a, s->huge_tlb_hits), group3(b, sizeof b, s->huge_tlb_misses));
 		printf("  THP faults       %15s   %s fallbacks, %s splits, %s B never touched\n",
@@ -214,7 +214,7 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	}
 	KEY_U("refaults", s->refaults);
 	KEY_U("shadow_entries", s->shadow_entries);
-	if (c->thp != VM_THP_NEVER) { /* huge pages: only when they can exist */
+	if (c->thp != VM_THP_NEVER || c->hugepages) { /* huge pages: only when they can exist */
 		KEY_U("huge_tlb_hits", s->huge_tlb_hits);
 		KEY_U("huge_tlb_misses", s->huge_tlb_misses);
 		KEY_U("thp_fault_alloc", s->thp_fault_alloc);
