@@ -81,8 +81,9 @@ void huge_fini(vm_machine_t *vm)
 }
 
 /* Walk p's tables down to va's entry at code level 1, making missing tables
- * above it: 0 and its address into *pa, or VM_ENOMEM / VM_ELIMIT. */
-static int huge_walk_pmd(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pa)
+ * above it when alloc is set: 0 and its address into *pa; 1 when a table
+ * is missing and alloc is not set; or VM_ENOMEM / VM_ELIMIT. */
+static int huge_walk_pmd(vm_machine_t *vm, uint32_t p, uint64_t va, int alloc, uint64_t *pa)
 {
 	const geom_t *g = &vm->g;
 	uint64_t pfn = vm->procs[p].root_pfn;
@@ -95,6 +96,8 @@ static int huge_walk_pmd(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pa
 		uint64_t pte = pte_load(&vm->phys, g, at);
 		if (!(pte & PTE_P)) {
 			uint64_t table;
+			if (!alloc)
+				return 1;
 			int rc = phys_kalloc(&vm->phys, g->level_frames[level - 1], &table);
 			if (rc)
 				return rc;
@@ -183,7 +186,7 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 	if (!h || vm->cfg.thp != VM_THP_ALWAYS)
 		return 0;
 	uint64_t pmd_pa, first;
-	int rc = huge_walk_pmd(vm, p, va, &pmd_pa);
+	int rc = huge_walk_pmd(vm, p, va, 1, &pmd_pa);
 	if (rc)
 		return rc;
 	if (pte_load(&vm->phys, &vm->g, pmd_pa) & PTE_P)
@@ -289,7 +292,7 @@ int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
 	if (!huge_thp_allowed(vm, v) || !huge_range_inside(vm, v, va))
 		return 0;
 	uint64_t pmd_pa, first;
-	int rc = huge_walk_pmd(vm, p, va, &pmd_pa);
+	int rc = huge_walk_pmd(vm, p, va, 1, &pmd_pa);
 	if (rc)
 		return rc;
 	if (kpte_get(vm, pmd_pa) & PTE_P)
@@ -367,25 +370,6 @@ void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
 	vm->procs[p].resident -= h->run;
 	kio_event(vm, "unmap huge page pid %u vpn 0x%llx\n", vm->procs[p].pid,
 		  (unsigned long long)vpn0);
-}
-
-/* The level-1 entry's address for va of p into *pmd_pa, without making
- * tables: 0, or 1 when a table above it is missing. */
-static int huge_find_pmd(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t *pmd_pa)
-{
-	const geom_t *g = &vm->g;
-	uint64_t pfn = vm->procs[p].root_pfn;
-	for (unsigned level = g->levels - 1;; level--) {
-		uint64_t at = geom_pte_pa(g, pfn, va, level);
-		if (level == 1) {
-			*pmd_pa = at;
-			return 0;
-		}
-		uint64_t pte = kpte_get(vm, at);
-		if (!(pte & PTE_P))
-			return 1;
-		pfn = pte_pfn(pte);
-	}
 }
 
 /* Whether the leaf table at table can be collapsed: every present entry a
@@ -471,7 +455,7 @@ static void huge_scan_region(vm_machine_t *vm, uint32_t p, uint32_t i)
 	uint64_t a = (v->start + hb - 1) & ~(hb - 1);
 	for (; a >= v->start && a + hb > a && a + hb <= v->end; a += hb) {
 		uint64_t pmd_pa, pte, none, unseen, first;
-		if (!huge_find_pmd(vm, p, a, &pmd_pa) && ((pte = kpte_get(vm, pmd_pa)) & PTE_P) &&
+		if (!huge_walk_pmd(vm, p, a, 0, &pmd_pa) && ((pte = kpte_get(vm, pmd_pa)) & PTE_P) &&
 		    !(pte & PTE_PS) && huge_collapsible(vm, pte_pfn(pte), &none, &unseen)) {
 			if (!huge_free_run(vm, &first))
 				return; /* (no reclaim is done to make a run) */
@@ -540,7 +524,7 @@ static uint64_t huge_empty_pmds(vm_machine_t *vm, uint32_t p, uint64_t start, ui
 {
 	uint64_t n = 0, pmd_pa;
 	for (uint64_t a = start; a < end; a += huge_bytes(vm))
-		n += huge_find_pmd(vm, p, a, &pmd_pa) || !(kpte_get(vm, pmd_pa) & PTE_P);
+		n += huge_walk_pmd(vm, p, a, 0, &pmd_pa) || !(kpte_get(vm, pmd_pa) & PTE_P);
 	return n;
 }
 
@@ -578,7 +562,7 @@ int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va
 {
 	struct huge *h = vm->huge;
 	uint64_t pmd_pa;
-	int rc = huge_walk_pmd(vm, p, va, &pmd_pa);
+	int rc = huge_walk_pmd(vm, p, va, 1, &pmd_pa);
 	if (rc)
 		return rc;
 	assert(!(kpte_get(vm, pmd_pa) & PTE_P) && h->resv > 0 && h->pool_free >= h->resv);
@@ -610,12 +594,12 @@ int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v)
 	h->resv += empty;
 	for (uint64_t a = v->start; a < v->end; a += hb) {
 		uint64_t pmd_pa, child_pa;
-		if (huge_find_pmd(vm, p, a, &pmd_pa))
+		if (huge_walk_pmd(vm, p, a, 0, &pmd_pa))
 			continue;
 		uint64_t pte = kpte_get(vm, pmd_pa);
 		if (!(pte & PTE_P))
 			continue;
-		int rc = huge_walk_pmd(vm, c, a, &child_pa);
+		int rc = huge_walk_pmd(vm, c, a, 1, &child_pa);
 		if (rc)
 			return rc;
 		uint64_t first = h->pool[--h->pool_free];
