@@ -78,6 +78,12 @@ typedef struct vm_config {
 				      0: they share the base TLB */
 	uint32_t tlb_huge_ways;
 	int thp;              /* VM_THP_*: transparent huge pages (default never) */
+	uint64_t khugepaged_every; /* script mode: a khugepaged pass every this
+				      many references; 0: none (default) */
+	uint32_t hugepages;   /* script mode: huge pages reserved at start for
+				 `mmap ... huge` (hugetlbfs's pool); 0: none */
+	uint32_t max_ptes_none; /* khugepaged collapses a range with at most this
+				   many unmapped entries (default 511) */
 	unsigned pte_size;    /* bytes of a page-table entry: 8 (0 means 8) or 4
 				 (32-bit x86's layout; page tables then take
 				 the frames right after the user frames) */
@@ -158,6 +164,14 @@ typedef struct vm_stats {
 	uint64_t thp_split;       /* huge pages split into base pages */
 	uint64_t thp_bloat_bytes; /* bytes of base pages a huge page brought in
 				     that no reference touched while it was huge */
+	uint64_t thp_collapse_copies; /* base pages khugepaged copied into the
+					 huge pages it made */
+	uint64_t khugepaged_passes;   /* passes of khugepaged (script mode) */
+	/* The hugetlb pool (--hugepages; all 0 without): */
+	uint64_t hugetlb_pages;       /* huge pages in the pool */
+	uint64_t hugetlb_free;        /* of them not mapped now */
+	uint64_t hugetlb_reserved;    /* of the free ones, promised to mappings */
+	uint64_t hugetlb_faults;      /* faults that mapped a pool page */
 } vm_stats_t;
 
 /* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived

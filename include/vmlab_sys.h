@@ -34,6 +34,8 @@ enum { VM_PROT_NONE = 0, VM_PROT_R = 1, VM_PROT_W = 2, VM_PROT_X = 4 };
 enum {
 	VM_MAP_PRIVATE = 0,
 	VM_MAP_SHARED = 1,
+	VM_MAP_HUGETLB = 0x40000, /* huge pages from the --hugepages pool (private
+				     anonymous only; Linux's MAP_HUGETLB) */
 };
 
 /* What a region is for (shown by maps). */
@@ -102,6 +104,13 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 /* Like exit, a failed write-back (VM_EIO) leaves the range mapped. */
 int vm_munmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len);
 int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot);
+/* madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) of [addr, addr+len) of pid: its
+ * regions (split at the ends, and the huge pages the ends cut) may have
+ * transparent huge pages under --thp madvise, or none under --thp always.
+ * VM_ESRCH, VM_EINVAL (a bad range or advice, a hugetlb region), VM_ENOMEM
+ * (part of the range is not mapped). */
+enum { VM_MADV_HUGEPAGE = 14, VM_MADV_NOHUGEPAGE = 15 }; /* Linux's numbers */
+int vm_madvise(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int advice);
 /* Set the program break to addr (>= VM_HEAP_BASE); the heap region grows or
  * shrinks to cover [VM_HEAP_BASE, addr) rounded up to pages; memory is given
  * only when touched. */

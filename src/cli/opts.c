@@ -157,6 +157,30 @@ static int set_thp(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return VM_EINVAL;
 }
 
+/* --hugepages N: the hugetlb pool (script mode). */
+static int set_hugepages(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, UINT32_MAX, 0, &v, err, errlen);
+	o->cfg.hugepages = (uint32_t)v;
+	return rc;
+}
+
+/* --khugepaged-every N: references between khugepaged's passes. */
+static int set_khugepaged_every(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_uint(arg, UINT64_MAX, 0, &o->cfg.khugepaged_every, err, errlen);
+}
+
+/* --max-ptes-none N: khugepaged's limit of unmapped entries in a range. */
+static int set_max_ptes_none(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = set_uint(arg, UINT32_MAX, 0, &v, err, errlen);
+	o->cfg.max_ptes_none = (uint32_t)v;
+	return rc;
+}
+
 /* Edit distance of a and b, case ignored (both short names). */
 static size_t name_distance(const char *a, const char *b)
 {
@@ -689,7 +713,7 @@ static const cli_option_t cli_options[] = {
 	{ "asid", CLI_MACHINE, "on|off", "address-space ids in the TLB; off: every root switch flushes the non-global entries (default on)", set_asid },
 	{ "tlb", CLI_GEOMETRY, "E:W", "TLB entries and ways, LRU in a set; 0 for none (default 64:4)", set_tlb },
 	{ "tlb-huge", CLI_GEOMETRY, "E:W", "TLB of huge-page entries; 0: they share --tlb (default 32:4)", set_tlb_huge },
-	{ "thp", CLI_MACHINE, "MODE", "transparent huge pages: always, madvise or never (default never; trace mode)", set_thp },
+	{ "thp", CLI_MACHINE, "MODE", "transparent huge pages: always, madvise or never (default never)", set_thp },
 	{ "frames", CLI_MACHINE, "N", "user page frames of physical memory, K/M suffixes (default 64)", set_frames },
 	{ "policy", CLI_MACHINE, "NAME", "replacement policy (default clock; see `vmlab policies`)", set_policy },
 	{ "seed", CLI_MACHINE, "N", "seed of the random policy's xoshiro256** (default 1)", set_seed },
@@ -719,6 +743,9 @@ static const cli_option_t cli_options[] = {
 	{ "access", CLI_EXPLAIN, "r|w|x", "the kind of access to translate (default r)", set_access },
 	{ "state", CLI_EXPLAIN, "FILE", "page-table and TLB contents to start from", set_state },
 	{ "mode", CLI_EXPLAIN, "kernel|user", "translate as a kernel-mode or a user-mode access, with the kernel half on (a pte line there maps a kernel page: U=0, global)", set_mode },
+	{ "hugepages", CLI_SCRIPT, "N", "huge pages reserved for `mmap ... huge`, as hugetlbfs's pool (default 0)", set_hugepages },
+	{ "khugepaged-every", CLI_SCRIPT, "N", "a khugepaged pass every N references, collapsing base pages into huge ones (default 0: none)", set_khugepaged_every },
+	{ "max-ptes-none", CLI_SCRIPT, "N", "khugepaged collapses a 2 MiB range with at most N unmapped entries (default 511)", set_max_ptes_none },
 	{ "swap-file", CLI_SCRIPT, "PATH", "swap to this file (default: a temporary file, removed at exit)", set_swap_file },
 	{ "watermarks", CLI_SCRIPT, "MIN,LOW,HIGH", "free-frame watermarks of the page daemon, frames or % of frames (default 1%,2%,4%; 0,0,0: replace only when no frame is free)", set_watermarks },
 	{ "readahead", CLI_SCRIPT, "N", "extra pages read on a swap-in or file fault (default 0)", set_readahead },

@@ -65,13 +65,22 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	printf("  page walks       %15s   %s PTE reads (%.2f per walk)\n",
 	       group3(a, sizeof a, s->page_walks), group3(b, sizeof b, s->walk_memory_refs),
 	       s->page_walks ? (double)s->walk_memory_refs / (double)s->page_walks : 0.0);
-	if (c->thp != VM_THP_NEVER) {
+	if (c->thp != VM_THP_NEVER || c->hugepages) {
 		printf("  huge TLB hits    %15s   %s walks to a huge leaf\n",
 		       group3(a, sizeof a, s->huge_tlb_hits), group3(b, sizeof b, s->huge_tlb_misses));
 		printf("  THP faults       %15s   %s fallbacks, %s splits, %s B never touched\n",
 		       group3(a, sizeof a, s->thp_fault_alloc), group3(b, sizeof b, s->thp_fault_fallback),
 		       group3(d, sizeof d, s->thp_split), group3(e, sizeof e, s->thp_bloat_bytes));
+		if (c->khugepaged_every)
+			printf("  THP collapses    %15s   %s pages copied in %s khugepaged passes\n",
+			       group3(a, sizeof a, s->thp_collapse_alloc),
+			       group3(b, sizeof b, s->thp_collapse_copies),
+			       group3(d, sizeof d, s->khugepaged_passes));
 	}
+	if (c->hugepages)
+		printf("  hugetlb pool     %15s   huge pages: %s free (%s reserved), %s faults\n",
+		       group3(a, sizeof a, s->hugetlb_pages), group3(b, sizeof b, s->hugetlb_free),
+		       group3(d, sizeof d, s->hugetlb_reserved), group3(e, sizeof e, s->hugetlb_faults));
 	printf("  evictions        %15s   %s dirty write-backs\n", group3(a, sizeof a, s->evictions),
 	       group3(b, sizeof b, s->dirty_writebacks));
 	printf("  swap-ins         %15s   swap-outs %s, %s swap slots in use\n",
@@ -227,14 +236,22 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 	}
 	KEY_U("refaults", s->refaults);
 	KEY_U("shadow_entries", s->shadow_entries);
-	if (c->thp != VM_THP_NEVER) { /* huge pages: only when they can exist */
+	if (c->thp != VM_THP_NEVER || c->hugepages) { /* huge pages: only when they can exist */
 		KEY_U("huge_tlb_hits", s->huge_tlb_hits);
 		KEY_U("huge_tlb_misses", s->huge_tlb_misses);
 		KEY_U("thp_fault_alloc", s->thp_fault_alloc);
 		KEY_U("thp_fault_fallback", s->thp_fault_fallback);
 		KEY_U("thp_collapse_alloc", s->thp_collapse_alloc);
+		KEY_U("thp_collapse_copies", s->thp_collapse_copies);
+		KEY_U("khugepaged_passes", s->khugepaged_passes);
 		KEY_U("thp_split", s->thp_split);
 		KEY_U("thp_bloat_bytes", s->thp_bloat_bytes);
+	}
+	if (c->hugepages) { /* the hugetlb pool (only with one) */
+		KEY_U("hugetlb_pages", s->hugetlb_pages);
+		KEY_U("hugetlb_free", s->hugetlb_free);
+		KEY_U("hugetlb_reserved", s->hugetlb_reserved);
+		KEY_U("hugetlb_faults", s->hugetlb_faults);
 	}
 	if (c->numa_nodes) { /* (only with NUMA) */
 		const vm_numa_stats_t *nu = vm_numa_stats(vm);

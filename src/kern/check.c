@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "kern/check.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 /* Describe the first broken invariant into err; always VM_EINVAL. */
@@ -28,7 +29,7 @@ static int check_frames(vm_machine_t *vm, char *err, size_t errlen)
 {
 	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
 		const frame_t *fr = &vm->frames[f];
-		if ((fr->used || fr->zram) != idset_has(&vm->free_frames, f))
+		if ((fr->used || fr->zram || fr->hugetlb) != idset_has(&vm->free_frames, f))
 			return broken(err, errlen, "frame %u: used=%u but the free set says %s", f,
 				      fr->used, idset_has(&vm->free_frames, f) ? "taken" : "free");
 		if (!fr->used) {
@@ -219,6 +220,8 @@ int check_script(vm_machine_t *vm, char *err, size_t errlen)
 	int rc = check_swap_cache(vm, err, errlen);
 	if (!rc)
 		rc = check_shadow_procs(vm, err, errlen);
+	if (!rc)
+		rc = huge_check(vm, err, errlen);
 	if (rc)
 		return rc;
 	tally_t t = { .slots = calloc(vm->swap_cap ? vm->swap_cap : 1, sizeof *t.slots),

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kern/huge.h"
 #include "util/vmerr.h"
@@ -12,9 +13,38 @@
 /* The bits a split hands from the huge entry to each base entry. */
 #define HUGE_SPLIT_KEEP (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_G | PTE_SEEN | PTE_NX)
 
+/* Take cfg.hugepages aligned runs of frames for the hugetlb pool.  0, or
+ * VM_EINVAL / VM_ENOMEM with the reason in err. */
+static int huge_pool_init(vm_machine_t *vm, char *err, size_t errlen)
+{
+	struct huge *h = vm->huge;
+	uint64_t n = vm->cfg.hugepages, first;
+	if (!n)
+		return VM_OK;
+	h->pool = calloc(n, sizeof *h->pool);
+	if (!h->pool || budget_charge(&vm->budget, BUDGET_MACHINE, n * sizeof *h->pool)) {
+		snprintf(err, errlen, "out of memory (the hugetlb pool's list)");
+		return VM_ENOMEM;
+	}
+	for (; h->pool_n < n; h->pool_n++) {
+		if (idset_find_run(&vm->free_frames, h->run, &first) ||
+		    idset_take_run(&vm->free_frames, first, h->run)) {
+			snprintf(err, errlen, "--hugepages %llu: the %u frames hold only %llu aligned runs of %llu",
+				 (unsigned long long)n, vm->cfg.frames, (unsigned long long)h->pool_n,
+				 (unsigned long long)h->run);
+			return VM_EINVAL;
+		}
+		for (uint64_t i = 0; i < h->run; i++)
+			vm->frames[first + i].hugetlb = 1;
+		h->pool[h->pool_n] = first;
+	}
+	h->pool_free = n;
+	return VM_OK;
+}
+
 int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 {
-	if (vm->cfg.thp == VM_THP_NEVER)
+	if (vm->cfg.thp == VM_THP_NEVER && !vm->cfg.hugepages)
 		return VM_OK;
 	assert(vm->g.levels >= 2); /* vm_check_config refused a one-level table */
 	struct huge *h = calloc(1, sizeof *h);
@@ -28,8 +58,15 @@ int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return VM_ENOMEM;
 	}
+	int rc = budget_charge(&vm->budget, BUDGET_MACHINE, sizeof *h + 2 * words * sizeof *h->is_huge);
+	if (rc) {
+		snprintf(err, errlen, "--max-memory: no room for the huge pages' bitmaps (%llu bytes)",
+			 (unsigned long long)(sizeof *h + 2 * words * sizeof *h->is_huge));
+		return rc;
+	}
 	h->run = geom_leaf_pages(&vm->g, 1);
-	return VM_OK;
+	h->scan_at = vm->cfg.khugepaged_every; /* the first pass after N references */
+	return huge_pool_init(vm, err, errlen);
 }
 
 void huge_fini(vm_machine_t *vm)
@@ -38,6 +75,7 @@ void huge_fini(vm_machine_t *vm)
 		return;
 	free(vm->huge->is_huge);
 	free(vm->huge->touched);
+	free(vm->huge->pool);
 	free(vm->huge);
 	vm->huge = NULL;
 }
@@ -49,6 +87,14 @@ static void huge_bit(uint64_t *map, uint64_t f, int on)
 		map[f / 64] |= 1ull << (f % 64);
 	else
 		map[f / 64] &= ~(1ull << (f % 64));
+}
+
+/* The run from first has just become huge, no frame of it touched yet. */
+static void huge_untouched(struct huge *h, uint64_t first)
+{
+	for (uint64_t i = 0; i < h->run; i++)
+		huge_bit(h->touched, first + i, 0);
+	h->untouched += h->run;
 }
 
 /* Give back the first n frames of a run taken from first (their reverse map
@@ -65,6 +111,47 @@ static void huge_unwind(vm_machine_t *vm, uint64_t first, uint64_t n, uint64_t c
 	}
 }
 
+/* Whether a free aligned run of frames exists (into *first) that taking
+ * leaves the free frames at or above the min watermark. */
+static int huge_free_run(vm_machine_t *vm, uint64_t *first)
+{
+	idset_t *fs = &vm->free_frames;
+	uint64_t run = vm->huge->run;
+	return !idset_find_run(fs, run, first) && fs->limit - fs->used >= run + vm->cfg.wmark_min;
+}
+
+/* Map the taken run from first as one huge page of p at vpn0 through the
+ * level-1 entry at pmd_pa with flags (PS among them): reverse map, huge
+ * bits, the policy told of each frame at seq, resident counts.  The touched
+ * bits and the other counts are the caller's.  0 or VM_ENOMEM (nothing changed, the run given
+ * back). */
+static int huge_install(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t pmd_pa,
+			uint64_t first, uint64_t flags, uint64_t seq)
+{
+	struct huge *h = vm->huge;
+	for (uint64_t i = 0; i < h->run; i++) {
+		uint32_t f = (uint32_t)(first + i);
+		vm->frames[f].used = 1;
+		vm->frames[f].swap_slot = SLOT_NONE;
+		int rc = frame_rmap_add(vm, f, p, vpn0 + i, pmd_pa);
+		if (rc) {
+			huge_unwind(vm, first, i, h->run);
+			return rc;
+		}
+	}
+	kpte_set(vm, pmd_pa, pte_make(first, flags));
+	for (uint64_t i = 0; i < h->run; i++) {
+		huge_bit(h->is_huge, first + i, 1);
+		policy_page_t pg = { .key = policy_key(0, p, vpn0 + i), .seq = seq };
+		vm->pol->on_fill(vm->pol_state, (frame_id_t)(first + i), &pg);
+	}
+	vm->st.resident_pages += h->run;
+	if (vm->st.resident_pages > vm->st.resident_pages_peak)
+		vm->st.resident_pages_peak = vm->st.resident_pages;
+	proc_rss_add(&vm->procs[p], h->run);
+	return VM_OK;
+}
+
 int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 {
 	struct huge *h = vm->huge;
@@ -76,39 +163,19 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 		return rc;
 	if (pte_load(&vm->phys, &vm->g, pmd_pa) & PTE_P)
 		return 0; /* base pages (a leaf table) are there already */
-	idset_t *fs = &vm->free_frames;
-	if (idset_find_run(fs, h->run, &first) ||
-	    fs->limit - fs->used - h->run < vm->cfg.wmark_min) {
+	if (!huge_free_run(vm, &first)) {
 		vm->st.thp_fault_fallback++;
 		return 0;
 	}
-	rc = idset_take_run(fs, first, h->run);
+	rc = idset_take_run(&vm->free_frames, first, h->run);
 	if (rc)
 		return rc;
 	uint64_t vpn0 = va >> vm->g.level_shift[1] << (vm->g.level_shift[1] - vm->g.page_shift);
-	for (uint64_t i = 0; i < h->run; i++) {
-		uint32_t f = (uint32_t)(first + i);
-		vm->frames[f].used = 1;
-		vm->frames[f].swap_slot = SLOT_NONE;
-		rc = frame_rmap_add(vm, f, p, vpn0 + i, pmd_pa);
-		if (rc) {
-			huge_unwind(vm, first, i, h->run);
-			return rc;
-		}
-	}
 	/* A and D stay clear: the retried access sets them, as hardware would. */
-	pte_store(&vm->phys, &vm->g, pmd_pa, pte_make(first, proc_page_flags(vm, va, HUGE_ANON_FLAGS)));
-	for (uint64_t i = 0; i < h->run; i++) {
-		huge_bit(h->is_huge, first + i, 1);
-		huge_bit(h->touched, first + i, 0);
-		policy_page_t pg = { .key = policy_key(0, p, vpn0 + i), .seq = seq };
-		vm->pol->on_fill(vm->pol_state, (frame_id_t)(first + i), &pg);
-	}
-	h->untouched += h->run;
-	vm->st.resident_pages += h->run;
-	if (vm->st.resident_pages > vm->st.resident_pages_peak)
-		vm->st.resident_pages_peak = vm->st.resident_pages;
-	proc_rss_add(&vm->procs[p], h->run);
+	rc = huge_install(vm, p, vpn0, pmd_pa, first, proc_page_flags(vm, va, HUGE_ANON_FLAGS), seq);
+	if (rc)
+		return rc;
+	huge_untouched(h, first);
 	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
 	vm->st.page_faults++;
 	vm->st.minor_faults++;
@@ -156,6 +223,391 @@ int huge_split(vm_machine_t *vm, uint32_t f)
 void huge_stats(vm_machine_t *vm)
 {
 	const struct huge *h = vm->huge;
-	if (h)
-		vm->st.thp_bloat_bytes = (h->untouched + h->bloat_pages) << vm->g.page_shift;
+	if (!h)
+		return;
+	vm->st.thp_bloat_bytes = (h->untouched + h->bloat_pages) << vm->g.page_shift;
+	vm->st.hugetlb_pages = h->pool_n;
+	vm->st.hugetlb_free = h->pool_free;
+	vm->st.hugetlb_reserved = h->resv;
+	vm->st.hugetlb_faults = h->tlb_faults;
+}
+
+/* ---- Script mode (regions, bytes, swap): see huge.h. ---- */
+
+/* Bytes of a huge page. */
+static uint64_t huge_bytes(const vm_machine_t *vm)
+{
+	return vm->huge->run << vm->g.page_shift;
+}
+
+int huge_thp_allowed(const vm_machine_t *vm, const vma_t *v)
+{
+	if (!vm->huge || v->obj != OBJ_NONE || v->shared || v->zero_from)
+		return 0;
+	switch (vm->cfg.thp) {
+	case VM_THP_ALWAYS: return v->huge == VMA_HUGE_DEFAULT || v->huge == VMA_HUGE_ADVISED;
+	case VM_THP_MADVISE: return v->huge == VMA_HUGE_ADVISED;
+	default: return 0;
+	}
+}
+
+/* Whether the aligned huge range holding va lies wholly inside v. */
+static int huge_range_inside(const vm_machine_t *vm, const vma_t *v, uint64_t va)
+{
+	uint64_t a = va & ~(huge_bytes(vm) - 1);
+	return a >= v->start && a + huge_bytes(vm) > a && a + huge_bytes(vm) <= v->end;
+}
+
+int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
+{
+	struct huge *h = vm->huge;
+	if (!huge_thp_allowed(vm, v) || !huge_range_inside(vm, v, va))
+		return 0;
+	uint64_t pmd_pa, first;
+	int rc = proc_walk_to(vm, p, va, 1, 1, &pmd_pa);
+	if (rc)
+		return rc;
+	if (kpte_get(vm, pmd_pa) & PTE_P)
+		return 0; /* a leaf table is there: base pages */
+	if (!huge_free_run(vm, &first)) {
+		vm->st.thp_fault_fallback++;
+		return 0;
+	}
+	rc = idset_take_run(&vm->free_frames, first, h->run);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < h->run; i++)
+		memset(phys_user_page(&vm->phys, first + i), 0, geom_page_size(&vm->g));
+	uint64_t vpn0 = (va & ~(huge_bytes(vm) - 1)) >> vm->g.page_shift;
+	rc = huge_install(vm, p, vpn0, pmd_pa, first, vma_pte_flags(v, 0) | PTE_PS,
+			  vm->st.references - 1);
+	if (rc)
+		return rc;
+	huge_untouched(h, first);
+	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
+	vm->st.page_faults++;
+	vm->st.minor_faults++;
+	vm->st.thp_fault_alloc++;
+	kio_event(vm, "fault pid %u va 0x%llx minor: huge page, frames %llu..%llu\n",
+		  vm->procs[p].pid, (unsigned long long)va, (unsigned long long)first,
+		  (unsigned long long)(first + h->run - 1));
+	return 1;
+}
+
+int huge_split_at(vm_machine_t *vm, uint32_t p, uint64_t va)
+{
+	uint64_t pte_pa;
+	if (!vm->huge || !(va & (huge_bytes(vm) - 1)) || proc_walk(vm, p, va, 0, &pte_pa))
+		return VM_OK;
+	uint64_t pte = kpte_get(vm, pte_pa);
+	return pte & PTE_PS ? huge_split(vm, (uint32_t)pte_pfn(pte)) : VM_OK;
+}
+
+/* The pool page from first, no longer mapped by p, goes back to the pool. */
+static void huge_pool_put(vm_machine_t *vm, uint32_t p, uint64_t first)
+{
+	struct huge *h = vm->huge;
+	for (uint64_t i = 0; i < h->run; i++) {
+		frame_rmap_clear(vm, (uint32_t)(first + i));
+		vm->frames[first + i].used = 0;
+	}
+	h->pool[h->pool_free++] = first;
+	vm->st.resident_pages -= h->run;
+	vm->procs[p].resident -= h->run;
+}
+
+void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
+{
+	struct huge *h = vm->huge;
+	uint64_t pte = kpte_get(vm, pmd_pa), first = pte_pfn(pte);
+	assert((pte & PTE_PS) && (huge_is_huge(vm, (uint32_t)first) || vm->frames[first].hugetlb));
+	uint64_t vpn0 = vm->rmaps[vm->frames[first].rmap].vpn;
+	kpte_set(vm, pmd_pa, 0);
+	mmu_flush_page(&vm->mmu, vm->procs[p].asid, vpn0);
+	if (vm->frames[first].hugetlb) {
+		huge_pool_put(vm, p, first);
+		return;
+	}
+	for (uint64_t i = 0; i < h->run; i++) {
+		uint32_t f = (uint32_t)(first + i);
+		if (!(h->touched[f / 64] >> (f % 64) & 1)) {
+			h->untouched--;
+			h->bloat_pages++;
+		}
+		huge_bit(h->is_huge, f, 0);
+		frame_rmap_clear(vm, f);
+		vm->frames[f].dirty = 0;
+		frame_release(vm, f);
+	}
+	vm->procs[p].resident -= h->run;
+	kio_event(vm, "unmap huge page pid %u vpn 0x%llx\n", vm->procs[p].pid,
+		  (unsigned long long)vpn0);
+}
+
+/* Whether the leaf table at table can be collapsed: every present entry a
+ * private anonymous page mapped once and not copy-on-write, no swap entry,
+ * at most max_ptes_none empty entries and at least one present.  *none and
+ * *unseen get the counts of empty entries and of entries never seen. */
+static int huge_collapsible(vm_machine_t *vm, uint64_t table, uint64_t *none, uint64_t *unseen)
+{
+	uint64_t run = vm->huge->run;
+	*none = *unseen = 0;
+	for (uint64_t i = 0; i < run; i++) {
+		uint64_t pte = kpte_get(vm, geom_entry_pa(&vm->g, table, i));
+		if (pte & PTE_P) {
+			const frame_t *fr = &vm->frames[pte_pfn(pte)];
+			if ((pte & PTE_COW) || fr->obj != OBJ_NONE || fr->refs != 1)
+				return 0;
+		} else if (pte & PTE_SWAP) {
+			return 0;
+		} else {
+			++*none;
+		}
+		*unseen += !(pte & PTE_SEEN);
+	}
+	return *none <= vm->cfg.max_ptes_none && *none < run;
+}
+
+/* Collapse the leaf table under the level-1 entry at pmd_pa (p's range
+ * from vpn0 in region v, huge_collapsible) into the free run from first:
+ * each present page copied, the empty ones zeroed, the old frames released,
+ * the table freed, one huge entry (dirty: no swap copy of it exists). */
+static int huge_collapse(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t vpn0,
+			 uint64_t pmd_pa, uint64_t first, uint64_t none, uint64_t unseen)
+{
+	struct huge *h = vm->huge;
+	const geom_t *g = &vm->g;
+	uint64_t table = pte_pfn(kpte_get(vm, pmd_pa)), page = geom_page_size(g), flags = 0;
+	int rc = idset_take_run(&vm->free_frames, first, h->run);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < h->run; i++) {
+		uint64_t at = geom_entry_pa(g, table, i), pte = kpte_get(vm, at);
+		uint8_t *to = phys_user_page(&vm->phys, first + i);
+		if (!(pte & PTE_P)) {
+			memset(to, 0, page);
+			huge_bit(h->touched, first + i, 0);
+			continue;
+		}
+		uint32_t old = (uint32_t)pte_pfn(pte);
+		memcpy(to, phys_user_page(&vm->phys, old), page);
+		huge_bit(h->touched, first + i, 1); /* the copies count as touched */
+		flags |= pte & PTE_A;
+		frame_rmap_del(vm, old, at);
+		swap_uncache(vm, old);
+		vm->frames[old].dirty = 0;
+		frame_release(vm, old);
+		vm->procs[p].resident--;
+		kpte_set(vm, at, 0);
+	}
+	kpte_set(vm, pmd_pa, 0);
+	phys_kfree(&vm->phys, table, g->level_frames[0]);
+	for (uint64_t i = 0; i < h->run; i++)
+		mmu_flush_page(&vm->mmu, vm->procs[p].asid, vpn0 + i);
+	rc = huge_install(vm, p, vpn0, pmd_pa, first, vma_pte_flags(v, 0) | PTE_PS | PTE_D | flags,
+			  vm->st.references ? vm->st.references - 1 : 0);
+	assert(rc == VM_OK); /* the reverse-map entries just freed are reused */
+	h->untouched += none;
+	vm->st.distinct_pages += unseen;
+	vm->st.thp_collapse_alloc++;
+	vm->st.thp_collapse_copies += h->run - none;
+	kio_event(vm, "khugepaged pid %u vpn 0x%llx: collapsed %llu pages (%llu empty) into frames %llu..%llu\n",
+		  vm->procs[p].pid, (unsigned long long)vpn0, (unsigned long long)(h->run - none),
+		  (unsigned long long)none, (unsigned long long)first,
+		  (unsigned long long)(first + h->run - 1));
+	return VM_OK;
+}
+
+/* khugepaged's pass over region v of p: each aligned range wholly inside
+ * it whose leaf table can be collapsed, while free aligned runs last. */
+static void huge_scan_region(vm_machine_t *vm, uint32_t p, uint32_t i)
+{
+	uint64_t hb = huge_bytes(vm);
+	const vma_t *v = &vm->procs[p].vmas[i];
+	uint64_t a = (v->start + hb - 1) & ~(hb - 1);
+	for (; a >= v->start && a + hb > a && a + hb <= v->end; a += hb) {
+		uint64_t pmd_pa, pte, none, unseen, first;
+		if (!proc_walk_to(vm, p, a, 1, 0, &pmd_pa) && ((pte = kpte_get(vm, pmd_pa)) & PTE_P) &&
+		    !(pte & PTE_PS) && huge_collapsible(vm, pte_pfn(pte), &none, &unseen)) {
+			if (!huge_free_run(vm, &first))
+				return; /* (no reclaim is done to make a run) */
+			if (huge_collapse(vm, p, v, a >> vm->g.page_shift, pmd_pa, first, none, unseen))
+				return;
+			v = &vm->procs[p].vmas[i];
+		}
+	}
+}
+
+void huge_daemon(vm_machine_t *vm)
+{
+	struct huge *h = vm->huge;
+	if (!h || !vm->cfg.khugepaged_every || vm->st.references < h->scan_at)
+		return;
+	h->scan_at = vm->st.references + vm->cfg.khugepaged_every;
+	vm->st.khugepaged_passes++;
+	for (uint32_t p = 0; p < vm->nprocs; p++) {
+		if (vm->procs[p].state != VM_PROC_ALIVE)
+			continue;
+		for (uint32_t i = 0; i < vm->procs[p].nvmas; i++)
+			if (huge_thp_allowed(vm, &vm->procs[p].vmas[i]))
+				huge_scan_region(vm, p, i);
+	}
+}
+
+/* ---- The hugetlb pool (see huge.h). ---- */
+
+int huge_tlb_prepare(vm_machine_t *vm, const char *path, unsigned flags, uint64_t addr,
+		     uint64_t *len)
+{
+	if (!vm->huge || !vm->huge->pool_n)
+		return VM_ENOMEM; /* no pool: Linux's MAP_HUGETLB says ENOMEM too */
+	uint64_t hb = huge_bytes(vm);
+	if (path || (flags & VM_MAP_SHARED) || (addr & (hb - 1)))
+		return VM_EINVAL;
+	uint64_t up = (*len + hb - 1) & ~(hb - 1);
+	if (up < *len)
+		return VM_ENOMEM;
+	*len = up;
+	return VM_OK;
+}
+
+int huge_tlb_reserve(vm_machine_t *vm, uint64_t n, int take)
+{
+	struct huge *h = vm->huge;
+	if (!take) {
+		assert(h->resv >= n);
+		h->resv -= n;
+		return VM_OK;
+	}
+	if (h->pool_free - h->resv < n)
+		return VM_ENOMEM;
+	h->resv += n;
+	return VM_OK;
+}
+
+int huge_tlb_cuts(const vm_machine_t *vm, uint32_t p, uint64_t va)
+{
+	int i = vm->huge ? vma_find(&vm->procs[p], va) : -1;
+	return i >= 0 && vm->procs[p].vmas[i].huge == VMA_HUGE_TLB && (va & (huge_bytes(vm) - 1));
+}
+
+/* Empty level-1 entries of [start, end) of p (huge-aligned). */
+static uint64_t huge_empty_pmds(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end)
+{
+	uint64_t n = 0, pmd_pa;
+	for (uint64_t a = start; a < end; a += huge_bytes(vm))
+		n += proc_walk_to(vm, p, a, 1, 0, &pmd_pa) || !(kpte_get(vm, pmd_pa) & PTE_P);
+	return n;
+}
+
+void huge_tlb_unmap(vm_machine_t *vm, uint32_t p, const vma_t *v)
+{
+	huge_tlb_reserve(vm, huge_empty_pmds(vm, p, v->start, v->end), 0);
+}
+
+/* Map pool page first (taken off the free stack) at the level-1 entry
+ * pmd_pa of p for vpn0 with flags: reverse map (every frame names the
+ * entry), resident counts.  0 or VM_ENOMEM (the page back on the stack). */
+static int huge_pool_map(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t pmd_pa,
+			 uint64_t first, uint64_t flags)
+{
+	struct huge *h = vm->huge;
+	for (uint64_t i = 0; i < h->run; i++) {
+		int rc = frame_rmap_add(vm, (uint32_t)(first + i), p, vpn0 + i, pmd_pa);
+		if (rc) {
+			for (uint64_t k = 0; k < i; k++)
+				frame_rmap_clear(vm, (uint32_t)(first + k));
+			h->pool[h->pool_free++] = first;
+			return rc;
+		}
+		vm->frames[first + i].used = 1;
+	}
+	kpte_set(vm, pmd_pa, pte_make(first, flags));
+	vm->st.resident_pages += h->run;
+	if (vm->st.resident_pages > vm->st.resident_pages_peak)
+		vm->st.resident_pages_peak = vm->st.resident_pages;
+	proc_rss_add(&vm->procs[p], h->run);
+	return VM_OK;
+}
+
+int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
+{
+	struct huge *h = vm->huge;
+	uint64_t pmd_pa;
+	int rc = proc_walk_to(vm, p, va, 1, 1, &pmd_pa);
+	if (rc)
+		return rc;
+	assert(!(kpte_get(vm, pmd_pa) & PTE_P) && h->resv > 0 && h->pool_free >= h->resv);
+	uint64_t first = h->pool[--h->pool_free];
+	for (uint64_t i = 0; i < h->run; i++)
+		memset(phys_user_page(&vm->phys, first + i), 0, geom_page_size(&vm->g));
+	uint64_t vpn0 = (va & ~(huge_bytes(vm) - 1)) >> vm->g.page_shift;
+	rc = huge_pool_map(vm, p, vpn0, pmd_pa, first, vma_pte_flags(v, 0) | PTE_PS);
+	if (rc)
+		return rc;
+	h->resv--;
+	h->tlb_faults++;
+	vm->st.distinct_pages += h->run;
+	vm->st.page_faults++;
+	vm->st.minor_faults++;
+	kio_event(vm, "fault pid %u va 0x%llx minor: hugetlb page, frames %llu..%llu\n",
+		  vm->procs[p].pid, (unsigned long long)va, (unsigned long long)first,
+		  (unsigned long long)(first + h->run - 1));
+	return VM_OK;
+}
+
+int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v)
+{
+	struct huge *h = vm->huge;
+	uint64_t hb = huge_bytes(vm), empty = huge_empty_pmds(vm, p, v->start, v->end);
+	uint64_t pages = (v->end - v->start) / hb;
+	if (h->pool_free - h->resv < pages)
+		return VM_ENOMEM; /* copies of the mapped pages and the empty ones' reservations */
+	h->resv += empty;
+	for (uint64_t a = v->start; a < v->end; a += hb) {
+		uint64_t pmd_pa, child_pa;
+		if (proc_walk_to(vm, p, a, 1, 0, &pmd_pa))
+			continue;
+		uint64_t pte = kpte_get(vm, pmd_pa);
+		if (!(pte & PTE_P))
+			continue;
+		int rc = proc_walk_to(vm, c, a, 1, 1, &child_pa);
+		if (rc)
+			return rc;
+		uint64_t first = h->pool[--h->pool_free];
+		memcpy(phys_user_page(&vm->phys, first), phys_user_page(&vm->phys, pte_pfn(pte)), hb);
+		rc = huge_pool_map(vm, c, a >> vm->g.page_shift, child_pa, first,
+				   pte & ~(PTE_PFN_MASK | PTE_A | PTE_D));
+		if (rc)
+			return rc;
+		vm->st.distinct_pages += h->run; /* (child, page) pairs of their own */
+	}
+	return VM_OK;
+}
+
+int huge_check(vm_machine_t *vm, char *err, size_t errlen)
+{
+	struct huge *h = vm->huge;
+	if (!h || !h->pool_n)
+		return VM_OK;
+	uint64_t empty = 0, mapped = 0;
+	for (uint32_t p = 0; p < vm->nprocs; p++) {
+		const proc_t *pr = &vm->procs[p];
+		for (uint32_t i = 0; pr->state == VM_PROC_ALIVE && i < pr->nvmas; i++) {
+			const vma_t *v = &pr->vmas[i];
+			if (v->huge != VMA_HUGE_TLB)
+				continue;
+			uint64_t e = huge_empty_pmds(vm, p, v->start, v->end);
+			empty += e;
+			mapped += (v->end - v->start) / huge_bytes(vm) - e;
+		}
+	}
+	if (empty != h->resv || h->resv > h->pool_free || mapped + h->pool_free != h->pool_n) {
+		snprintf(err, errlen, "hugetlb pool: %llu reserved for %llu empty pages, %llu free, %llu mapped of %llu",
+			 (unsigned long long)h->resv, (unsigned long long)empty,
+			 (unsigned long long)h->pool_free, (unsigned long long)mapped,
+			 (unsigned long long)h->pool_n);
+		return VM_EINVAL;
+	}
+	return VM_OK;
 }

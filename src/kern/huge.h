@@ -26,10 +26,19 @@ struct huge {
 	uint64_t *is_huge;     /* bit per frame: part of a page mapped huge now */
 	uint64_t *touched;     /* bit per frame: referenced since it became huge */
 	uint64_t untouched;    /* frames of huge pages not referenced yet */
-	uint64_t bloat_pages;  /* frames split off untouched (counted for good) */
+	uint64_t bloat_pages;  /* frames split off or unmapped untouched (counted for good) */
+	uint64_t scan_at;      /* st.references at which khugepaged runs next */
+	/* The hugetlb pool (--hugepages): */
+	uint64_t *pool;        /* first frames of the free pool pages, a stack */
+	uint64_t pool_n;       /* pages in the pool */
+	uint64_t pool_free;    /* of them free (pool[0..pool_free)) */
+	uint64_t resv;         /* free ones promised to hugetlb regions: one for
+				  each empty level-1 entry of such a region */
+	uint64_t tlb_faults;   /* faults that mapped a pool page */
 };
 
-/* Set up vm->huge when cfg.thp asks for huge pages (else leave it NULL).
+/* Set up vm->huge when cfg.thp asks for huge pages (else leave it NULL); its
+ * bitmaps are charged to the budget (BUDGET_MACHINE).
  * 0, or VM_ENOMEM with the reason in err. */
 int huge_init(vm_machine_t *vm, char *err, size_t errlen);
 void huge_fini(vm_machine_t *vm);
@@ -66,7 +75,78 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq);
  * Returns 0 or the page table's VM_ENOMEM / VM_ELIMIT (nothing changed). */
 int huge_split(vm_machine_t *vm, uint32_t f);
 
-/* The counters of vm->st that live here (thp_bloat_bytes). */
+/* Script mode.  A huge page of a region is private anonymous memory of one
+ * process and never shared: fork splits it (huge_split) before it shares
+ * the base pages copy-on-write, as Linux's COW fault on a THP falls back to
+ * base pages (it splits the PMD at the fault; here the split comes at the
+ * fork, the bytes and copies the same).  So every reverse-map entry of its
+ * frames names the one level-1 entry, and nobody looks one up by the PTE's
+ * address (frame_rmap_del): split, unmap and collapse go by frame
+ * (frame_rmap_clear).  The kernel's walker (proc_walk) stops at the huge
+ * entry; whoever changes PTEs in a range splits the huge pages the range
+ * cuts first (huge_split_at) and handles whole ones as one (huge_zap,
+ * mprotect keeping PS), and reclaim splits before it evicts. */
+
+/* Whether region v may have transparent huge pages: private anonymous,
+ * and --thp always (unless madvise nohugepage) or --thp madvise with
+ * madvise hugepage. */
+int huge_thp_allowed(const vm_machine_t *vm, const vma_t *v);
+/* Script mode's not-present fault at va of p in region v: map a zeroed huge
+ * page if v allows THP, va's aligned range lies wholly inside v and its
+ * level-1 entry is empty; no free aligned run: thp_fault_fallback.  1 when
+ * it mapped one, 0: the caller maps a base page; or VM_ENOMEM / VM_ELIMIT. */
+int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va);
+/* Split the huge page of p holding va if va lies strictly inside it (the
+ * boundary of a munmap or mprotect).  0 or as huge_split. */
+int huge_split_at(vm_machine_t *vm, uint32_t p, uint64_t va);
+/* Unmap the whole huge page whose level-1 entry is at pmd_pa (p's): its
+ * frames released (a hugetlb page's back to the pool), the entry cleared,
+ * its TLB entry dropped. */
+void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa);
+/* khugepaged, when --khugepaged-every N references have passed since its
+ * last pass: collapse each aligned range wholly inside a region that allows
+ * THP whose leaf table holds at most --max-ptes-none empty entries, no swap
+ * entry and only pages mapped once (not copy-on-write), into a free aligned
+ * run (no reclaim for it): present pages copied (thp_collapse_copies),
+ * empty ones zeroed, one huge page (thp_collapse_alloc).  Call it where no
+ * frame of a reference is still in use (after it). */
+void huge_daemon(vm_machine_t *vm);
+
+/* The hugetlb pool (--hugepages N, hugetlbfs-like).  vm_create takes N
+ * aligned runs of frames for good (frame_t.hugetlb; the policy never hears
+ * of them, reclaim never takes them: hugetlb pages are not swapped).  A
+ * hugetlb region (vma_t.huge = VMA_HUGE_TLB, private anonymous) holds huge
+ * pages only: its length is a multiple of the huge page and mmap reserves a
+ * pool page for each of its pages (ENOMEM when fewer free unreserved ones
+ * remain, as Linux reserves at mmap), so its faults never fail.  munmap and
+ * mprotect must not cut one of its pages (EINVAL, as Linux).  fork copies
+ * the parent's pages into pool pages of the child's own and reserves the
+ * rest (ENOMEM when the pool has too few): Linux shares them copy-on-write
+ * and may kill the child at its first write instead. */
+
+/* mmap of a hugetlb region at *addr (0: choose) of *len bytes: len rounded
+ * up to huge pages, addr huge-aligned.  0, or VM_EINVAL (a file, shared,
+ * an unaligned addr), VM_ENOMEM (no pool). */
+int huge_tlb_prepare(vm_machine_t *vm, const char *path, unsigned flags, uint64_t addr,
+		     uint64_t *len);
+/* Reserve (take = 1) or give back (take = 0) n pool pages for a region.
+ * Reserving: 0 or VM_ENOMEM when fewer than n free unreserved ones remain. */
+int huge_tlb_reserve(vm_machine_t *vm, uint64_t n, int take);
+/* Whether va cuts a huge page of a hugetlb region of p (lies strictly
+ * inside it): munmap, mprotect and a fixed mmap refuse such a boundary. */
+int huge_tlb_cuts(const vm_machine_t *vm, uint32_t p, uint64_t va);
+/* Give back the reservations of the empty pages of hugetlb region v of p
+ * (it is being unmapped; its mapped pages go back to the pool by huge_zap). */
+void huge_tlb_unmap(vm_machine_t *vm, uint32_t p, const vma_t *v);
+/* Fault at va of p in hugetlb region v: its reserved pool page, zeroed. */
+int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va);
+/* fork of hugetlb region v of p into c (which has the region): see above. */
+int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v);
+/* The pool's invariants (--check): reservations = empty pages of hugetlb
+ * regions <= free pool pages.  0, or VM_EINVAL with the reason in err. */
+int huge_check(vm_machine_t *vm, char *err, size_t errlen);
+
+/* The counters of vm->st that live here (thp_bloat_bytes, hugetlb_*). */
 void huge_stats(vm_machine_t *vm);
 
 #endif

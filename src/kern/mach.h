@@ -31,6 +31,8 @@ typedef struct vma {
 	uint8_t prot;          /* VM_PROT_* */
 	uint8_t shared;        /* writes reach obj (and other sharers) */
 	uint8_t kind;          /* vm_region_kind_t */
+	uint8_t huge;          /* VMA_HUGE_*: madvise's hint, or a hugetlb region
+				  (in the padding: vma_t keeps its size) */
 	uint64_t zero_from;    /* file region: bytes from this VA on read as 0; 0 none */
 	uint64_t grow_floor;   /* grows down to this VA on a fault below; 0 never */
 } vma_t;
@@ -40,6 +42,14 @@ typedef struct obj_slot {
 	uint64_t pgoff;
 	uint64_t slot;         /* SLOT_NONE: an empty table entry */
 } obj_slot_t;
+
+/* vma_t.huge: what huge pages a region may have. */
+enum {
+	VMA_HUGE_DEFAULT = 0,  /* transparent huge pages if --thp always */
+	VMA_HUGE_ADVISED,      /* madvise hugepage: also under --thp madvise */
+	VMA_HUGE_NEVER,        /* madvise nohugepage: no transparent huge pages */
+	VMA_HUGE_TLB,          /* mmap ... huge: only huge pages, from the pool */
+};
 
 /* A backing object: a real file, or shared anonymous memory. */
 typedef struct vobj {
@@ -100,6 +110,9 @@ typedef struct frame {
 	uint8_t used;          /* allocated to a page */
 	uint8_t dirty;         /* dirty beyond what the PTEs say (a dirty PTE was removed) */
 	uint8_t zram;          /* holds part of the zRAM store (not free, no page) */
+	uint8_t hugetlb;       /* in the hugetlb pool for good (not free; mapped by
+				  one huge entry, or used 0: a free pool page);
+				  the policy never hears of it */
 	uint32_t flush_seen;   /* --dirty-expire: the flusher's wake-up that first
 				  found this page dirty, 0 none (in the padding:
 				  frame_t keeps its 40 bytes) */

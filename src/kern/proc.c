@@ -270,6 +270,10 @@ int proc_walk_to(vm_machine_t *vm, uint32_t p, uint64_t va, unsigned stop, int a
 			if (level == g->levels - 1)
 				proc_root_entry(vm, p, kernel, va, pte);
 		}
+		if (pte & PTE_PS) { /* a huge page: this entry is the leaf */
+			*pte_pa = pa;
+			return VM_OK;
+		}
 		pfn = pte_pfn(pte);
 	}
 	*pte_pa = geom_pte_pa(g, pfn, va, stop);

@@ -17,7 +17,9 @@ uint32_t proc_lookup(vm_machine_t *vm, uint32_t pid);
 /* The live process pid into *p, or VM_ESRCH. */
 int proc_live(vm_machine_t *vm, uint32_t pid, uint32_t *p);
 /* The one walk of p's page tables to va's leaf PTE (xv6's walk()): 0 and
- * its physical address in *pte_pa.  A missing table is made when alloc is
+ * its physical address in *pte_pa; for a huge page that is the entry above
+ * the leaf level with PTE_PS (huge.h), the same for each of its pages, and
+ * its PFN the page's first frame, not va's.  A missing table is made when alloc is
  * set (VM_ENOMEM when no kernel frame is left); without alloc the walk
  * returns the CS:APP number of the level whose entry is missing (the caller
  * can skip the span that entry covers). */

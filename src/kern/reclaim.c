@@ -181,7 +181,7 @@ static uint32_t reclaim_fallback(vm_machine_t *vm, uint32_t from)
 {
 	for (uint32_t f = from; f < vm->cfg.frames; f++) {
 		const frame_t *fr = &vm->frames[f];
-		if (!fr->used)
+		if (!fr->used || fr->hugetlb) /* (hugetlb pages are never reclaimed) */
 			continue;
 		if (fr->obj != OBJ_NONE ? vm->objs[fr->obj].fd >= 0 || !vm_frame_dirty(vm, f) ||
 					       fr->swap_slot != SLOT_NONE

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kern/sys.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 int sys_after(vm_machine_t *vm, int rc)
@@ -60,6 +61,7 @@ static int proc_range(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t le
 static int sys_background(vm_machine_t *vm)
 {
 	reclaim_page_daemon(vm);
+	huge_daemon(vm);
 	return vm->flusher_timed ? VM_OK : flusher_clock(vm, vm->st.references);
 }
 
@@ -190,6 +192,14 @@ static int fork_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, 
 {
 	const fork_arg_t *fa = arg;
 	uint64_t pte = kpte_get(vm, pte_pa);
+	if (pte & PTE_PS) { /* a huge page is never shared (huge.h): base pages */
+		int rc = huge_split(vm, (uint32_t)pte_pfn(pte));
+		if (!rc)
+			rc = proc_walk(vm, p, va, 0, &pte_pa);
+		if (rc)
+			return rc < 0 ? rc : VM_ENOMEM;
+		pte = kpte_get(vm, pte_pa);
+	}
 	if (!(pte & (PTE_P | PTE_SWAP | PTE_SEEN)))
 		return VM_OK;
 	vm->st.distinct_pages++; /* (child, page) is a pair of its own */
@@ -244,7 +254,8 @@ int vm_fork(vm_machine_t *vm, uint32_t parent, uint32_t child)
 		if (v.obj != OBJ_NONE)
 			obj_get(vm, v.obj);
 		fork_arg_t fa = { .child = c, .v = &v };
-		rc = proc_each_pte(vm, p, v.start, v.end, fork_one, &fa);
+		rc = v.huge == VMA_HUGE_TLB ? huge_tlb_fork(vm, p, c, &v)
+					    : proc_each_pte(vm, p, v.start, v.end, fork_one, &fa);
 		pp = &vm->procs[p];
 	}
 	return sys_after(vm, rc);
@@ -291,7 +302,7 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	uint32_t p = live_proc(vm, pid);
 	if (p == PROC_NONE)
 		return VM_ESRCH;
-	uint64_t end, pages;
+	uint64_t end = 0, pages;
 	if (len == 0 || (offset & (geom_page_size(&vm->g) - 1)) || prot > 7)
 		return VM_EINVAL;
 	pages = page_up(vm, len) >> vm->g.page_shift;
@@ -300,13 +311,21 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	uint64_t pgoff = offset >> vm->g.page_shift;
 	if (path && pgoff + pages < pgoff)
 		return VM_EINVAL; /* the file offset of the end would wrap */
-	int rc = addr ? page_range(vm, addr, len, &end)
-		      : mmap_choose(vm, p, pages << vm->g.page_shift, &addr);
+	int rc = flags & VM_MAP_HUGETLB ? huge_tlb_prepare(vm, path, flags, addr, &len) : VM_OK;
 	if (rc)
 		return rc;
+	uint64_t align = flags & VM_MAP_HUGETLB ? geom_page_size(&vm->g) * vm->huge->run : 0;
+	pages = page_up(vm, len) >> vm->g.page_shift;
+	rc = addr ? page_range(vm, addr, len, &end)
+		  : mmap_choose(vm, p, (pages << vm->g.page_shift) + align, &addr);
+	if (rc)
+		return rc;
+	if (!end && align) /* (chosen with a huge page to spare: align it) */
+		addr = (addr + align - 1) & ~(align - 1);
 	end = addr + (pages << vm->g.page_shift);
 	vma_t v = { .start = addr, .end = end, .prot = (uint8_t)prot,
 		    .shared = flags & VM_MAP_SHARED ? 1 : 0, .kind = (uint8_t)kind,
+		    .huge = flags & VM_MAP_HUGETLB ? VMA_HUGE_TLB : VMA_HUGE_DEFAULT,
 		    .obj = OBJ_NONE, .pgoff = offset >> vm->g.page_shift };
 	vm->io_error[0] = 0; /* an open failure does not describe itself there */
 	if (path)
@@ -318,9 +337,14 @@ int vm_mmap(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigne
 	if (!path)
 		v.pgoff = 0;
 	rc = teardown_unmap(vm, p, addr, end, 0); /* a fixed mapping replaces what was there */
+	uint64_t resv = align ? (end - addr) / align : 0;
+	if (!rc && resv && (rc = huge_tlb_reserve(vm, resv, 1)))
+		resv = 0;
 	if (!rc)
 		rc = vma_insert(vm, &vm->procs[p], &v);
 	if (rc) {
+		if (resv)
+			huge_tlb_reserve(vm, resv, 0);
 		if (v.obj != OBJ_NONE)
 			obj_put(vm, v.obj);
 		return sys_after(vm, rc);
@@ -346,9 +370,12 @@ static int protect_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_p
 	uint64_t pte = kpte_get(vm, pte_pa);
 	if (!(pte & PTE_P))
 		return VM_OK;
-	uint64_t keep = pte & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_SEEN);
+	uint64_t keep = pte & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_SEEN | PTE_PS);
 	kpte_set(vm, pte_pa, keep | vma_pte_flags(v, !!(pte & PTE_COW)));
-	tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
+	if (pte & PTE_PS) /* a whole huge page stays huge (vm_mprotect split the cut ones) */
+		mmu_flush_page(&vm->mmu, vm->procs[p].asid, va >> vm->g.page_shift);
+	else
+		tlb_flush_page(&vm->tlb, vm->procs[p].asid, va >> vm->g.page_shift);
 	return VM_OK;
 }
 
@@ -366,7 +393,14 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 			return VM_ENOMEM;
 		va = pr->vmas[i].end;
 	}
-	rc = vma_split(vm, pr, addr);
+	if (huge_tlb_cuts(vm, p, addr) || huge_tlb_cuts(vm, p, end))
+		return VM_EINVAL; /* a hugetlb page changes rights whole */
+	rc = huge_split_at(vm, p, addr);
+	if (!rc)
+		rc = huge_split_at(vm, p, end);
+	pr = &vm->procs[p];
+	if (!rc)
+		rc = vma_split(vm, pr, addr);
 	if (!rc)
 		rc = vma_split(vm, pr, end);
 	if (rc)
@@ -380,6 +414,41 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 		proc_each_pte(vm, p, v->start, v->end, protect_one, v);
 	}
 	vma_merge(&vm->procs[p]);
+	return sys_after(vm, VM_OK);
+}
+
+int vm_madvise(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int advice)
+{
+	uint32_t p;
+	uint64_t end;
+	int rc = proc_range(vm, pid, addr, len, &p, &end);
+	if (rc)
+		return rc;
+	if (advice != VM_MADV_HUGEPAGE && advice != VM_MADV_NOHUGEPAGE)
+		return VM_EINVAL;
+	proc_t *pr = &vm->procs[p];
+	for (uint64_t va = addr; va < end;) { /* every page must be mapped, as in Linux */
+		int i = vma_find(pr, va);
+		if (i < 0)
+			return VM_ENOMEM;
+		if (pr->vmas[i].huge == VMA_HUGE_TLB)
+			return VM_EINVAL; /* a hugetlb region has huge pages only */
+		va = pr->vmas[i].end;
+	}
+	rc = huge_split_at(vm, p, addr); /* as Linux's vma_adjust_trans_huge */
+	if (!rc)
+		rc = huge_split_at(vm, p, end);
+	pr = &vm->procs[p];
+	if (!rc)
+		rc = vma_split(vm, pr, addr);
+	if (!rc)
+		rc = vma_split(vm, pr, end);
+	if (rc)
+		return rc;
+	pr = &vm->procs[p];
+	for (uint32_t i = vma_lower(pr, addr); i < pr->nvmas && pr->vmas[i].start < end; i++)
+		pr->vmas[i].huge = advice == VM_MADV_HUGEPAGE ? VMA_HUGE_ADVISED : VMA_HUGE_NEVER;
+	vma_merge(pr);
 	return sys_after(vm, VM_OK);
 }
 
@@ -555,7 +624,8 @@ int vm_maps(vm_machine_t *vm, uint32_t pid, FILE *out)
 		const vma_t *v = &pr->vmas[i];
 		uint64_t n[2] = { 0, 0 };
 		proc_each_pte(vm, p, v->start, v->end, count_one, n);
-		const char *name = v->obj != OBJ_NONE && vm->objs[v->obj].path ? vm->objs[v->obj].path : NULL;
+		const char *name = v->obj != OBJ_NONE && vm->objs[v->obj].path ? vm->objs[v->obj].path
+				   : v->huge == VMA_HUGE_TLB ? "anon_hugepage" : NULL; /* (as Linux) */
 		fprintf(out, "%012llx-%012llx %c%c%c%c %08llx %-24s resident %llu swapped %llu",
 			(unsigned long long)v->start, (unsigned long long)v->end,
 			v->prot & VM_PROT_R ? 'r' : '-', v->prot & VM_PROT_W ? 'w' : '-',

@@ -8,7 +8,8 @@
  *                                                 the swap cache has it)
  *   not present, file or shared anonymous      -> page cache (minor) or read
  *                                                 from the object (major)
- *   not present, private anonymous             -> zero-fill (minor)
+ *   not present, private anonymous             -> zero-fill (minor); a huge
+ *                                                 page if THP may (huge.h)
  *
  * The handler only makes the access possible; the MMU retries it.  A fault
  * that needs a frame may reclaim, which can change any PTE but the faulting
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "kern/fault.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 /* Kill p with SIGSEGV at va. */
@@ -375,8 +377,13 @@ int sysfault_handle(vm_machine_t *vm, uint32_t p, uint64_t va, mmu_access_t acc,
 		return segv(vm, p, va, "execute in a region without x");
 	if (acc == MMU_READ && !(v.prot & VM_PROT_R))
 		return segv(vm, p, va, "read of a region without r");
+	if (v.huge == VMA_HUGE_TLB) /* (a present huge page faults only for its rights) */
+		return huge_fault_hugetlb(vm, p, &v, va);
+	int rc = vm->huge && r->status != MMU_FAULT_PROTECTION ? huge_fault_script(vm, p, &v, va) : 0;
+	if (rc)
+		return rc > 0 ? VM_OK : rc;
 	uint64_t pte_pa;
-	int rc = proc_walk(vm, p, va, 1, &pte_pa);
+	rc = proc_walk(vm, p, va, 1, &pte_pa);
 	if (rc)
 		return rc;
 	uint64_t pte = kpte_get(vm, pte_pa);

@@ -5,6 +5,7 @@
 #include <assert.h>
 
 #include "kern/teardown.h"
+#include "kern/huge.h"
 #include "util/vmerr.h"
 
 void teardown_put_anon(vm_machine_t *vm, uint32_t f)
@@ -26,6 +27,10 @@ void teardown_put_anon(vm_machine_t *vm, uint32_t f)
 static int zap_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
 	uint64_t pte = kpte_get(vm, pte_pa);
+	if (pte & PTE_PS) { /* a whole huge page (teardown_unmap split the cut ones) */
+		huge_zap(vm, p, pte_pa);
+		return VM_OK;
+	}
 	if (pte & PTE_P) {
 		uint32_t f = (uint32_t)pte_pfn(pte);
 		frame_t *fr = &vm->frames[f];
@@ -137,14 +142,22 @@ int teardown_unmap(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, i
 	int io = flush_range(vm, p, start, end, lossy);
 	if (io && !lossy)
 		return io;
+	if (huge_tlb_cuts(vm, p, start) || huge_tlb_cuts(vm, p, end))
+		return VM_EINVAL; /* a hugetlb page is unmapped whole */
+	int rc = huge_split_at(vm, p, start);
+	if (!rc)
+		rc = huge_split_at(vm, p, end);
 	proc_t *pr = &vm->procs[p];
-	int rc = vma_split(vm, pr, start);
+	if (!rc)
+		rc = vma_split(vm, pr, start);
 	if (!rc)
 		rc = vma_split(vm, pr, end);
 	if (rc)
 		return rc;
 	for (uint32_t i = vma_lower(pr, start); i < pr->nvmas && pr->vmas[i].start < end;) {
 		vma_t v = pr->vmas[i];
+		if (v.huge == VMA_HUGE_TLB)
+			huge_tlb_unmap(vm, p, &v);
 		teardown_range(vm, p, v.start, v.end);
 		vma_remove_at(pr, i);
 		pr = &vm->procs[p];

@@ -17,7 +17,7 @@ void vm_config_default(vm_config_t *cfg)
 		.frames = 64, .tlb_entries = 64, .tlb_ways = 4,
 		.tlb_huge_entries = TLB_HUGE_ENTRIES, .tlb_huge_ways = TLB_HUGE_WAYS,
 		.policy = "clock", .seed = 1, .swap_slots = 0, .tick = 1000, .tau = 10000,
-		.swappiness = 60,
+		.swappiness = 60, .max_ptes_none = 511,
 		.lat = { .tlb_ns = 1, .mem_ns = 100, .minor_ns = 1000,
 			 .major_ns = 5000000, .writeback_ns = 5000000,
 			 .zram_store_ns = 5000, .zram_load_ns = 2000 },
@@ -42,8 +42,8 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 		snprintf(err, errlen, "--thp needs a page table of at least 2 levels (a huge page is a leaf above the last)");
 		return VM_EINVAL;
 	}
-	if (cfg->thp != VM_THP_NEVER && cfg->bytes) {
-		snprintf(err, errlen, "--thp: transparent huge pages are not in script mode yet (trace mode only)");
+	if (cfg->hugepages && g->levels < 2) {
+		snprintf(err, errlen, "--hugepages needs a page table of at least 2 levels (a huge page is a leaf above the last)");
 		return VM_EINVAL;
 	}
 	if (cfg->swappiness > 200) {

@@ -106,7 +106,7 @@ void vma_merge(proc_t *pr)
 	for (uint32_t i = 0; i < pr->nvmas; i++) {
 		vma_t *a = out ? &pr->vmas[out - 1] : NULL, *b = &pr->vmas[i];
 		if (a && a->end == b->start && a->prot == b->prot && a->shared == b->shared &&
-		    a->kind == b->kind && a->obj == b->obj && a->obj == OBJ_NONE &&
+		    a->kind == b->kind && a->obj == b->obj && a->obj == OBJ_NONE && a->huge == b->huge &&
 		    a->grow_floor == b->grow_floor) {
 			a->end = b->end;
 			continue;

@@ -93,9 +93,15 @@ static um_heap_t **exec_heap(script_exec_t *x, const script_cmd_t *c)
 
 /* What an error code means for this command, with a hint where the code
  * alone would mislead (VM_ENOMEM is rarely the host's memory here). */
-static const char *exec_why(const script_cmd_t *c, int rc)
+static const char *exec_why(const script_exec_t *x, const script_cmd_t *c, int rc)
 {
+	if (rc == VM_EINVAL && c->op == SCRIPT_MMAP && (c->flags & VM_MAP_HUGETLB))
+		return "invalid input (mmap ... huge is private anonymous memory at an ADDR aligned to the huge page)";
+	if (rc == VM_EINVAL && (c->op == SCRIPT_MUNMAP || c->op == SCRIPT_MPROTECT) &&
+	    vm_config(x->vm)->hugepages)
+		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; a hugetlb region only at huge-page boundaries)";
 	int ranged = c->op == SCRIPT_MMAP || c->op == SCRIPT_MUNMAP || c->op == SCRIPT_MPROTECT ||
+		     c->op == SCRIPT_MADVISE ||
 		     c->op == SCRIPT_MSYNC;
 	if (rc == VM_EINVAL && ranged)
 		return "invalid input (ADDR must be page aligned and the range inside the virtual address space; OFFSET a multiple of the page size)";
@@ -114,7 +120,10 @@ static const char *exec_why(const script_cmd_t *c, int rc)
 	switch (c->op) {
 	case SCRIPT_MMAP: return c->addr ? "out of memory" : "out of memory (no free address range that large)";
 	case SCRIPT_BRK: return "out of memory (the heap would run into a mapping)";
-	case SCRIPT_MPROTECT: return "out of memory (part of the range is not mapped)";
+	case SCRIPT_MPROTECT: case SCRIPT_MADVISE: return "out of memory (part of the range is not mapped)";
+	case SCRIPT_FORK:
+		return vm_config(x->vm)->hugepages ? "out of memory (or too few free hugetlb pages for the child's copies)"
+						   : vm_strerror(rc);
 	case SCRIPT_READ: case SCRIPT_WRITE: case SCRIPT_TOUCH:
 		return "out of memory (no frame could be freed: swap is full and no process to kill)";
 	default: return vm_strerror(rc);
@@ -139,7 +148,7 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
 	if (rc == VM_ELIMIT && !vm_limit_message(x->vm, buf, sizeof buf))
 		return exec_fail(x, c, rc, "%s: %s", c->text, buf);
-	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(c, rc));
+	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(x, c, rc));
 }
 
 /* A process dying in a call is what the script shows, not an error. */
@@ -626,6 +635,7 @@ static int exec_one(script_exec_t *x, const script_cmd_t *c)
 		return exec_call(x, c, c->value >= UINT32_MAX ? VM_EINVAL : vm_numa_home(vm, kp, (uint32_t)c->value));
 	case SCRIPT_MSYNC: return exec_call(x, c, vm_msync(vm, kp, c->addr, c->len));
 	case SCRIPT_SYSCALL: return exec_call(x, c, vm_syscall(vm, kp, c->addr, c->len));
+	case SCRIPT_MADVISE: return exec_call(x, c, vm_madvise(vm, kp, c->addr, c->len, (int)c->value));
 	case SCRIPT_FILE: return exec_file(x, c);
 	case SCRIPT_WRITE: return exec_call(x, c, vm_write(vm, kp, c->addr, c->data, c->ndata));
 	case SCRIPT_READ: return exec_read(x, c);

@@ -428,6 +428,10 @@ static int parse_mmap(script_parser_t *p, script_cmd_t *c, const script_word_t *
 		    (rc = parse_num(p, w[i++], 1, "OFFSET", &c->offset)))
 			return rc;
 	}
+	if (i < n && word_is(w[i], "huge")) { /* hugetlbfs-like, from --hugepages */
+		c->flags |= VM_MAP_HUGETLB;
+		i++;
+	}
 	if (i < n && word_is(w[i], "as")) {
 		if (++i >= n)
 			return script_bad(p, "mmap ... as needs a kind: text, data, heap or stack");
@@ -440,7 +444,7 @@ static int parse_mmap(script_parser_t *p, script_cmd_t *c, const script_word_t *
 		i++;
 	}
 	if (i < n)
-		return script_bad(p, "unexpected '%.*s' (mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as text|data|stack|heap])",
+		return script_bad(p, "unexpected '%.*s' (mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [huge] [as text|data|stack|heap])",
 				  (int)w[i].len, w[i].s);
 	return VM_OK;
 }
@@ -469,6 +473,22 @@ static int parse_numa(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	c->op = SCRIPT_NUMA;
 	int rc = parse_pid(p, w[0], &c->pid);
 	return rc ? rc : parse_num(p, w[1], 0, "NODE", &c->value);
+}
+
+/* madvise P ADDR LEN hugepage|nohugepage */
+static int parse_madvise(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
+{
+	c->op = SCRIPT_MADVISE;
+	int rc = parse_range(p, c, w);
+	if (rc)
+		return rc;
+	if (word_is(w[3], "hugepage"))
+		c->value = VM_MADV_HUGEPAGE;
+	else if (word_is(w[3], "nohugepage"))
+		c->value = VM_MADV_NOHUGEPAGE;
+	else
+		return script_bad(p, "bad advice '%.*s' (hugepage or nohugepage)", (int)w[3].len, w[3].s);
+	return VM_OK;
 }
 
 static int parse_brk(script_parser_t *p, script_cmd_t *c, const script_word_t *w, int n)
@@ -728,11 +748,12 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 static const script_syntax_t script_syntax[] = {
 	{ "set", "set NAME VALUE", 2, 2, parse_set },
 	{ "spawn", "spawn P", 1, 3, parse_spawn },
-	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [as KIND]", 5, 10, parse_mmap },
+	{ "mmap", "mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [huge] [as KIND]", 5, 11, parse_mmap },
 	{ "munmap", "munmap P ADDR LEN", 3, 3, parse_munmap },
 	{ "mprotect", "mprotect P ADDR LEN PROT", 4, 4, parse_mprotect },
 	{ "brk", "brk P ADDR", 2, 2, parse_brk },
 	{ "numa", "numa P NODE", 2, 2, parse_numa },
+	{ "madvise", "madvise P ADDR LEN hugepage|nohugepage", 4, 4, parse_madvise },
 	{ "fork", "fork P C", 2, 2, parse_fork },
 	{ "exit", "exit P", 1, 1, parse_exit },
 	{ "file", "file PATH SIZE", 2, 2, parse_file },

@@ -58,6 +58,7 @@ typedef enum script_op {
 	SCRIPT_RUN,        /* value: ns to run for, 0: until every trace process is done */
 	SCRIPT_PSTATS,     /* pid: its accounting (stats P) */
 	SCRIPT_SYSCALL,    /* pid [addr len: kernel memory it touches; len 0: none] */
+	SCRIPT_MADVISE,    /* pid addr len value: VM_MADV_* */
 } script_op_t;
 
 /* One command, with everything it needs already parsed. */
