@@ -123,7 +123,10 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 			     .hw = { &frame_hw_ops, vm },
 			     .tick = vm->cfg.tick, .tau = vm->cfg.tau, .swappiness = vm->cfg.swappiness };
 	vm->tick_at = vm->cfg.tick && vm->pol->on_tick ? vm->cfg.tick : UINT64_MAX;
-	vm->pol_state = vm->pol->create(&env);
+	if (numa_on(vm)) /* one state a node, behind numa.c's table */
+		vm->pol_state = numa_policy_create(vm, vm->pol, &env) ? NULL : vm->pol_state;
+	else
+		vm->pol_state = vm->pol->create(&env);
 	if (!vm->pol_state) {
 		snprintf(err, errlen, "policy '%s' could not start (out of memory)", vm->pol->name);
 		return VM_ENOMEM;
@@ -133,13 +136,14 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 
 /* Bytes the machine holds from the start whatever the input: the frame
  * table and the frames' contents, the policy's per-frame data, the page
- * cache's buckets, the TLB. */
+ * cache's buckets, the TLB, the NUMA nodes. */
 static uint64_t vm_fixed_bytes(const kmode_t *mode, const vm_config_t *cfg, const geom_t *g)
 {
 	const policy_ops_t *pol = policy_find(cfg->policy);
 	uint64_t per_frame = sizeof(frame_t) + (pol ? pol->frame_priv_size : 0) + 1;
 	per_frame += mode->frame_bytes(g);
-	return (uint64_t)cfg->frames * per_frame + (uint64_t)cfg->tlb_entries * sizeof(tlb_entry_t);
+	return (uint64_t)cfg->frames * per_frame + (uint64_t)cfg->tlb_entries * sizeof(tlb_entry_t) +
+	       numa_bytes(cfg);
 }
 
 /* "64M" for a size with a K/M/G/T suffix when exact, else the bytes. */
