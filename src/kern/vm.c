@@ -313,6 +313,12 @@ uint64_t vm_numa_node_free(vm_machine_t *vm, uint32_t n)
 	return numa_on(vm) && n < vm->cfg.numa_nodes ? numa_node_free(vm, n) : 0;
 }
 
+void vm_numa_node_wmarks(vm_machine_t *vm, uint32_t n, uint32_t w[3])
+{
+	for (int i = 0; i < 3; i++)
+		w[i] = numa_on(vm) && n < vm->cfg.numa_nodes ? numa_wmark(vm, n, i) : 0;
+}
+
 const vm_config_t *vm_config(const vm_machine_t *vm) { return &vm->cfg; }
 const char *vm_policy_name(const vm_machine_t *vm) { return vm->pol->name; }
 const char *vm_policy_needs(const vm_machine_t *vm) { return policy_needs_name(vm->pol->needs); }
