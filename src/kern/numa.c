@@ -33,6 +33,7 @@ struct numa {
 	uint32_t target;         /* the node reclaim works on */
 	uint8_t wide;            /* reclaim's fallback may take any node */
 	uint32_t picked;         /* node of the last victim (victim_list) */
+	uint32_t hand;           /* direct reclaim but under bind: its next node */
 	uint32_t n;              /* nodes */
 	numa_node_t node[];
 };
@@ -172,7 +173,7 @@ static const numa_mpol_t numa_mpols[] = {
 
 int numa_choose(vm_machine_t *vm, uint32_t p, uint32_t *n)
 {
-	const struct numa *nu = vm->numa;
+	struct numa *nu = vm->numa;
 	uint32_t want = nu->mpol->want(vm, p), tries = nu->mpol->strict ? 1 : nu->n;
 	/* above the low watermark first, then above min (Linux's fast path,
 	 * then its slow path after waking kswapd) */
@@ -182,9 +183,14 @@ int numa_choose(vm_machine_t *vm, uint32_t p, uint32_t *n)
 			if (numa_free_above(vm, *n, nu->node[*n].wmark[w]))
 				return VM_OK;
 		}
+	/* reclaim: bind on its node; the others on every node in turn, one
+	 * page each time (Linux's direct reclaim shrinks each node of the
+	 * zonelist, and wakes every node's kswapd) */
 	for (uint32_t k = 0; k < tries; k++) {
-		*n = (want + k) % nu->n;
+		*n = nu->mpol->strict ? want : (nu->hand + k) % nu->n;
 		if (nu->node[*n].resident) {
+			if (!nu->mpol->strict)
+				nu->hand = (*n + 1) % nu->n;
 			numa_reclaim_on(vm, *n, !nu->mpol->strict);
 			return NUMA_RECLAIM;
 		}

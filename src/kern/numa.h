@@ -39,10 +39,11 @@ uint32_t numa_wmark(const vm_machine_t *vm, uint32_t n, int w);
 int numa_below(const vm_machine_t *vm, uint32_t n, int w);
 /* Where process p's next frame comes from, into *n: VM_OK, take it there
  * (numa_take); NUMA_RECLAIM, reclaim first: the nodes the policy allows are
- * all at or below their min watermark, and reclaim now works on *n, the
- * first of them in the policy's order that holds pages (numa_reclaim_on;
- * its fallback on any node but under bind); VM_ENOSPC, no frame can come
- * from anywhere the policy allows. */
+ * all at or below their min watermark, and reclaim now works on *n
+ * (numa_reclaim_on): under bind its node, else the next node that holds
+ * pages after the one reclaimed last (a hand over the nodes, from node 0),
+ * with the fallback on any node; VM_ENOSPC, no frame can come from
+ * anywhere the policy allows. */
 int numa_choose(vm_machine_t *vm, uint32_t p, uint32_t *n);
 /* Take the lowest free frame of node n (numa_choose said VM_OK) for process
  * p into *f; a node other than the one the policy wanted counts in
