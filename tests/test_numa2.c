@@ -15,17 +15,23 @@
 
 #define NUMA6 "--frames 6 --numa 2 --policy fifo --watermarks 0,0,0"
 
-/* vmlab script FLAGS OPTS on text into *r (exit 0). */
+/* vmlab script FLAGS OPTS on text into *r (exit 0), the script in a
+ * directory of its own (a `file` line makes its file there). */
 static void run_script(cmd_out_t *r, const char *flags, const char *opts, const char *text)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/tmp/vmlab-numa2-%d-XXXXXX", (int)getpid());
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
+	char dir[64], path[96], data[96];
+	snprintf(dir, sizeof dir, "/tmp/vmlab-numa2-%d-XXXXXX", (int)getpid());
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.vms", dir);
+	snprintf(data, sizeof data, "%s/data.bin", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fputs(text, f) >= 0, 1);
+	fclose(f);
 	run(r, "%s script %s %s %s", vmlab(), flags, opts, path);
+	unlink(data);
 	unlink(path);
+	rmdir(dir);
 	cr_assert_eq(r->status, 0, "exit %d: %s", r->status, r->err);
 }
 
@@ -283,4 +289,29 @@ Test(numa2, example_script_holds)
 	cmd_out_t r;
 	run(&r, "%s script --check examples/numa-reclaim.vms", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+/* Read-ahead takes only frames free above a low watermark of a node the
+ * policy allows, so it never forces reclaim.  pid 1 writes 2 anonymous
+ * pages (frames 3, 4), then reads file page 0 (frame 5, node 1 now full)
+ * with --readahead 2.  bind:1: node 1 has nothing above its low mark (0):
+ * no read-ahead, nothing evicted (before, the two read-ahead pages evicted
+ * pid 1's own pages).  local: node 0 has room: both read-ahead pages go
+ * to frames 0 and 1 (foreign), 3 file reads. */
+Test(numa2, readahead_never_reclaims_for_a_node)
+{
+	static const char *const text = "file data.bin 16K\nspawn 1\n"
+					"mmap 1 0x500000 8K rw private\nmmap 1 0x800000 16K r shared file data.bin\n"
+					"touch 1 0x500000 8K w\nread 1 0x800000 4\n";
+	cmd_out_t r;
+	run_text(&r, NUMA6 " --readahead 2 --mempolicy bind:1", text);
+	cr_assert_eq(json_u(r.out, "evictions"), 0);
+	cr_assert_eq(json_u(r.out, "file_reads"), 1);
+	cr_assert_eq(json_u(r.out, "numa_free_node1"), 0);
+	cr_assert_eq(json_u(r.out, "numa_free_node0"), 3);
+	run_text(&r, NUMA6 " --readahead 2", text);
+	cr_assert_eq(json_u(r.out, "evictions"), 0);
+	cr_assert_eq(json_u(r.out, "file_reads"), 3);
+	cr_assert_eq(json_u(r.out, "numa_foreign"), 2);
+	cr_assert_eq(json_u(r.out, "numa_free_node0"), 1);
 }

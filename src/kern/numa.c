@@ -203,6 +203,18 @@ int numa_choose(vm_machine_t *vm, uint32_t p, uint32_t *n)
 	return VM_ENOSPC;
 }
 
+int numa_room(vm_machine_t *vm, uint32_t p)
+{
+	const struct numa *nu = vm->numa;
+	uint32_t want = nu->mpol->want(vm, p), tries = nu->mpol->strict ? 1 : nu->n;
+	for (uint32_t k = 0; k < tries; k++) {
+		uint32_t n = (want + k) % nu->n;
+		if (numa_free_above(vm, n, nu->node[n].wmark[NUMA_WMARK_LOW]))
+			return 1;
+	}
+	return 0;
+}
+
 int numa_take(vm_machine_t *vm, uint32_t p, uint32_t n, uint64_t *f)
 {
 	const numa_node_t *nd = &vm->numa->node[n];

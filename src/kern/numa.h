@@ -45,6 +45,9 @@ int numa_below(const vm_machine_t *vm, uint32_t n, int w);
  * with the fallback on any node; VM_ENOSPC, no frame can come from
  * anywhere the policy allows. */
 int numa_choose(vm_machine_t *vm, uint32_t p, uint32_t *n);
+/* Whether a frame for process p can come from a node the policy allows
+ * that has more free than its low watermark (so without any reclaim). */
+int numa_room(vm_machine_t *vm, uint32_t p);
 /* Take the lowest free frame of node n (numa_choose said VM_OK) for process
  * p into *f; a node other than the one the policy wanted counts in
  * numa_foreign, and interleave moves p on to its next node. */
