@@ -315,3 +315,20 @@ Test(numa2, readahead_never_reclaims_for_a_node)
 	cr_assert_eq(json_u(r.out, "numa_foreign"), 2);
 	cr_assert_eq(json_u(r.out, "numa_free_node0"), 1);
 }
+
+/* --max-memory charges the nodes with the machine: each node's record (its
+ * frames, watermarks, resident count and policy state: 56 bytes), so 4
+ * nodes need 2 x 56 bytes more than 2. */
+Test(numa2, max_memory_charges_the_nodes)
+{
+	cmd_out_t r2, r4;
+	unsigned long long b2 = 0, b4 = 0;
+	run(&r2, "%s run --frames 64 --numa 2 --max-memory 1K examples/small.pages", vmlab());
+	run(&r4, "%s run --frames 64 --numa 4 --max-memory 1K examples/small.pages", vmlab());
+	cr_assert_neq(r2.status, 0);
+	const char *k2 = strstr(r2.err, "machine needs "), *k4 = strstr(r4.err, "machine needs ");
+	cr_assert(k2 && k4, "%s%s", r2.err, r4.err);
+	cr_assert_eq(sscanf(k2, "machine needs %llu", &b2), 1);
+	cr_assert_eq(sscanf(k4, "machine needs %llu", &b4), 1);
+	cr_assert_eq(b4 - b2, 112, "%llu %llu", b2, b4);
+}
