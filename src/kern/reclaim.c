@@ -268,9 +268,9 @@ int reclaim_script(vm_machine_t *vm, const policy_page_t *incoming, int direct)
 
 /* NUMA: a free frame of the node the memory policy chooses for the
  * faulting process into *id; when every node it allows is at its min
- * watermark, the process reclaims on the first of them that holds pages
- * (bind: its node only, down to the OOM killer; the others: the victim from
- * that node, the fallback from any). */
+ * watermark, the process reclaims on the node numa_choose names (bind: its
+ * node only, down to the OOM killer; the others: each node in turn, the
+ * fallback from any node). */
 static int reclaim_node_frame(vm_machine_t *vm, const policy_page_t *pg, uint64_t *id)
 {
 	uint32_t n;
@@ -342,14 +342,16 @@ static void reclaim_node_daemons(vm_machine_t *vm)
  * it stops when nothing more can be evicted. */
 void reclaim_page_daemon(vm_machine_t *vm)
 {
-	if (numa_on(vm) && !vm->in_reclaim) {
+	if (vm->in_reclaim)
+		return;
+	if (numa_on(vm)) {
 		vm->in_reclaim = 1;
 		reclaim_node_daemons(vm);
 		vm->in_reclaim = 0;
 		return;
 	}
 	uint64_t free_now = vm->free_frames.limit - vm->free_frames.used;
-	if (free_now >= vm->cfg.wmark_low || vm->in_reclaim)
+	if (free_now >= vm->cfg.wmark_low)
 		return;
 	policy_page_t ahead = { .key = PAGE_KEY_NONE, .seq = vm->st.references };
 	vm->in_reclaim = 1;
