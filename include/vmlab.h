@@ -278,6 +278,10 @@ typedef struct vm_numa_stats {
 const vm_numa_stats_t *vm_numa_stats(vm_machine_t *m);
 /* Free user frames on node n now (n < cfg.numa_nodes). */
 uint64_t vm_numa_node_free(vm_machine_t *m, uint32_t n);
+/* Node n's own watermarks into w: min, low, high in frames (the machine's
+ * scaled to the node's share of the frames, rounded down); 0s without
+ * --numa or for n past the last node. */
+void vm_numa_node_wmarks(vm_machine_t *m, uint32_t n, uint32_t w[3]);
 
 /* Effective access time per reference, from the counters and latencies:
  *   ( (tlb_hits + tlb_misses) * tlb_ns

@@ -707,16 +707,21 @@ typedef struct diff_machine {
 	unsigned readahead;
 	uint32_t tlb_entries, tlb_ways;
 	unsigned ops;
+	uint32_t numa_nodes;   /* --numa (0: none) */
+	int mempolicy;         /* VM_MPOL_* */
 } diff_machine_t;
 
 /* The main machine: 16 frames, the page daemon keeps 2 to 4 of them free. */
-static const diff_machine_t M_BASE = { "base", 16, 1, 2, 4, 0, 64, 4, DIFF_OPS };
+static const diff_machine_t M_BASE = { "base", 16, 1, 2, 4, 0, 64, 4, DIFF_OPS, 0, 0 };
 /* Four frames, no page daemon: every frame comes from direct reclaim, and a
  * copy-on-write copy needs half the machine; a large TLB keeps stale
  * translations around for longer. */
-static const diff_machine_t M_TIGHT = { "tight", 4, 0, 0, 0, 0, 128, 8, 30000 };
+static const diff_machine_t M_TIGHT = { "tight", 4, 0, 0, 0, 0, 128, 8, 30000, 0, 0 };
 /* Swap read-ahead into the swap cache, with the daemon keeping room for it. */
-static const diff_machine_t M_READAHEAD = { "readahead", 12, 1, 3, 6, 3, 16, 2, 30000 };
+static const diff_machine_t M_READAHEAD = { "readahead", 12, 1, 3, 6, 3, 16, 2, 30000, 0, 0 };
+/* Two NUMA nodes of 8 frames, each with its own policy lists, watermarks
+ * (1, 2, 3 frames) and page daemon; interleaved allocation; read-ahead. */
+static const diff_machine_t M_NUMA = { "numa", 16, 2, 4, 6, 2, 64, 4, 30000, 2, VM_MPOL_INTERLEAVE };
 
 static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed)
 {
@@ -749,6 +754,8 @@ static void run_diff(const char *policy, const diff_machine_t *mc, uint64_t seed
 	c.tlb_entries = mc->tlb_entries;
 	c.tlb_ways = mc->tlb_ways;
 	c.seed = 7;
+	c.numa_nodes = mc->numa_nodes;
+	c.mempolicy = mc->mempolicy;
 	int rc = vm_create(&d->vm, &c, NULL, d->err, sizeof d->err);
 	cr_assert_eq(rc, 0, "[%s] vm_create: %s", tag, d->err);
 
@@ -819,7 +826,7 @@ typedef struct diff_param {
 static const struct {
 	const diff_machine_t *m;
 	uint64_t salt;
-} diff_machines[] = { { &M_BASE, 0 }, { &M_TIGHT, 0x1111 }, { &M_READAHEAD, 0x2222 } };
+} diff_machines[] = { { &M_BASE, 0 }, { &M_TIGHT, 0x1111 }, { &M_READAHEAD, 0x2222 }, { &M_NUMA, 0x3333 } };
 
 static uint64_t diff_name_seed(const char *name, uint64_t salt)
 {
@@ -831,7 +838,7 @@ static uint64_t diff_name_seed(const char *name, uint64_t salt)
 
 ParameterizedTestParameters(kernel_diff, every_policy)
 {
-	static diff_param_t params[3 * DIFF_MAX_POLICIES];
+	static diff_param_t params[sizeof diff_machines / sizeof diff_machines[0] * DIFF_MAX_POLICIES];
 	size_t n = 0;
 	for (size_t m = 0; m < sizeof diff_machines / sizeof diff_machines[0]; m++)
 		for (size_t i = 0; i < policy_count && i < DIFF_MAX_POLICIES; i++)

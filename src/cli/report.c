@@ -131,7 +131,13 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		       group3(d, sizeof d, nu->foreign));
 		for (uint32_t n = 0; n < c->numa_nodes; n++)
 			printf(" %llu", (unsigned long long)vm_numa_node_free(vm, n));
-		printf("\n");
+		printf("\n  numa watermarks  ");
+		for (uint32_t n = 0; n < c->numa_nodes; n++) {
+			uint32_t w[3];
+			vm_numa_node_wmarks(vm, n, w);
+			printf("%snode %u: %u,%u,%u", n ? "; " : "", n, w[0], w[1], w[2]);
+		}
+		printf(" (min,low,high frames)\n");
 	}
 	if (c->zram_size) {
 		const vm_zram_stats_t *z = vm_zram_stats(vm);
@@ -266,6 +272,16 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 			char key[32];
 			snprintf(key, sizeof key, "numa_free_node%u", n);
 			KEY_U(key, vm_numa_node_free(vm, n));
+		}
+		for (uint32_t n = 0; n < c->numa_nodes && n < 64; n++) {
+			static const char *const wname[3] = { "min", "low", "high" };
+			uint32_t w[3];
+			vm_numa_node_wmarks(vm, n, w);
+			for (int i = 0; i < 3; i++) {
+				char key[40];
+				snprintf(key, sizeof key, "numa_wmark_%s_node%u", wname[i], n);
+				KEY_U(key, w[i]);
+			}
 		}
 	}
 	if (c->zram_size) { /* (only with zRAM: the keys of every run stay as they were) */

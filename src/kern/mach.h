@@ -77,6 +77,7 @@ typedef struct proc {
 	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */
 	uint16_t numa_home;    /* 1 + the home node `numa P NODE` set (nodes <= 1024);
 				  0: pid mod nodes.  (In the padding: proc_t keeps its size) */
+	uint16_t numa_il;      /* --mempolicy interleave: the node of its next frame */
 	uint64_t fault_addr;   /* SIGSEGV address */
 	const char *fault_reason;
 	vma_t *vmas;           /* sorted by start, disjoint */
@@ -270,7 +271,9 @@ struct vm_machine {
 	vm_kstats_t kst;
 	zram_t zram;           /* the compressed swap tier (zram.c) */
 	vm_numa_stats_t numa_st; /* NUMA counters (numa.c) */
-	uint32_t numa_il_next; /* --mempolicy interleave: the next node */
+	uint32_t numa_il_next; /* --mempolicy interleave: the next node of a frame
+				  for no process */
+	struct numa *numa;     /* the nodes (numa.c); NULL without --numa */
 	uint32_t numa_proc;    /* the process index a fault allocates for */
 	uint64_t flusher_next; /* --dirty-expire: the clock reading of the flusher's
 				  next wake-up (flusher.c) */

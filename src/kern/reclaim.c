@@ -175,13 +175,13 @@ static int evict_from(vm_machine_t *vm, uint32_t f, const char *from)
 }
 
 /* From frame `from` on, a frame that can be evicted without taking a new
- * swap slot (clean, a page with a swap copy, or a file page), lowest first;
- * FRAME_NIL if none. */
+ * swap slot (clean, a page with a swap copy, or a file page), lowest first,
+ * of the nodes reclaim may take (numa_reclaim_may); FRAME_NIL if none. */
 static uint32_t reclaim_fallback(vm_machine_t *vm, uint32_t from)
 {
 	for (uint32_t f = from; f < vm->cfg.frames; f++) {
 		const frame_t *fr = &vm->frames[f];
-		if (!fr->used || fr->hugetlb) /* (hugetlb pages are never reclaimed) */
+		if (!fr->used || fr->hugetlb || !numa_reclaim_may(vm, f)) /* (hugetlb pages are never reclaimed) */
 			continue;
 		if (fr->obj != OBJ_NONE ? vm->objs[fr->obj].fd >= 0 || !vm_frame_dirty(vm, f) ||
 					       fr->swap_slot != SLOT_NONE
@@ -208,10 +208,11 @@ static uint32_t oom_pick(vm_machine_t *vm)
 }
 
 /* Evict the policy's victim for incoming into *victim.  0, VM_ENOSPC (no
- * page resident, or no slot for it) or VM_EIO (its write failed). */
+ * page resident, on NUMA's node none, or no slot for it) or VM_EIO (its
+ * write failed). */
 static int reclaim_victim(vm_machine_t *vm, const policy_page_t *incoming, frame_id_t *victim)
 {
-	if (vm->st.resident_pages == 0)
+	if (vm->st.resident_pages == 0 || numa_reclaim_empty(vm))
 		return VM_ENOSPC;
 	*victim = vm->pol->pick_victim(vm->pol_state, incoming);
 	assert(*victim < vm->cfg.frames && vm->frames[*victim].used);
@@ -265,23 +266,45 @@ int reclaim_script(vm_machine_t *vm, const policy_page_t *incoming, int direct)
 	return rc;
 }
 
-int reclaim_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f)
+/* NUMA: a free frame of the node the memory policy chooses for the
+ * faulting process into *id; when every node it allows is at its min
+ * watermark, the process reclaims on the node numa_choose names (bind: its
+ * node only, down to the OOM killer; the others: each node in turn, the
+ * fallback from any node). */
+static int reclaim_node_frame(vm_machine_t *vm, const policy_page_t *pg, uint64_t *id)
 {
-	/* Below the min watermark (or with nothing free) the faulting process
-	 * reclaims itself; trace mode has min 0: only when nothing is free. */
+	uint32_t n;
+	int rc;
+	while ((rc = numa_choose(vm, vm->numa_proc, &n)) == NUMA_RECLAIM) {
+		rc = vm->mode->reclaim(vm, pg, 1); /* (on node n) */
+		if (rc)
+			return rc;
+	}
+	return rc ? rc : numa_take(vm, vm->numa_proc, n, id);
+}
+
+/* Without NUMA: a free frame into *id, the lowest; below the min watermark
+ * (or with nothing free) the faulting process reclaims itself; trace mode
+ * has min 0: only when nothing is free. */
+static int reclaim_flat_frame(vm_machine_t *vm, const policy_page_t *pg, uint64_t *id)
+{
 	while (vm->free_frames.limit - vm->free_frames.used <= vm->cfg.wmark_min ||
-	       vm->free_frames.used == vm->free_frames.limit ||
-	       (numa_on(vm) && !numa_can_take(vm, vm->numa_proc))) { /* (bind: a frame of its node) */
+	       vm->free_frames.used == vm->free_frames.limit) {
 		if (vm->free_frames.used < vm->free_frames.limit && vm->st.resident_pages == 0)
 			break;
 		int rc = vm->mode->reclaim(vm, pg, 1);
 		if (rc)
 			return rc;
 	}
+	return idset_take(&vm->free_frames, id);
+}
+
+int reclaim_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f)
+{
 	uint64_t id;
-	int rc = numa_on(vm) ? numa_take(vm, vm->numa_proc, &id) : idset_take(&vm->free_frames, &id);
+	int rc = numa_on(vm) ? reclaim_node_frame(vm, pg, &id) : reclaim_flat_frame(vm, pg, &id);
 	if (rc)
-		return rc; /* (bind: its node full and nothing left to reclaim) */
+		return rc; /* (NUMA bind: its node full and nothing left to reclaim) */
 	*f = (uint32_t)id;
 	vm->frames[*f].used = 1;
 	if (++vm->st.resident_pages > vm->st.resident_pages_peak)
@@ -299,13 +322,36 @@ void reclaim_put_frame(vm_machine_t *vm, uint32_t f)
 	idset_put(&vm->free_frames, f);
 }
 
+/* NUMA: each node's page daemon (kswapd): a node below its low watermark
+ * reclaims its own pages until it is back at its high one (vm->in_reclaim
+ * is set). */
+static void reclaim_node_daemons(vm_machine_t *vm)
+{
+	policy_page_t ahead = { .key = PAGE_KEY_NONE, .seq = vm->st.references };
+	for (uint32_t n = 0; n < vm->cfg.numa_nodes; n++) {
+		if (!numa_below(vm, n, NUMA_WMARK_LOW))
+			continue;
+		numa_reclaim_on(vm, n, 0);
+		while (numa_below(vm, n, NUMA_WMARK_HIGH) && vm->mode->reclaim(vm, &ahead, 0) == VM_OK)
+			vm->sys.daemon_reclaims++;
+	}
+}
+
 /* The page daemon: once free frames fall below the low watermark, reclaim
- * until they are back at high.  Never kills: it stops when nothing more can
- * be evicted. */
+ * until they are back at high (NUMA: each node by its own).  Never kills:
+ * it stops when nothing more can be evicted. */
 void reclaim_page_daemon(vm_machine_t *vm)
 {
+	if (vm->in_reclaim)
+		return;
+	if (numa_on(vm)) {
+		vm->in_reclaim = 1;
+		reclaim_node_daemons(vm);
+		vm->in_reclaim = 0;
+		return;
+	}
 	uint64_t free_now = vm->free_frames.limit - vm->free_frames.used;
-	if (free_now >= vm->cfg.wmark_low || vm->in_reclaim)
+	if (free_now >= vm->cfg.wmark_low)
 		return;
 	policy_page_t ahead = { .key = PAGE_KEY_NONE, .seq = vm->st.references };
 	vm->in_reclaim = 1;

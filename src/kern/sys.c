@@ -592,7 +592,7 @@ static int count_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa,
 /* Count a region's resident pages by node (arg: cfg.numa_nodes counters). */
 static int node_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg)
 {
-	uint64_t *n = arg, pte = phys_read64(&vm->phys, pte_pa);
+	uint64_t *n = arg, pte = kpte_get(vm, pte_pa);
 	if (pte & PTE_P)
 		n[numa_node_of(vm, pte_pfn(pte))]++;
 	return VM_OK;

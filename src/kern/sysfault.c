@@ -86,6 +86,8 @@ static void count_fault(vm_machine_t *vm, int major, uint32_t filled, const poli
  * faulted in). */
 static int readahead_room(vm_machine_t *vm)
 {
+	if (numa_on(vm)) /* (a node the policy takes from, above its low mark) */
+		return numa_room(vm, vm->numa_proc);
 	uint64_t free_now = vm->free_frames.limit - vm->free_frames.used;
 	return free_now > vm->cfg.wmark_low && free_now > vm->cfg.wmark_min && free_now > 0;
 }

@@ -119,7 +119,10 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 			     .hw = { &frame_hw_ops, vm },
 			     .tick = vm->cfg.tick, .tau = vm->cfg.tau, .swappiness = vm->cfg.swappiness };
 	vm->tick_at = vm->cfg.tick && vm->pol->on_tick ? vm->cfg.tick : UINT64_MAX;
-	vm->pol_state = vm->pol->create(&env);
+	if (numa_on(vm)) /* one state a node, behind numa.c's table */
+		vm->pol_state = numa_policy_create(vm, vm->pol, &env) ? NULL : vm->pol_state;
+	else
+		vm->pol_state = vm->pol->create(&env);
 	if (!vm->pol_state) {
 		snprintf(err, errlen, "policy '%s' could not start (out of memory)", vm->pol->name);
 		return VM_ENOMEM;
@@ -129,13 +132,14 @@ static int vm_policy_init(vm_machine_t *vm, char *err, size_t errlen)
 
 /* Bytes the machine holds from the start whatever the input: the frame
  * table and the frames' contents, the policy's per-frame data, the page
- * cache's buckets, the TLB. */
+ * cache's buckets, the TLB, the NUMA nodes. */
 static uint64_t vm_fixed_bytes(const kmode_t *mode, const vm_config_t *cfg, const geom_t *g)
 {
 	const policy_ops_t *pol = policy_find(cfg->policy);
 	uint64_t per_frame = sizeof(frame_t) + (pol ? pol->frame_priv_size : 0) + 1;
 	per_frame += mode->frame_bytes(g);
-	return (uint64_t)cfg->frames * per_frame + (uint64_t)cfg->tlb_entries * sizeof(tlb_entry_t);
+	return (uint64_t)cfg->frames * per_frame + (uint64_t)cfg->tlb_entries * sizeof(tlb_entry_t) +
+	       numa_bytes(cfg);
 }
 
 /* "64M" for a size with a K/M/G/T suffix when exact, else the bytes. */
@@ -303,6 +307,12 @@ const vm_numa_stats_t *vm_numa_stats(vm_machine_t *vm)
 uint64_t vm_numa_node_free(vm_machine_t *vm, uint32_t n)
 {
 	return numa_on(vm) && n < vm->cfg.numa_nodes ? numa_node_free(vm, n) : 0;
+}
+
+void vm_numa_node_wmarks(vm_machine_t *vm, uint32_t n, uint32_t w[3])
+{
+	for (int i = 0; i < 3; i++)
+		w[i] = numa_on(vm) && n < vm->cfg.numa_nodes ? numa_wmark(vm, n, i) : 0;
 }
 
 const vm_config_t *vm_config(const vm_machine_t *vm) { return &vm->cfg; }

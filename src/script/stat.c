@@ -65,8 +65,31 @@ static uint64_t stat_config(vm_machine_t *vm, const script_env_t *env, const cha
 	return env ? env->swap_bytes : 0;
 }
 
+/* numa_free_nodeN: node N's free frames (N decimal, below 1024) into *out
+ * (vm NULL: only whether the name is one); VM_ENOENT for another name. */
+static int stat_node_free(vm_machine_t *vm, const char *name, uint64_t *out)
+{
+	static const char prefix[] = "numa_free_node";
+	const char *d = name + sizeof prefix - 1;
+	if (strncmp(name, prefix, sizeof prefix - 1) || !*d || strlen(d) > 4 || (d[0] == '0' && d[1]))
+		return VM_ENOENT;
+	uint32_t n = 0;
+	for (; *d; d++) {
+		if (*d < '0' || *d > '9')
+			return VM_ENOENT;
+		n = n * 10 + (uint32_t)(*d - '0');
+	}
+	if (n >= 1024)
+		return VM_ENOENT;
+	if (vm)
+		*out = vm_numa_node_free(vm, n);
+	return VM_OK;
+}
+
 int script_stat(vm_machine_t *vm, const script_env_t *env, const char *name, uint64_t *out)
 {
+	if (!stat_node_free(vm, name, out))
+		return VM_OK;
 	for (size_t i = 0; i < sizeof script_counters / sizeof script_counters[0]; i++) {
 		const script_counter_t *k = &script_counters[i];
 		if (strcmp(k->name, name))
@@ -99,5 +122,8 @@ size_t script_stat_names(char *buf, size_t len)
 			break;
 		at += (size_t)n;
 	}
+	int n = snprintf(buf + at, len - at, " numa_free_nodeN");
+	if (n > 0 && (size_t)n < len - at)
+		at += (size_t)n;
 	return at;
 }
