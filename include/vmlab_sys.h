@@ -78,6 +78,9 @@ typedef struct vm_sys_stats {
 	uint64_t daemon_reclaims;  /* pages reclaimed by the page daemon */
 	uint64_t direct_reclaims;  /* pages reclaimed by a faulting process */
 	uint64_t free_frames;      /* now */
+	uint64_t suspensions;      /* processes the scheduler's load control suspended
+				      (ws: held back when added, too) */
+	uint64_t resumptions;      /* ... and let run again */
 } vm_sys_stats_t;
 
 /* Create process pid with an empty address space. */

@@ -299,6 +299,30 @@ void reclaim_put_frame(vm_machine_t *vm, uint32_t f)
 	idset_put(&vm->free_frames, f);
 }
 
+/* Whether every mapping of used frame f is process p's (and there is one). */
+static int reclaim_only_of(const vm_machine_t *vm, uint32_t f, uint32_t p)
+{
+	uint32_t i = vm->frames[f].rmap;
+	if (i == RMAP_NONE)
+		return 0;
+	for (; i != RMAP_NONE; i = vm->rmaps[i].next)
+		if (vm->rmaps[i].proc != p)
+			return 0;
+	return 1;
+}
+
+int reclaim_proc(vm_machine_t *vm, uint32_t p)
+{
+	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
+		if (!vm->frames[f].used || !reclaim_only_of(vm, f, p))
+			continue;
+		int rc = evict_from(vm, f, "suspended");
+		if (rc)
+			return rc;
+	}
+	return VM_OK;
+}
+
 /* The page daemon: once free frames fall below the low watermark, reclaim
  * until they are back at high.  Never kills: it stops when nothing more can
  * be evicted. */
