@@ -92,6 +92,10 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		       group3(d, sizeof d, k->free_frames));
 		printf("  killed           %15s   by SIGSEGV, %s by the OOM killer\n",
 		       group3(a, sizeof a, k->segfaults), group3(b, sizeof b, k->oom_kills));
+		if (c->load_control)
+			printf("  suspensions      %15s   %s resumptions (load control %s)\n",
+			       group3(a, sizeof a, k->suspensions), group3(b, sizeof b, k->resumptions),
+			       cli_load_control_name(c->load_control));
 	}
 	if (c->kernel_half || c->kpti || c->asid_off || vm_kstats(vm)->kernel_references) {
 		const vm_kstats_t *ks = vm_kstats(vm);
@@ -202,6 +206,11 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		KEY_U("wmark_min", c->wmark_min);
 		KEY_U("wmark_low", c->wmark_low);
 		KEY_U("wmark_high", c->wmark_high);
+		if (c->load_control) { /* (only with load control) */
+			KEY_S("load_control", cli_load_control_name(c->load_control));
+			KEY_U("suspensions", k->suspensions);
+			KEY_U("resumptions", k->resumptions);
+		}
 	}
 	KEY_U("refaults", s->refaults);
 	KEY_U("shadow_entries", s->shadow_entries);

@@ -207,12 +207,53 @@ static uint32_t oom_pick(vm_machine_t *vm)
 	return best;
 }
 
-/* Evict the policy's victim for incoming into *victim.  0, VM_ENOSPC (no
- * page resident, or no slot for it) or VM_EIO (its write failed). */
+void reclaim_first(vm_machine_t *vm, uint32_t p, int on)
+{
+	proc_t *pr = &vm->procs[p];
+	if (pr->reclaim_first == !!on)
+		return;
+	pr->reclaim_first = (uint8_t)!!on;
+	if (on) {
+		vm->nreclaim_first++;
+		vm->reclaim_hand = 0;
+	} else {
+		vm->nreclaim_first--;
+	}
+}
+
+/* Whether used frame f is mapped, and only by reclaim-first processes. */
+static int reclaim_first_only(const vm_machine_t *vm, uint32_t f)
+{
+	uint32_t i = vm->frames[f].rmap;
+	if (i == RMAP_NONE)
+		return 0;
+	for (; i != RMAP_NONE; i = vm->rmaps[i].next)
+		if (!vm->procs[vm->rmaps[i].proc].reclaim_first)
+			return 0;
+	return 1;
+}
+
+/* The lowest frame from the hand on that only reclaim-first processes map
+ * (the hand moves past the others: a suspended process gains no page), or
+ * FRAME_NIL. */
+static uint32_t reclaim_first_frame(vm_machine_t *vm)
+{
+	for (; vm->reclaim_hand < vm->cfg.frames; vm->reclaim_hand++)
+		if (vm->frames[vm->reclaim_hand].used && reclaim_first_only(vm, vm->reclaim_hand))
+			return vm->reclaim_hand;
+	return FRAME_NIL;
+}
+
+/* Evict the victim for incoming into *victim: a page of a suspended
+ * process first, else the policy's.  0, VM_ENOSPC (no page resident, or no
+ * slot for it) or VM_EIO (its write failed). */
 static int reclaim_victim(vm_machine_t *vm, const policy_page_t *incoming, frame_id_t *victim)
 {
 	if (vm->st.resident_pages == 0)
 		return VM_ENOSPC;
+	*victim = vm->nreclaim_first ? reclaim_first_frame(vm) : FRAME_NIL;
+	if (*victim != FRAME_NIL)
+		return evict_from(vm, *victim, "suspended");
 	*victim = vm->pol->pick_victim(vm->pol_state, incoming);
 	assert(*victim < vm->cfg.frames && vm->frames[*victim].used);
 	const char *from = vm->pol->victim_list ? vm->pol->victim_list(vm->pol_state) : NULL;
@@ -297,30 +338,6 @@ void reclaim_put_frame(vm_machine_t *vm, uint32_t f)
 			 .hnext = FRAME_NIL };
 	vm->st.resident_pages--;
 	idset_put(&vm->free_frames, f);
-}
-
-/* Whether every mapping of used frame f is process p's (and there is one). */
-static int reclaim_only_of(const vm_machine_t *vm, uint32_t f, uint32_t p)
-{
-	uint32_t i = vm->frames[f].rmap;
-	if (i == RMAP_NONE)
-		return 0;
-	for (; i != RMAP_NONE; i = vm->rmaps[i].next)
-		if (vm->rmaps[i].proc != p)
-			return 0;
-	return 1;
-}
-
-int reclaim_proc(vm_machine_t *vm, uint32_t p)
-{
-	for (uint32_t f = 0; f < vm->cfg.frames; f++) {
-		if (!vm->frames[f].used || !reclaim_only_of(vm, f, p))
-			continue;
-		int rc = evict_from(vm, f, "suspended");
-		if (rc)
-			return rc;
-	}
-	return VM_OK;
 }
 
 /* The page daemon: once free frames fall below the low watermark, reclaim

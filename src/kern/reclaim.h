@@ -17,11 +17,11 @@ void reclaim_put_frame(vm_machine_t *vm, uint32_t f);
 /* The page daemon: below the low watermark, reclaim up to the high one. */
 void reclaim_page_daemon(vm_machine_t *vm);
 
-/* Evict every page that only process p maps, lowest frame first, as the
- * scheduler's load control does to a process it suspends (kern/loadctl.h).
- * 0, or the first eviction's failure (VM_ENOSPC, VM_EIO): the pages from
- * that one on stay resident. */
-int reclaim_proc(vm_machine_t *vm, uint32_t p);
+/* on: the pages that only such processes map are the first victims of
+ * every reclaim, lowest frame first, before the policy is asked, as the
+ * scheduler's load control wants for a process it suspends (loadctl.h);
+ * off: p's pages are the policy's again. */
+void reclaim_first(vm_machine_t *vm, uint32_t p, int on);
 
 /* The modes' entries (kmode_t.evict, .reclaim).  Trace mode: swap slots are
  * bookkeeping, a dirty page takes one and keeps it; only the policy's

@@ -132,6 +132,12 @@ static uint64_t sched_next_wake(const vm_sched_t *s)
 	return w;
 }
 
+/* The disk requests made so far: pages read in and written back. */
+static uint64_t sched_disk_ops(const vm_machine_t *vm)
+{
+	return vm->st.swap_ins + vm->sys.file_reads + vm->st.dirty_writebacks;
+}
+
 /* Queue ops disk requests behind the ones before; when the last is done. */
 static uint64_t sched_disk(vm_sched_t *s, uint64_t ops)
 {
@@ -145,15 +151,8 @@ static uint64_t sched_disk(vm_sched_t *s, uint64_t ops)
 
 /* ---- load control's mechanism (the policy is loadctl.c's) ---- */
 
-static uint64_t sched_disk_ops(const vm_machine_t *vm)
-{
-	return vm->st.swap_ins + vm->sys.file_reads + vm->st.dirty_writebacks;
-}
-
 /* Suspend task i: off the CPU or out of the run queue (a blocked one keeps
- * its disk request), and every page only its process maps reclaimed now,
- * the write-backs queued on the disk.  A page that cannot be written (swap
- * full) stays resident. */
+ * its disk request); its process's pages become reclaim's first victims. */
 static void sched_suspend(vm_sched_t *s, size_t i)
 {
 	sched_task_t *t = &s->t[i];
@@ -171,12 +170,8 @@ static void sched_suspend(vm_sched_t *s, size_t i)
 	t->state = T_SUSPENDED;
 	s->vm->sys.suspensions++;
 	uint32_t p = proc_lookup(s->vm, t->st.pid);
-	uint64_t before = sched_disk_ops(s->vm);
 	if (p != PROC_NONE)
-		(void)reclaim_proc(s->vm, p);
-	uint64_t ops = sched_disk_ops(s->vm) - before;
-	if (ops)
-		sched_disk(s, ops);
+		reclaim_first(s->vm, p, 1);
 }
 
 /* Resume task i: blocked again if its disk request is not done yet, else
@@ -185,6 +180,9 @@ static void sched_resume(vm_sched_t *s, size_t i)
 {
 	sched_task_t *t = &s->t[i];
 	s->vm->sys.resumptions++;
+	uint32_t p = proc_lookup(s->vm, t->st.pid);
+	if (p != PROC_NONE)
+		reclaim_first(s->vm, p, 0);
 	if (t->until > s->now)
 		t->state = T_BLOCKED;
 	else
