@@ -113,6 +113,13 @@ int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned 
  * machine's physical memory (sysconf), or 0 (unlimited) if unknown. */
 uint64_t cli_default_max_memory(void);
 
+/* The machine of script mode from o (script_cmd.c), as `vmlab script` and
+ * `vmlab thrash` build it: --swap 64M unless given, --max-memory's
+ * default, the watermarks in frames (default 1%,2%,4%), cfg.bytes set; the
+ * configuration checked.  On a bad one prints "vmlab CMD: ..." and returns
+ * CLI_EXIT_USAGE; else 0. */
+int cli_script_machine(cli_opts_t *o, const char *cmd);
+
 /* The name --load-control gives mode (VM_LC_*): "off", "pff", "ws". */
 const char *cli_load_control_name(int mode);
 
