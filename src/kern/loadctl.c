@@ -208,11 +208,11 @@ static int pff_create(void **state, vm_machine_t *vm)
 		return rc;
 	lc_t *l = *state;
 	const vm_config_t *c = &vm->cfg;
-	double w = (double)c->pff_window_ns / 1e9;
+	double w = (double)c->pff_window_ns;
 	/* more than high x w faults in a window exceed high; fewer than
-	 * low x w are below low */
-	l->khigh = (size_t)floor(c->pff_high * w) + 1;
-	l->klow = (size_t)ceil(c->pff_low * w);
+	 * low x w are below low (the product first: exact for whole rates) */
+	l->khigh = (size_t)floor(c->pff_high * w / 1e9) + 1;
+	l->klow = (size_t)ceil(c->pff_low * w / 1e9);
 	l->sys.max = l->klow ? l->klow : 1;
 	return VM_OK;
 }

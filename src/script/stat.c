@@ -31,7 +31,7 @@ static const script_counter_t script_counters[] = {
 	VMS(resident_pages_peak), VMS(refaults), VMS(shadow_entries),
 	SYS(cow_faults), SYS(cow_copies), SYS(segfaults), SYS(file_reads),
 	SYS(file_writebacks), SYS(oom_kills), SYS(daemon_reclaims), SYS(direct_reclaims),
-	SYS(free_frames),
+	SYS(free_frames), SYS(suspensions), SYS(resumptions),
 	CFG(frames), CFG(page_size), CFG(va_bits), CFG(pa_bits), CFG(levels), CFG(seed),
 	CFG(swap_bytes),
 	ZRAM(stores), ZRAM(loads), ZRAM(rejects), ZRAM(writebacks), ZRAM(bytes_stored),
