@@ -97,7 +97,7 @@ $(BUILD)/vmlab.pc: FORCE   # PREFIX may differ from one make to the next
 
 # Man pages: vmlab(1) by hand, one page per subcommand made from its --help
 # (man/help2man.sh), so the two never disagree.
-CMDS := run explain script wss mrc sweep policies convert record gen quiz pager
+CMDS := run explain script wss mrc sweep policies convert record gen quiz pager thrash
 man: $(CMDS:%=$(BUILD)/man/vmlab-%.1)
 $(BUILD)/man/vmlab-%.1: $(BUILD)/vmlab man/help2man.sh
 	@mkdir -p $(dir $@)

@@ -105,7 +105,19 @@ typedef struct vm_config {
 	int mempolicy;        /* VM_MPOL_*: where a new frame comes from */
 	uint32_t numa_bind;   /* VM_MPOL_BIND: the node */
 	double lat_remote_ns; /* a data reference to a remote node; 0: 2 x lat.mem_ns */
+	/* Load control of the scheduler (vmlab_sched.h; kern/loadctl.c): */
+	int load_control;     /* VM_LC_*: none, page-fault frequency, working set */
+	uint64_t pff_window_ns; /* pff: a fault rate over this much CPU time (default 10 ms) */
+	double pff_high;      /* pff: faults per CPU-second above which a process
+				 suspends the newest (default 100) */
+	double pff_low;       /* pff: system faults per CPU-second below which a
+				 suspended process resumes (default 20) */
+	uint64_t ws_tau;      /* ws: working-set window in references (default 100000) */
 } vm_config_t;
+
+/* --load-control: none, Chu and Opderbeck's page-fault frequency, Denning's
+ * working-set admission. */
+enum { VM_LC_OFF = 0, VM_LC_PFF, VM_LC_WS };
 
 /* --thp: when a fault may map a transparent huge page. */
 enum { VM_THP_NEVER = 0, VM_THP_ALWAYS, VM_THP_MADVISE };
@@ -176,7 +188,8 @@ typedef struct vm_stats {
 
 /* The defaults of `vmlab run`: 4 KiB pages, 48-bit VA, 52-bit PA, derived
  * levels, 64 frames, TLB 64:4, clock, seed 1, unbounded swap, tick 1000,
- * tau 10000. */
+ * tau 10000; no load control (pff: window 10 ms, high 100, low 20; ws: tau
+ * 100000). */
 void vm_config_default(vm_config_t *cfg);
 
 /* Check that cfg describes a machine that can be built (geometry, frames,

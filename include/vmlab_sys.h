@@ -82,6 +82,9 @@ typedef struct vm_sys_stats {
 	uint64_t free_frames;      /* now */
 	uint64_t fault_around_pages; /* pages a read fault mapped around itself (--fault-around) */
 	uint64_t flusher_writebacks; /* pages the flusher wrote back (--dirty-expire) */
+	uint64_t suspensions;      /* processes the scheduler's load control suspended
+				      (ws: held back when added, too) */
+	uint64_t resumptions;      /* ... and let run again */
 } vm_sys_stats_t;
 
 /* Create process pid with an empty address space. */

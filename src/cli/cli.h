@@ -42,8 +42,9 @@ enum {
 	CLI_RUN = 1 << 15,       /* run: --timeline --timeline-csv */
 	CLI_STEPS = 1 << 16,      /* run: --steps [N] --html FILE */
 	CLI_HTML = 1 << 17,      /* explain: --html FILE */
+	CLI_THRASH = 1 << 18,    /* thrash: --max --format --json */
 };
-#define CLI_OWN_GROUPS (CLI_ANALYSIS | CLI_WSS | CLI_MRC | CLI_SWEEP | CLI_GRID | CLI_RUN)
+#define CLI_OWN_GROUPS (CLI_ANALYSIS | CLI_WSS | CLI_MRC | CLI_SWEEP | CLI_GRID | CLI_RUN | CLI_THRASH)
 
 /* Options the shared table (opts.c) may hold: the bits of cli_opts_t.given. */
 #define CLI_MAX_OPTIONS 256
@@ -91,6 +92,7 @@ typedef struct cli_opts {
 	int steps;               /* run --steps given */
 	uint64_t steps_n;        /* ... its N; UINT64_MAX: every reference */
 	const char *html;        /* --html FILE, or NULL */
+	uint64_t max_copies;     /* thrash --max K, 0: the default 8 */
 	const char *usage;       /* the command's usage text, as cli_parse got it */
 } cli_opts_t;
 
@@ -111,6 +113,16 @@ int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned 
 /* The --max-memory of run and script when none is given: half the
  * machine's physical memory (sysconf), or 0 (unlimited) if unknown. */
 uint64_t cli_default_max_memory(void);
+
+/* The machine of script mode from o (script_cmd.c), as `vmlab script` and
+ * `vmlab thrash` build it: --swap 64M unless given, --max-memory's
+ * default, the watermarks in frames (default 1%,2%,4%), cfg.bytes set; the
+ * configuration checked.  On a bad one prints "vmlab CMD: ..." and returns
+ * CLI_EXIT_USAGE; else 0. */
+int cli_script_machine(cli_opts_t *o, const char *cmd);
+
+/* The name --load-control gives mode (VM_LC_*): "off", "pff", "ws". */
+const char *cli_load_control_name(int mode);
 
 /* Whether option name (without the dashes) came from the command line. */
 int cli_given(const cli_opts_t *o, const char *name);
@@ -166,6 +178,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_quiz(int argc, char **argv);
 int cmd_pager(int argc, char **argv);
+int cmd_thrash(int argc, char **argv);
 
 /* Page references buffered in the machine's order (run.c): in memory while
  * the budget given to refvec_init allows, else in a temporary file

@@ -39,6 +39,7 @@ static const struct {
 	{ "policies", cmd_policies, "list the replacement policies" },
 	{ "convert", cmd_convert, "convert a trace to vmt (compact binary), lackey or text" },
 	{ "record", cmd_record, "record a program's memory trace under Valgrind, as vmt" },
+	{ "thrash", cmd_thrash, "1, 2, ... copies of a trace on one machine: CPU utilization collapsing, load control" },
 	{ "pager", cmd_pager, "run a program with its heap really paged under a memory budget" },
 };
 

@@ -491,9 +491,68 @@ static int set_tick(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 	return set_uint(arg, UINT64_MAX, 0, &o->cfg.tick, err, errlen);
 }
 
+/* --tau N: the working-set window of wsclock and of --load-control ws. */
 static int set_tau(cli_opts_t *o, const char *arg, char *err, size_t errlen)
 {
-	return set_uint(arg, UINT64_MAX, 0, &o->cfg.tau, err, errlen);
+	int rc = set_uint(arg, UINT64_MAX, 0, &o->cfg.tau, err, errlen);
+	o->cfg.ws_tau = o->cfg.tau;
+	return rc;
+}
+
+static const char *const lc_names[] = { [VM_LC_OFF] = "off", [VM_LC_PFF] = "pff", [VM_LC_WS] = "ws" };
+
+const char *cli_load_control_name(int mode)
+{
+	return mode >= 0 && mode < (int)(sizeof lc_names / sizeof *lc_names) ? lc_names[mode] : "?";
+}
+
+/* --load-control off|pff|ws. */
+static int set_load_control(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	for (int i = 0; i < (int)(sizeof lc_names / sizeof *lc_names); i++) {
+		if (!strcmp(arg, lc_names[i])) {
+			o->cfg.load_control = i;
+			return VM_OK;
+		}
+	}
+	snprintf(err, errlen, "'%s': expected off, pff or ws", arg);
+	return VM_EINVAL;
+}
+
+/* --pff-window NS: from 1 ns to 10 s of CPU time. */
+static int set_pff_window(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, 10000000000ull, 0, &o->cfg.pff_window_ns, err, errlen);
+	if (rc == VM_OK && o->cfg.pff_window_ns == 0) {
+		snprintf(err, errlen, "a window of 0 ns holds no fault");
+		return VM_EINVAL;
+	}
+	return rc;
+}
+
+static int set_rate(double *field, const char *arg, double lo, int lo_ok, double hi,
+		    char *err, size_t errlen);
+
+/* --pff-high R, --pff-low R: faults per CPU-second, 0 to a million. */
+static int set_pff_high(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_rate(&o->cfg.pff_high, arg, 0, 1, 1e6, err, errlen);
+}
+
+static int set_pff_low(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	return set_rate(&o->cfg.pff_low, arg, 0, 1, 1e6, err, errlen);
+}
+
+/* thrash --max K: 1 to 64 copies. */
+static int set_max_copies(cli_opts_t *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = set_uint(arg, 64, 0, &o->max_copies, err, errlen);
+	if (rc == VM_OK && o->max_copies == 0) {
+		snprintf(err, errlen, "at least 1 copy");
+		return VM_EINVAL;
+	}
+	return rc;
 }
 
 static int set_events(cli_opts_t *o, const char *arg, char *err, size_t errlen)
@@ -725,7 +784,7 @@ static const cli_option_t cli_options[] = {
 	{ "zram-algo", CLI_MACHINE, "lz4|zstd", "script mode: zRAM's compressor (default lz4)", set_zram_algo },
 	{ "zram-ratio", CLI_MACHINE, "R", "trace mode: a page compresses to page size / R bytes in zRAM (default 3.0)", set_zram_ratio },
 	{ "tick", CLI_MACHINE, "N", "aging and nru: shift/clear the accessed bits every N references (default 1000; 0: never)", set_tick },
-	{ "tau", CLI_MACHINE, "N", "wsclock: working-set window in references (default 10000)", set_tau },
+	{ "tau", CLI_MACHINE, "N", "working-set window in references: wsclock's (default 10000) and --load-control ws's (default 100000)", set_tau },
 	{ "swappiness", CLI_MACHINE, "N", "0..200: how the linux policy weighs reclaiming anonymous against file pages (default 60)", set_swappiness },
 	{ "max-memory", CLI_LIMITS, "SIZE", "host-memory budget for page tables, buffers, objects and processes, K/M/G suffixes (default: half the machine's memory)", set_max_memory },
 	{ "lat-tlb", CLI_MACHINE, "NS", "latency of a TLB lookup (default 1)", set_lat_tlb },
@@ -761,6 +820,10 @@ static const cli_option_t cli_options[] = {
 	{ "allow-read", CLI_SCRIPT_ARGS, "DIR", "exec may read programs and interpreters in DIR too (resolved paths; repeatable)", set_allow_read },
 	{ "stack-limit", CLI_SCRIPT, "SIZE", "exec: how far a stack may grow down, K/M/G suffixes (default 8M)", set_stack_limit },
 	{ "quantum", CLI_SCRIPT, "NS", "run: the round-robin quantum of CPU time in ns (default 1000000)", set_quantum },
+	{ "load-control", CLI_SCRIPT, "off|pff|ws", "run: suspend processes when memory is overcommitted: pff (page-fault frequency) or ws (working-set admission; default off)", set_load_control },
+	{ "pff-window", CLI_SCRIPT, "NS", "pff: a process's fault rate is over this much of its CPU time, in ns (default 10000000)", set_pff_window },
+	{ "pff-high", CLI_SCRIPT, "R", "pff: above R faults per CPU-second, while free frames are below the low watermark, the newest process is suspended (default 100)", set_pff_high },
+	{ "pff-low", CLI_SCRIPT, "R", "pff: below R faults per CPU-second of the system, the oldest suspended process resumes (default 20)", set_pff_low },
 	{ "frames", CLI_GRID, "LIST", "sizes: N, A..B, A..B/N (N sizes spread geometrically), comma-separated", set_frames_list },
 	{ "tau", CLI_WSS, "LIST", "window sizes in references: N, A..B, A..B/N, comma-separated (default: every power of ten from 1 to the references)", set_tau_list },
 	{ "every", CLI_WSS, "N", "also |W(t, tau)| at t = N, 2N, ... (a time series)", set_every },
@@ -770,6 +833,9 @@ static const cli_option_t cli_options[] = {
 	{ "page-sizes", CLI_SWEEP, "LIST", "page sizes, as --frames (default: --page-size)", set_page_sizes },
 	{ "tlbs", CLI_SWEEP, "LIST", "TLBs E:W or 0, comma-separated (default: --tlb)", set_tlbs },
 	{ "shard", CLI_SWEEP, "I/N", "only the rows whose index is I modulo N (I >= 0, taken modulo N)", set_shard },
+	{ "max", CLI_THRASH, "K", "thrash: run 1, 2, ..., K copies of the trace (default 8, at most 64)", set_max_copies },
+	{ "format", CLI_THRASH, "FMT", "trace format: auto lackey text pages vmt oracleGeneral (or oracle) din (default auto)", set_format },
+	{ "json", CLI_THRASH, NULL, "print one JSON object: the machine and a point per number of processes", set_json },
 	{ "csv", CLI_ANALYSIS, NULL, "CSV: a header row, then one row per point", set_csv },
 	{ "plot", CLI_ANALYSIS, "FILE", "draw the result into FILE, .png or .svg, with gnuplot", set_plot },
 	{ "j", CLI_GRID, "N", "threads (default: one per core)", set_jobs },

@@ -108,6 +108,10 @@ void report_text(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 			printf("  flusher          %15s   dirty file pages written back (expire %llu)\n",
 			       group3(a, sizeof a, k->flusher_writebacks),
 			       (unsigned long long)c->dirty_expire);
+		if (c->load_control)
+			printf("  suspensions      %15s   %s resumptions (load control %s)\n",
+			       group3(a, sizeof a, k->suspensions), group3(b, sizeof b, k->resumptions),
+			       cli_load_control_name(c->load_control));
 	}
 	if (c->kernel_half || c->kpti || c->asid_off || vm_kstats(vm)->kernel_references ||
 	    vm_kstats(vm)->syscalls) {
@@ -238,6 +242,11 @@ void report_keys(vm_machine_t *vm, const cli_opts_t *o, const char *trace_name,
 		if (c->dirty_expire) {
 			KEY_U("dirty_expire", c->dirty_expire);
 			KEY_U("flusher_writebacks", k->flusher_writebacks);
+		}
+		if (c->load_control) { /* (only with load control) */
+			KEY_S("load_control", cli_load_control_name(c->load_control));
+			KEY_U("suspensions", k->suspensions);
+			KEY_U("resumptions", k->resumptions);
 		}
 	}
 	KEY_U("refaults", s->refaults);

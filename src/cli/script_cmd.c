@@ -125,7 +125,7 @@ static int script_apply_sets(cli_opts_t *o, const script_t *s)
 
 /* Turn the watermark options into frame counts: percentages of the frames
  * rounded down; MIN <= LOW <= HIGH < frames. */
-static int script_watermarks(cli_opts_t *o)
+static int script_watermarks(cli_opts_t *o, const char *cmd)
 {
 	static const uint32_t dflt[3] = { 1, 2, 4 };
 	uint32_t w[3];
@@ -135,8 +135,8 @@ static int script_watermarks(cli_opts_t *o)
 		w[i] = pct ? (uint32_t)((uint64_t)o->cfg.frames * v / 100) : (uint32_t)v;
 	}
 	if (!(w[0] <= w[1] && w[1] <= w[2] && w[2] < o->cfg.frames)) {
-		fprintf(stderr, "vmlab script: --watermarks %u,%u,%u (frames): need MIN <= LOW <= HIGH < frames (%u)\n",
-			w[0], w[1], w[2], o->cfg.frames);
+		fprintf(stderr, "vmlab %s: --watermarks %u,%u,%u (frames): need MIN <= LOW <= HIGH < frames (%u)\n",
+			cmd, w[0], w[1], w[2], o->cfg.frames);
 		return CLI_EXIT_USAGE;
 	}
 	o->cfg.wmark_min = w[0];
@@ -145,14 +145,12 @@ static int script_watermarks(cli_opts_t *o)
 	return CLI_EXIT_OK;
 }
 
-/* The machine of script mode from the options; *check gets --check.  Exit
- * status. */
-static int script_config(cli_opts_t *o, FILE *out, int *check)
+int cli_script_machine(cli_opts_t *o, const char *cmd)
 {
 	char err[512];
 	if (script_future_policy(o->cfg.policy)) {
-		fprintf(stderr, "vmlab script: --policy %s reads the future references, which a script does not have (what it does next depends on what happened); choose another policy\n",
-			o->cfg.policy);
+		fprintf(stderr, "vmlab %s: --policy %s reads the future references, which a script does not have (what it does next depends on what happened); choose another policy\n",
+			cmd, o->cfg.policy);
 		return CLI_EXIT_USAGE;
 	}
 	if (!o->swap_bytes)
@@ -161,22 +159,32 @@ static int script_config(cli_opts_t *o, FILE *out, int *check)
 		o->cfg.max_memory = cli_default_max_memory();
 	o->cfg.swap_slots = o->swap_bytes / (o->cfg.page_size ? o->cfg.page_size : 1);
 	if (!o->cfg.swap_slots) {
-		fprintf(stderr, "vmlab script: --swap %llu is smaller than one page\n",
+		fprintf(stderr, "vmlab %s: --swap %llu is smaller than one page\n", cmd,
 			(unsigned long long)o->swap_bytes);
 		return CLI_EXIT_USAGE;
 	}
 	if (vm_config_check(&o->cfg, err, sizeof err)) {
-		fprintf(stderr, "vmlab script: %s\n", err);
+		fprintf(stderr, "vmlab %s: %s\n", cmd, err);
 		return CLI_EXIT_USAGE;
 	}
 	o->cfg.bytes = 1;
+	return script_watermarks(o, cmd);
+}
+
+/* The machine of script mode from the options; *check gets --check.  Exit
+ * status. */
+static int script_config(cli_opts_t *o, FILE *out, int *check)
+{
+	int status = cli_script_machine(o, "script");
+	if (status)
+		return status;
 	/* --check runs through script_run, which names the line and exits 1;
 	 * the kernel's own after-call check would abort instead */
 	*check = o->cfg.check;
 	o->cfg.check = 0;
 	o->cfg.events = o->events ? out : NULL;
 	o->cfg.timeline = o->cfg.timeline_every ? out : NULL;
-	return script_watermarks(o);
+	return CLI_EXIT_OK;
 }
 
 /* What `stats` needs to print the summary. */

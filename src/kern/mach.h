@@ -75,6 +75,8 @@ typedef struct proc {
 	uint64_t brk;          /* program break */
 	uint64_t brk_base;     /* brk never goes below; 0: VM_HEAP_BASE */
 	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */
+	uint8_t reclaim_first; /* suspended by load control: its pages are the first
+				  victims (reclaim_first; in the padding too) */
 	uint16_t numa_home;    /* 1 + the home node `numa P NODE` set (nodes <= 1024);
 				  0: pid mod nodes.  (In the padding: proc_t keeps its size) */
 	uint16_t numa_il;      /* --mempolicy interleave: the node of its next frame */
@@ -247,6 +249,8 @@ struct vm_machine {
 	vm_sys_stats_t sys;
 	uint8_t *scratch;      /* script mode: one page, for copy-on-write */
 	uint32_t in_reclaim;   /* the page daemon is running (no recursion) */
+	uint32_t nreclaim_first; /* processes whose pages go first (reclaim_first) */
+	uint32_t reclaim_hand; /* frames below it map no such process's page only */
 	char io_error[1024];   /* the last host I/O failure in words, "" if none */
 
 	shadow_table_t shadow; /* shadows of reclaimed pages (shadow.c) */

@@ -207,13 +207,54 @@ static uint32_t oom_pick(vm_machine_t *vm)
 	return best;
 }
 
-/* Evict the policy's victim for incoming into *victim.  0, VM_ENOSPC (no
- * page resident, on NUMA's node none, or no slot for it) or VM_EIO (its
- * write failed). */
+void reclaim_first(vm_machine_t *vm, uint32_t p, int on)
+{
+	proc_t *pr = &vm->procs[p];
+	if (pr->reclaim_first == !!on)
+		return;
+	pr->reclaim_first = (uint8_t)!!on;
+	if (on) {
+		vm->nreclaim_first++;
+		vm->reclaim_hand = 0;
+	} else {
+		vm->nreclaim_first--;
+	}
+}
+
+/* Whether used frame f is mapped, and only by reclaim-first processes. */
+static int reclaim_first_only(const vm_machine_t *vm, uint32_t f)
+{
+	uint32_t i = vm->frames[f].rmap;
+	if (i == RMAP_NONE)
+		return 0;
+	for (; i != RMAP_NONE; i = vm->rmaps[i].next)
+		if (!vm->procs[vm->rmaps[i].proc].reclaim_first)
+			return 0;
+	return 1;
+}
+
+/* The lowest frame from the hand on that only reclaim-first processes map
+ * (the hand moves past the others: a suspended process gains no page), or
+ * FRAME_NIL. */
+static uint32_t reclaim_first_frame(vm_machine_t *vm)
+{
+	for (; vm->reclaim_hand < vm->cfg.frames; vm->reclaim_hand++)
+		if (vm->frames[vm->reclaim_hand].used && numa_reclaim_may(vm, vm->reclaim_hand) &&
+		    reclaim_first_only(vm, vm->reclaim_hand))
+			return vm->reclaim_hand;
+	return FRAME_NIL;
+}
+
+/* Evict the victim for incoming into *victim: a page of a suspended
+ * process first, else the policy's.  0, VM_ENOSPC (no page resident, on
+ * NUMA's node none, or no slot for it) or VM_EIO (its write failed). */
 static int reclaim_victim(vm_machine_t *vm, const policy_page_t *incoming, frame_id_t *victim)
 {
 	if (vm->st.resident_pages == 0 || numa_reclaim_empty(vm))
 		return VM_ENOSPC;
+	*victim = vm->nreclaim_first ? reclaim_first_frame(vm) : FRAME_NIL;
+	if (*victim != FRAME_NIL)
+		return evict_from(vm, *victim, "suspended");
 	*victim = vm->pol->pick_victim(vm->pol_state, incoming);
 	assert(*victim < vm->cfg.frames && vm->frames[*victim].used);
 	const char *from = vm->pol->victim_list ? vm->pol->victim_list(vm->pol_state) : NULL;

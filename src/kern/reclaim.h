@@ -18,6 +18,12 @@ void reclaim_put_frame(vm_machine_t *vm, uint32_t f);
 /* The page daemon: below the low watermark, reclaim up to the high one. */
 void reclaim_page_daemon(vm_machine_t *vm);
 
+/* on: the pages that only such processes map are the first victims of
+ * every reclaim, lowest frame first, before the policy is asked, as the
+ * scheduler's load control wants for a process it suspends (loadctl.h);
+ * off: p's pages are the policy's again. */
+void reclaim_first(vm_machine_t *vm, uint32_t p, int on);
+
 /* The modes' entries (kmode_t.evict, .reclaim).  Trace mode: swap slots are
  * bookkeeping, a dirty page takes one and keeps it; only the policy's
  * victim is tried. */

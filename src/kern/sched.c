@@ -4,10 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "kern/loadctl.h"
 #include "kern/sched.h"
 #include "util/vmerr.h"
 
-enum { T_RUNNABLE, T_BLOCKED, T_DONE };
+enum { T_RUNNABLE, T_BLOCKED, T_DONE, T_SUSPENDED /* by load control */ };
 
 typedef struct sched_task {
 	vm_task_stats_t st;
@@ -30,6 +31,8 @@ struct vm_sched {
 	size_t cur;            /* the task on the CPU, or SIZE_MAX */
 	uint64_t slice;        /* CPU it has used of its quantum */
 	vm_sched_stats_t st;
+	const lc_ops_t *lc;    /* load control (loadctl.h), chosen once */
+	void *lc_state;
 };
 
 int vm_sched_create(vm_sched_t **out, vm_machine_t *vm, uint64_t quantum_ns)
@@ -41,6 +44,11 @@ int vm_sched_create(vm_sched_t **out, vm_machine_t *vm, uint64_t quantum_ns)
 	vm->flusher_timed = 1; /* the flusher keeps this clock from now on */
 	s->quantum = quantum_ns ? quantum_ns : 1000000;
 	s->cur = SIZE_MAX;
+	s->lc = lc_find(vm->cfg.load_control);
+	if (s->lc->create(&s->lc_state, vm)) {
+		free(s);
+		return VM_ENOMEM;
+	}
 	*out = s;
 	return VM_OK;
 }
@@ -49,6 +57,7 @@ void vm_sched_destroy(vm_sched_t *s)
 {
 	if (!s)
 		return;
+	s->lc->destroy(s->lc_state);
 	free(s->t);
 	free(s->rq);
 	free(s);
@@ -85,8 +94,16 @@ int vm_sched_add(vm_sched_t *s, uint32_t pid, vm_task_next_fn next, void *arg)
 		s->rq_head = 0;
 		s->cap = cap;
 	}
-	s->t[s->n] = (sched_task_t){ .st = { .pid = pid }, .next = next, .arg = arg };
-	sched_enqueue(s, s->n++);
+	int run = s->lc->add(s->lc_state, s->n);
+	if (run < 0)
+		return run;
+	s->t[s->n] = (sched_task_t){ .st = { .pid = pid }, .next = next, .arg = arg,
+				     .state = T_SUSPENDED };
+	if (run)
+		sched_enqueue(s, s->n);
+	else
+		s->vm->sys.suspensions++;
+	s->n++;
 	return VM_OK;
 }
 
@@ -116,6 +133,74 @@ static uint64_t sched_next_wake(const vm_sched_t *s)
 	return w;
 }
 
+/* The disk requests made so far: pages read in and written back. */
+static uint64_t sched_disk_ops(const vm_machine_t *vm)
+{
+	return vm->st.swap_ins + vm->sys.file_reads + vm->st.dirty_writebacks;
+}
+
+/* Queue ops disk requests behind the ones before; when the last is done. */
+static uint64_t sched_disk(vm_sched_t *s, uint64_t ops)
+{
+	uint64_t service = (uint64_t)llround((double)ops * s->vm->cfg.lat.major_ns);
+	uint64_t start = s->disk_free > s->now ? s->disk_free : s->now;
+	s->disk_free = start + service;
+	s->disk_busy += service;
+	s->st.disk_requests += ops;
+	return s->disk_free;
+}
+
+/* ---- load control's mechanism (the policy is loadctl.c's) ---- */
+
+/* Suspend task i: off the CPU or out of the run queue (a blocked one keeps
+ * its disk request); its process's pages become reclaim's first victims. */
+static void sched_suspend(vm_sched_t *s, size_t i)
+{
+	sched_task_t *t = &s->t[i];
+	if (s->cur == i) {
+		s->cur = SIZE_MAX;
+	} else if (t->state == T_RUNNABLE) {
+		size_t kept = 0;
+		for (size_t k = 0; k < s->rq_len; k++) {
+			size_t j = s->rq[(s->rq_head + k) % s->cap];
+			if (j != i)
+				s->rq[(s->rq_head + kept++) % s->cap] = j;
+		}
+		s->rq_len = kept;
+	}
+	t->state = T_SUSPENDED;
+	s->vm->sys.suspensions++;
+	uint32_t p = proc_lookup(s->vm, t->st.pid);
+	if (p != PROC_NONE)
+		reclaim_first(s->vm, p, 1);
+}
+
+/* Resume task i: blocked again if its disk request is not done yet, else
+ * to the tail of the run queue. */
+static void sched_resume(vm_sched_t *s, size_t i)
+{
+	sched_task_t *t = &s->t[i];
+	s->vm->sys.resumptions++;
+	uint32_t p = proc_lookup(s->vm, t->st.pid);
+	if (p != PROC_NONE)
+		reclaim_first(s->vm, p, 0);
+	if (t->until > s->now)
+		t->state = T_BLOCKED;
+	else
+		sched_enqueue(s, i);
+}
+
+/* Do what load control decided. */
+static void sched_act(vm_sched_t *s, const lc_action_t *act)
+{
+	if (act->suspend != SIZE_MAX)
+		sched_suspend(s, act->suspend);
+	if (act->resume != SIZE_MAX)
+		sched_resume(s, act->resume);
+}
+
+/* ---- */
+
 /* Task i has run out of accesses or was killed: its process exits. */
 static void sched_finish(vm_sched_t *s, size_t i)
 {
@@ -125,6 +210,9 @@ static void sched_finish(vm_sched_t *s, size_t i)
 	uint32_t p = proc_lookup(s->vm, t->st.pid);
 	if (p != PROC_NONE && s->vm->procs[p].state == VM_PROC_ALIVE)
 		teardown_kill(s->vm, p, VM_PROC_EXITED);
+	lc_action_t act = { SIZE_MAX, SIZE_MAX };
+	s->lc->done(s->lc_state, i, &act);
+	sched_act(s, &act);
 }
 
 /* What the counters moved by, across one access. */
@@ -138,7 +226,7 @@ static sched_mark_t sched_mark(vm_machine_t *vm)
 	return (sched_mark_t){ .lookups = m->count.tlb_hits + m->count.tlb_misses,
 			       .mem = vm->st.references + m->count.walk_memory_refs,
 			       .minor = vm->st.minor_faults, .major = vm->st.major_faults,
-			       .disk = vm->st.swap_ins + vm->sys.file_reads + vm->st.dirty_writebacks };
+			       .disk = sched_disk_ops(vm) };
 }
 
 /* The flusher at the clock now (--dirty-expire): its write-backs join the
@@ -194,17 +282,18 @@ static int sched_step(vm_sched_t *s)
 	s->slice += cpu;
 	uint64_t ops = b.disk - a.disk;
 	if (ops) {
-		uint64_t service = (uint64_t)llround((double)ops * l->major_ns);
-		uint64_t start = s->disk_free > s->now ? s->disk_free : s->now;
-		s->disk_free = start + service;
-		s->disk_busy += service;
-		s->st.disk_requests += ops;
-		t->until = s->disk_free;
+		t->until = sched_disk(s, ops);
 		t->st.blocked_ns += t->until - s->now;
 		pr->blocked_ns += t->until - s->now;
 		t->state = T_BLOCKED;
 		s->cur = SIZE_MAX;
 	}
+	lc_action_t act = { SIZE_MAX, SIZE_MAX };
+	lc_access_t la = { .task = (size_t)(t - s->t), .va = va, .size = size, .kind = kind,
+			   .faults = b.minor - a.minor + b.major - a.major,
+			   .task_cpu_ns = t->st.cpu_ns, .cpu_ns = s->st.cpu_ns };
+	s->lc->access(s->lc_state, &la, &act);
+	sched_act(s, &act);
 	return sched_flusher(s);
 }
 

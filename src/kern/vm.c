@@ -22,6 +22,7 @@ void vm_config_default(vm_config_t *cfg)
 			 .major_ns = 5000000, .writeback_ns = 5000000,
 			 .zram_store_ns = 5000, .zram_load_ns = 2000 },
 		.zram_ratio = 3.0,
+		.pff_window_ns = 10000000, .pff_high = 100, .pff_low = 20, .ws_tau = 100000,
 	};
 }
 
@@ -34,6 +35,14 @@ static int vm_check_config(const vm_config_t *cfg, const geom_t *g, char *err, s
 					 (unsigned)errlen);
 	if (rc)
 		return rc;
+	if (cfg->load_control < VM_LC_OFF || cfg->load_control > VM_LC_WS) {
+		snprintf(err, errlen, "unknown load control %d", cfg->load_control);
+		return VM_EINVAL;
+	}
+	if (cfg->load_control == VM_LC_PFF && !(cfg->pff_low <= cfg->pff_high)) {
+		snprintf(err, errlen, "--pff-low %g is above --pff-high %g", cfg->pff_low, cfg->pff_high);
+		return VM_EINVAL;
+	}
 	if (cfg->frames == 0) {
 		snprintf(err, errlen, "--frames must be at least 1");
 		return VM_EINVAL;

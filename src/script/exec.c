@@ -558,15 +558,9 @@ static int exec_spawn_trace(script_exec_t *x, const script_cmd_t *c)
 {
 	vm_machine_t *vm = x->vm;
 	const vm_config_t *cfg = vm_config(vm);
-	unsigned shift = 0;
-	while ((2u << shift) <= cfg->page_size)
-		shift++;
-	uint64_t page = cfg->page_size, top = cfg->va_bits >= 64 ? ~(page - 1) : 1ull << cfg->va_bits;
+	unsigned shift = tt_page_shift(cfg);
 	char why[1024];
-	int rc = vm_spawn(vm, c->pid);
-	if (!rc)
-		rc = vm_mmap(vm, c->pid, page, top - page, VM_PROT_R | VM_PROT_W | VM_PROT_X,
-			     VM_MAP_PRIVATE, NULL, 0, VM_KIND_MAPPING, &(uint64_t){ 0 });
+	int rc = tt_spawn(vm, c->pid);
 	if (rc)
 		return exec_call(x, c, rc);
 	if (!x->sched && (rc = vm_sched_create(&x->sched, vm, x->env->quantum_ns)))

@@ -32,7 +32,7 @@ static const script_counter_t script_counters[] = {
 	VMS(resident_pages_peak), VMS(refaults), VMS(shadow_entries),
 	SYS(cow_faults), SYS(cow_copies), SYS(segfaults), SYS(file_reads),
 	SYS(file_writebacks), SYS(oom_kills), SYS(daemon_reclaims), SYS(direct_reclaims),
-	SYS(free_frames), SYS(fault_around_pages), SYS(flusher_writebacks),
+	SYS(free_frames), SYS(fault_around_pages), SYS(flusher_writebacks), SYS(suspensions), SYS(resumptions),
 	VMS(huge_tlb_hits), VMS(huge_tlb_misses), VMS(thp_fault_alloc), VMS(thp_fault_fallback),
 	VMS(thp_collapse_alloc), VMS(thp_collapse_copies), VMS(khugepaged_passes), VMS(thp_split),
 	VMS(thp_bloat_bytes), VMS(hugetlb_pages), VMS(hugetlb_free), VMS(hugetlb_reserved),

@@ -4,6 +4,26 @@
 
 #include "script/tracetask.h"
 #include "util/vmerr.h"
+#include "vmlab_sys.h"
+
+int tt_spawn(vm_machine_t *vm, uint32_t pid)
+{
+	const vm_config_t *cfg = vm_config(vm);
+	uint64_t page = cfg->page_size, top = cfg->va_bits >= 64 ? ~(page - 1) : 1ull << cfg->va_bits;
+	int rc = vm_spawn(vm, pid);
+	if (!rc)
+		rc = vm_mmap(vm, pid, page, top - page, VM_PROT_R | VM_PROT_W | VM_PROT_X,
+			     VM_MAP_PRIVATE, NULL, 0, VM_KIND_MAPPING, &(uint64_t){ 0 });
+	return rc;
+}
+
+unsigned tt_page_shift(const vm_config_t *cfg)
+{
+	unsigned shift = 0;
+	while ((2u << shift) <= cfg->page_size)
+		shift++;
+	return shift;
+}
 
 int tt_open(tt_task_t **out, const char *path, trace_format_t format, unsigned page_shift,
 	    unsigned va_bits, char *err, size_t errlen)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "trace/trace.h"
+#include "vmlab.h"
 
 typedef struct tt_task {
 	trace_reader_t *r;
@@ -21,6 +22,13 @@ typedef struct tt_task {
  * vm_err_t with "PATH: what" in err. */
 int tt_open(tt_task_t **out, const char *path, trace_format_t format, unsigned page_shift,
 	    unsigned va_bits, char *err, size_t errlen);
+/* Create process pid on script-mode vm with its whole address space (above
+ * page 0) one private anonymous rwx region, as trace mode has it.  0, or
+ * the negative vm_err_t of vm_spawn or vm_mmap. */
+int tt_spawn(vm_machine_t *vm, uint32_t pid);
+/* log2 of cfg's page size, what tt_open takes. */
+unsigned tt_page_shift(const vm_config_t *cfg);
+
 /* vm_task_next_fn: the next access; a read error is returned (tt_error). */
 int tt_next(void *arg, uint64_t *va, uint32_t *size, int *kind);
 const char *tt_error(const tt_task_t *t);
