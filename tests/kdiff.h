@@ -94,10 +94,13 @@ typedef struct kdiff_variant {
 	void (*extra)(kdiff_t *d, uint32_t pid);
 	unsigned extra_pct;
 	/* checks after every operation / at the end (the common end checks
-	 * but swap_ins > 0 always run; that one only when no_swap_ins is 0) */
+	 * always run, but swap_ins > 0 only when no_swap_ins is 0 and the page
+	 * daemon's having run (with watermarks) only when daemon_idle is 0) */
 	void (*after_op)(kdiff_t *d);
 	void (*at_end)(kdiff_t *d);
 	int no_swap_ins;      /* there is no swap file to read from */
+	int daemon_idle;      /* the page daemon never wakes (the machine-wide
+				 free count stays above the watermarks) */
 } kdiff_variant_t;
 
 /* The plain test. */
@@ -122,5 +125,10 @@ uint32_t kdiff_live(const kdiff_t *d, uint32_t i);
  * pointer, a write or read inside a block, each checked byte for byte
  * against the model's map from pointer to bytes written. */
 void kdiff_heap_op(kdiff_t *d, uint32_t pid);
+/* What kdiff_heap_op did so far. */
+typedef struct kdiff_heap_counts {
+	uint64_t mallocs, mapped, frees, writes, reads, bytes_compared;
+} kdiff_heap_counts_t;
+void kdiff_heap_counts(const kdiff_t *d, kdiff_heap_counts_t *out);
 
 #endif
