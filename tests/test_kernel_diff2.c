@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,4 +291,403 @@ ParameterizedTest(diff2_param_t *p, kernel_diff2, every_policy, .timeout = 300)
 	const char *name = policy_registry[p->policy]->name;
 	const diff2_row_t *r = &rows[p->row];
 	kdiff_run(name, r->m, &r->v, kdiff_name_seed(name, r->salt));
+}
+
+/* ---- threads, through the script language ----
+ *
+ * Threads are the script's (`thread P T`, src/script/thread.c): the kernel
+ * sees one process per address space.  So this part writes a random script
+ * and runs it (script_run, the invariant checker after every command): a
+ * model of address spaces, each with its live threads, a window of
+ * TD_PAGES pages (unmapped, r or rw) and its malloc'ed blocks by $NAME.
+ * Every operation is done by a random live thread of a random space, so a
+ * read is mostly by another thread than the write before it; every read
+ * says what it must find (`read ... expect`).  The last thread's exit
+ * releases the space: `expect P exited`, no page resident or swapped; at
+ * the end no page is resident and no swap slot used.  On a failure the
+ * script is kept in /tmp for a replay with `vmlab script --check`. */
+
+#include "script/script.h"
+#include "script/umalloc.h"
+
+#define TD_PAGES 12u
+#define TD_BASE ((uint64_t)0x40000000)
+#define TD_MAX_SPACES 5u
+#define TD_MAX_THREADS 4u
+#define TD_MAX_BLOCKS 8u
+#define TD_MAX_IO 300u  /* bytes a write or read moves at most (a line of 600 hex digits) */
+#ifndef TD_OPS
+#define TD_OPS 8000u
+#endif
+
+typedef struct td_block {
+	uint32_t name;           /* $bNAME */
+	uint64_t n;
+	uint8_t *bytes, *known;
+} td_block_t;
+
+typedef struct td_space {
+	uint32_t kpid;           /* the number of the thread that made it: the kernel's pid */
+	uint32_t thr[TD_MAX_THREADS], nthr;
+	int prot[TD_PAGES];      /* -1: unmapped, else VM_PROT_R or VM_PROT_R | VM_PROT_W */
+	uint8_t mem[TD_PAGES][PS];
+	td_block_t blk[TD_MAX_BLOCKS];
+	uint32_t nblk;
+} td_space_t;
+
+typedef struct td {
+	uint64_t rng;
+	td_space_t *sp[TD_MAX_SPACES];
+	uint32_t nsp;
+	uint32_t next_pid, next_name;
+	char *text;
+	size_t len, cap;
+	/* what the script does */
+	unsigned n_thread, n_thread_exit, n_release, n_cross, n_malloc, n_free, n_fork;
+	uint32_t last_writer; /* the thread of the last write, for n_cross */
+} td_t;
+
+static void td_emit(td_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void td_emit(td_t *t, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(t->text + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		cr_assert_geq(n, 0);
+		if (t->len + (size_t)n < t->cap) {
+			t->len += (size_t)n;
+			return;
+		}
+		t->cap = t->cap * 2 + (size_t)n + 1;
+		t->text = realloc(t->text, t->cap);
+		cr_assert_not_null(t->text);
+	}
+}
+
+static void td_hex(td_t *t, const uint8_t *p, size_t n)
+{
+	td_emit(t, "0x");
+	for (size_t i = 0; i < n; i++)
+		td_emit(t, "%02x", p[i]);
+}
+
+static td_space_t *td_new_space(td_t *t, uint32_t kpid)
+{
+	td_space_t *s = calloc(1, sizeof *s);
+	cr_assert_not_null(s);
+	s->kpid = kpid;
+	s->thr[s->nthr++] = kpid;
+	for (unsigned i = 0; i < TD_PAGES; i++)
+		s->prot[i] = -1;
+	t->sp[t->nsp++] = s;
+	return s;
+}
+
+static void td_free_space(td_space_t *s)
+{
+	for (uint32_t i = 0; i < s->nblk; i++) {
+		free(s->blk[i].bytes);
+		free(s->blk[i].known);
+	}
+	free(s);
+}
+
+static uint32_t td_thread_of(td_t *t, const td_space_t *s)
+{
+	return s->thr[xs_below(&t->rng, s->nthr)];
+}
+
+static void td_spawn(td_t *t)
+{
+	uint32_t pid = t->next_pid++;
+	td_new_space(t, pid);
+	td_emit(t, "spawn %u\n", pid);
+}
+
+static void td_fork(td_t *t, td_space_t *s)
+{
+	uint32_t by = td_thread_of(t, s), child = t->next_pid++;
+	td_space_t *c = td_new_space(t, child);
+	memcpy(c->prot, s->prot, sizeof c->prot);
+	memcpy(c->mem, s->mem, sizeof c->mem);
+	for (uint32_t i = 0; i < s->nblk; i++) {
+		const td_block_t *b = &s->blk[i];
+		td_block_t *k = &c->blk[i];
+		*k = (td_block_t){ b->name, b->n, malloc(b->n), malloc(b->n) };
+		cr_assert(k->bytes && k->known);
+		memcpy(k->bytes, b->bytes, b->n);
+		memcpy(k->known, b->known, b->n);
+	}
+	c->nblk = s->nblk;
+	td_emit(t, "fork %u %u\n", by, child);
+	t->n_fork++;
+}
+
+static void td_thread(td_t *t, td_space_t *s)
+{
+	uint32_t by = td_thread_of(t, s), tid = t->next_pid++;
+	s->thr[s->nthr++] = tid;
+	td_emit(t, "thread %u %u\n", by, tid);
+	t->n_thread++;
+}
+
+/* A thread exits; the last one releases the space. */
+static void td_exit(td_t *t, uint32_t k)
+{
+	td_space_t *s = t->sp[k];
+	uint32_t i = (uint32_t)xs_below(&t->rng, s->nthr), tid = s->thr[i];
+	td_emit(t, "exit %u\n", tid);
+	s->thr[i] = s->thr[--s->nthr];
+	if (s->nthr) {
+		/* the others go on in the same space */
+		td_emit(t, "expect %u alive\n", s->thr[0]);
+		t->n_thread_exit++;
+		return;
+	}
+	td_emit(t, "expect %u exited\nexpect %u resident 0\nexpect %u swapped 0\n", s->kpid,
+		s->kpid, s->kpid);
+	td_free_space(s);
+	t->sp[k] = t->sp[--t->nsp];
+	t->n_release++;
+}
+
+static void td_mmap(td_t *t, td_space_t *s)
+{
+	unsigned first = (unsigned)xs_below(&t->rng, TD_PAGES);
+	unsigned n = 1 + (unsigned)xs_below(&t->rng, 4);
+	if (first + n > TD_PAGES)
+		n = TD_PAGES - first;
+	int prot = xs_pct(&t->rng, 70) ? VM_PROT_R | VM_PROT_W : VM_PROT_R;
+	td_emit(t, "mmap %u 0x%" PRIx64 " %u %s private\n", td_thread_of(t, s),
+		TD_BASE + (uint64_t)first * PS, n * PS, prot & VM_PROT_W ? "rw" : "r");
+	for (unsigned i = first; i < first + n; i++) {
+		s->prot[i] = prot;
+		memset(s->mem[i], 0, PS);
+	}
+}
+
+/* munmap or mprotect (r <-> rw) of one mapped page. */
+static void td_unmap_or_protect(td_t *t, td_space_t *s)
+{
+	unsigned i = (unsigned)xs_below(&t->rng, TD_PAGES);
+	if (s->prot[i] < 0)
+		return;
+	uint64_t addr = TD_BASE + (uint64_t)i * PS;
+	if (xs_pct(&t->rng, 30)) {
+		td_emit(t, "munmap %u 0x%" PRIx64 " %u\n", td_thread_of(t, s), addr, PS);
+		s->prot[i] = -1;
+		return;
+	}
+	int prot = s->prot[i] & VM_PROT_W ? VM_PROT_R : VM_PROT_R | VM_PROT_W;
+	td_emit(t, "mprotect %u 0x%" PRIx64 " %u %s\n", td_thread_of(t, s), addr, PS,
+		prot & VM_PROT_W ? "rw" : "r");
+	s->prot[i] = prot;
+}
+
+/* A write inside one rw page of the window, or a read of one mapped page,
+ * by a random thread. */
+static void td_window_io(td_t *t, td_space_t *s, int write)
+{
+	unsigned i = (unsigned)xs_below(&t->rng, TD_PAGES);
+	if (s->prot[i] < 0 || (write && !(s->prot[i] & VM_PROT_W)))
+		return;
+	uint32_t off = (uint32_t)xs_below(&t->rng, PS);
+	uint32_t len = 1 + (uint32_t)xs_below(&t->rng, TD_MAX_IO);
+	if (len > PS - off)
+		len = PS - off;
+	uint32_t tid = td_thread_of(t, s);
+	uint64_t addr = TD_BASE + (uint64_t)i * PS + off;
+	if (write) {
+		fill_mixed(xs_next(&t->rng), s->mem[i] + off, len);
+		td_emit(t, "write %u 0x%" PRIx64 " ", tid, addr);
+		td_hex(t, s->mem[i] + off, len);
+		t->last_writer = tid;
+	} else {
+		td_emit(t, "read %u 0x%" PRIx64 " %u expect ", tid, addr, len);
+		td_hex(t, s->mem[i] + off, len);
+		t->n_cross += s->nthr > 1 && tid != t->last_writer;
+	}
+	td_emit(t, "\n");
+}
+
+static void td_malloc(td_t *t, td_space_t *s)
+{
+	uint64_t n = xs_pct(&t->rng, 90) ? 1 + xs_below(&t->rng, 600)
+					 : UM_MMAP_THRESHOLD + xs_below(&t->rng, 3 * PS);
+	td_block_t *b = &s->blk[s->nblk++];
+	*b = (td_block_t){ t->next_name++, n, calloc(1, n), calloc(1, n) };
+	cr_assert(b->bytes && b->known);
+	td_emit(t, "malloc %u %" PRIu64 " b%u\n", td_thread_of(t, s), n, b->name);
+	t->n_malloc++;
+}
+
+static void td_free(td_t *t, td_space_t *s)
+{
+	uint32_t i = (uint32_t)xs_below(&t->rng, s->nblk);
+	td_block_t *b = &s->blk[i];
+	td_emit(t, "free %u $b%u\n", td_thread_of(t, s), b->name);
+	free(b->bytes);
+	free(b->known);
+	s->blk[i] = s->blk[--s->nblk];
+	t->n_free++;
+}
+
+/* A write in a block, or a read of a run of bytes of it the model knows. */
+static void td_block_io(td_t *t, td_space_t *s, int write)
+{
+	td_block_t *b = &s->blk[xs_below(&t->rng, s->nblk)];
+	uint64_t off = xs_below(&t->rng, b->n), len = 1 + xs_below(&t->rng, TD_MAX_IO);
+	if (len > b->n - off)
+		len = b->n - off;
+	uint32_t tid = td_thread_of(t, s);
+	if (write) {
+		fill_mixed(xs_next(&t->rng), b->bytes + off, len);
+		memset(b->known + off, 1, len);
+		td_emit(t, "write %u $b%u+%" PRIu64 " ", tid, b->name, off);
+		td_hex(t, b->bytes + off, len);
+		td_emit(t, "\n");
+		t->last_writer = tid;
+		return;
+	}
+	while (off < b->n && !b->known[off])
+		off++;
+	if (off == b->n)
+		return;
+	uint64_t end = off;
+	while (end < b->n && end - off < TD_MAX_IO && b->known[end])
+		end++;
+	td_emit(t, "read %u $b%u+%" PRIu64 " %" PRIu64 " expect ", tid, b->name, off, end - off);
+	td_hex(t, b->bytes + off, end - off);
+	td_emit(t, "\n");
+	t->n_cross += s->nthr > 1 && tid != t->last_writer;
+}
+
+static void td_one(td_t *t)
+{
+	if (t->nsp < 2) {
+		if (t->nsp && xs_pct(&t->rng, 50))
+			td_fork(t, t->sp[0]);
+		else
+			td_spawn(t);
+		return;
+	}
+	uint32_t k = (uint32_t)xs_below(&t->rng, t->nsp);
+	td_space_t *s = t->sp[k];
+	uint64_t r = xs_below(&t->rng, 1000);
+	if (r < 200)
+		td_window_io(t, s, 1);
+	else if (r < 400)
+		td_window_io(t, s, 0);
+	else if (r < 480)
+		td_mmap(t, s);
+	else if (r < 520)
+		td_unmap_or_protect(t, s);
+	else if (r < 600 && s->nblk < TD_MAX_BLOCKS)
+		td_malloc(t, s);
+	else if (r < 640 && s->nblk)
+		td_free(t, s);
+	else if (r < 760 && s->nblk)
+		td_block_io(t, s, 1);
+	else if (r < 880 && s->nblk)
+		td_block_io(t, s, 0);
+	else if (r < 930 && s->nthr < TD_MAX_THREADS)
+		td_thread(t, s);
+	else if (r < 970)
+		td_exit(t, k);
+	else if (r < 985 && t->nsp < TD_MAX_SPACES)
+		td_fork(t, s);
+	else if (t->nsp < TD_MAX_SPACES)
+		td_spawn(t);
+}
+
+/* The script for seed: TD_OPS operations, then every thread exits. */
+static char *td_script(uint64_t seed, td_t *t)
+{
+	memset(t, 0, sizeof *t);
+	t->rng = seed;
+	t->next_pid = 1;
+	for (unsigned op = 0; op < TD_OPS; op++)
+		td_one(t);
+	while (t->nsp)
+		td_exit(t, 0);
+	td_emit(t, "expect stat resident_pages 0\nexpect stat swap_slots_used 0\n");
+	return t->text;
+}
+
+static void run_threads(const char *policy, uint64_t seed)
+{
+	td_t t;
+	char *text = td_script(seed, &t);
+	char err[2048] = "", name[128];
+	snprintf(name, sizeof name, "/tmp/vmlab-diff2-threads-%s.vms", policy);
+	script_t s;
+	script_paths_t paths = { .root = "/tmp", .allow_any = 0 };
+	int rc = script_parse(&s, name, text, &paths, err, sizeof err);
+	cr_assert_eq(rc, 0, "[%s/threads] parse: %s", policy, err);
+
+	vm_config_t c;
+	vm_config_default(&c);
+	c.bytes = 1;
+	c.check = 1;
+	c.policy = policy;
+	c.page_size = PS;
+	c.frames = 16;
+	c.swap_slots = 4096;
+	c.wmark_min = 1;
+	c.wmark_low = 2;
+	c.wmark_high = 4;
+	c.seed = 7;
+	vm_machine_t *vm = NULL;
+	rc = vm_create(&vm, &c, NULL, err, sizeof err);
+	cr_assert_eq(rc, 0, "[%s/threads] vm_create: %s", policy, err);
+	FILE *out = fopen("/dev/null", "w");
+	cr_assert_not_null(out);
+	script_env_t env = { .out = out, .check = 1, .stack_limit = 64u << 10 };
+	rc = script_run(vm, &s, &env, err, sizeof err);
+	fclose(out);
+	if (rc || getenv("VMLAB_DIFF2_KEEP")) {
+		FILE *f = fopen(name, "w");
+		if (f) {
+			fputs(text, f);
+			fclose(f);
+		}
+	}
+	cr_assert_eq(rc, 0, "[%s/threads] %s (the script is kept: vmlab script --check --policy %s "
+		     "--frames 16 --watermarks 1,2,4 %s)", policy, err, policy, name);
+	const vm_stats_t *st = vm_stats(vm);
+	const vm_sys_stats_t *ss = vm_sys_stats(vm);
+	cr_log_info("[%s/threads] %zu lines: %u threads made, %u thread exits, %u spaces released, "
+		    "%u reads by another thread than the last writer, %u mallocs, %u frees, %u forks; "
+		    "kernel: %" PRIu64 " refs, %" PRIu64 " faults (%" PRIu64 " major), %" PRIu64
+		    " evictions, %" PRIu64 " cow_copies",
+		    policy, s.n, t.n_thread, t.n_thread_exit, t.n_release, t.n_cross, t.n_malloc,
+		    t.n_free, t.n_fork, st->references, st->page_faults, st->major_faults,
+		    st->evictions, ss->cow_copies);
+	cr_assert_gt(t.n_thread, 0);
+	cr_assert_gt(t.n_thread_exit, 0);
+	cr_assert_gt(t.n_cross, 0);
+	cr_assert_gt(st->major_faults, 0, "[%s/threads] no major fault", policy);
+	cr_assert_eq(ss->oom_kills, 0);
+	cr_assert_eq(ss->segfaults, 0);
+	script_free(&s);
+	vm_destroy(vm);
+	free(text);
+}
+
+ParameterizedTestParameters(kernel_diff2, threads)
+{
+	static size_t params[DIFF2_MAX_POLICIES];
+	size_t n = 0;
+	for (size_t i = 0; i < policy_count && i < DIFF2_MAX_POLICIES; i++)
+		if (policy_registry[i]->needs != POLICY_NEEDS_FUTURE)
+			params[n++] = i;
+	return cr_make_param_array(size_t, params, n);
+}
+
+ParameterizedTest(size_t *p, kernel_diff2, threads, .timeout = 300)
+{
+	const char *name = policy_registry[*p]->name;
+	run_threads(name, kdiff_name_seed(name, 0x9100));
 }
