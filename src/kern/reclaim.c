@@ -207,12 +207,15 @@ static uint32_t oom_pick(vm_machine_t *vm)
 	return best;
 }
 
-/* Evict the policy's victim for incoming into *victim.  0, VM_ENOSPC (no
- * page resident, or no slot for it) or VM_EIO (its write failed). */
+/* Evict the policy's victim for incoming into *victim.  With no page
+ * resident, give back a frame of the zRAM store instead (its oldest pages
+ * written to the swap file; *victim untouched).  0, VM_ENOSPC (no page
+ * resident and no store frame to give back, or no slot for it) or VM_EIO
+ * (its write failed). */
 static int reclaim_victim(vm_machine_t *vm, const policy_page_t *incoming, frame_id_t *victim)
 {
 	if (vm->st.resident_pages == 0)
-		return VM_ENOSPC;
+		return swap_zram_shrink(vm); /* (the zRAM store may hold every frame) */
 	*victim = vm->pol->pick_victim(vm->pol_state, incoming);
 	assert(*victim < vm->cfg.frames && vm->frames[*victim].used);
 	const char *from = vm->pol->victim_list ? vm->pol->victim_list(vm->pol_state) : NULL;
@@ -237,8 +240,8 @@ static int reclaim_script_one(vm_machine_t *vm, const policy_page_t *incoming, i
 	int rc = reclaim_victim(vm, incoming, &victim);
 	if (rc != VM_ENOSPC && rc != VM_EIO)
 		return rc;
-	if (victim == FRAME_NIL)
-		return rc; /* nothing resident */
+	if (victim == FRAME_NIL && !vm->zram.frames)
+		return rc; /* nothing resident, and no frame in zRAM an OOM kill could free */
 	for (uint32_t f = reclaim_fallback(vm, 0); f != FRAME_NIL; f = reclaim_fallback(vm, f + 1)) {
 		if (f == victim)
 			continue;
