@@ -839,3 +839,38 @@ Test(kernel_diff2_bugs, zram_store_holding_every_frame_with_swap_none_is_an_oom_
 	cr_assert_eq(vm_check(vm, err, sizeof err), 0, "%s", err);
 	vm_destroy(vm);
 }
+
+/* (3) The same in trace mode (pages of 4096 / 3.0 = 1366 bytes; 4 frames,
+ * FIFO, writes to pages 1..10).  Page 5 evicts 1 (the store takes its
+ * frame) and 2; page 6 evicts 3 (3 x 1366 = 4098 bytes: a 2nd frame) and 4;
+ * page 7 evicts 5; page 8 evicts 6 (8196 bytes: a 3rd frame) and 7; page 9
+ * evicts 8; page 10 evicts 9 (12,294 bytes: the 4th frame), and nothing is
+ * resident: the store writes page 1 back (10,928 bytes, 3 frames) and page
+ * 10 takes the frame.  (The kernel used to stop the run there, "out of
+ * swap space: raise --swap", though swap is unbounded.) */
+Test(kernel_diff2_bugs, zram_store_holding_every_frame_in_trace_mode_writes_back)
+{
+	vm_config_t c;
+	vm_config_default(&c);
+	c.policy = "fifo";
+	c.frames = 4;
+	c.tlb_entries = 0;
+	c.zram_size = 16u << 10;
+	vm_machine_t *vm = NULL;
+	char err[512];
+	cr_assert_eq(vm_create(&vm, &c, NULL, err, sizeof err), 0, "%s", err);
+	for (uint64_t vpn = 1; vpn <= 10; vpn++)
+		cr_assert_eq(vm_ref(vm, 0, vpn, VM_WRITE), 0, "page %" PRIu64, vpn);
+	const vm_stats_t *st = vm_stats(vm);
+	const vm_zram_stats_t *z = vm_zram_stats(vm);
+	cr_assert_eq(st->minor_faults, 10);
+	cr_assert_eq(st->evictions, 9);
+	cr_assert_eq(z->stores, 9);
+	cr_assert_eq(z->writebacks, 1);
+	cr_assert_eq(st->swap_outs, 1);
+	cr_assert_eq(z->compressed_bytes, 8 * 1366);
+	cr_assert_eq(z->bytes_stored, 8 * PS);
+	cr_assert_eq(z->frames, 3);
+	cr_assert_eq(st->resident_pages, 1);
+	vm_destroy(vm);
+}
