@@ -653,16 +653,30 @@ static char *td_script(uint64_t seed, td_t *t)
 	return t->text;
 }
 
-static void run_threads(const char *policy, uint64_t seed)
+/* The machines the scripts run on: as the base machine, and with NUMA
+ * (interleave) and zRAM before the swap file on. */
+typedef struct td_row {
+	const char *name;
+	void (*configure)(vm_config_t *c);
+	const char *opts;   /* the same as vmlab script options, for a replay */
+	uint64_t salt;
+} td_row_t;
+
+static const td_row_t td_rows[] = {
+	{ "threads", NULL, "", 0x9100 },
+	{ "threads-numa-zram", cfg_all, " --numa 2 --mempolicy interleave --zram 16K", 0x9101 },
+};
+
+static void run_threads(const char *policy, const td_row_t *row, uint64_t seed)
 {
 	td_t t;
 	char *text = td_script(seed, &t);
 	char err[2048] = "", name[128];
-	snprintf(name, sizeof name, "/tmp/vmlab-diff2-threads-%s.vms", policy);
+	snprintf(name, sizeof name, "/tmp/vmlab-diff2-%s-%s.vms", row->name, policy);
 	script_t s;
 	script_paths_t paths = { .root = "/tmp", .allow_any = 0 };
 	int rc = script_parse(&s, name, text, &paths, err, sizeof err);
-	cr_assert_eq(rc, 0, "[%s/threads] parse: %s", policy, err);
+	cr_assert_eq(rc, 0, "[%s/%s] parse: %s", policy, row->name, err);
 
 	vm_config_t c;
 	vm_config_default(&c);
@@ -676,9 +690,11 @@ static void run_threads(const char *policy, uint64_t seed)
 	c.wmark_low = 2;
 	c.wmark_high = 4;
 	c.seed = 7;
+	if (row->configure)
+		row->configure(&c);
 	vm_machine_t *vm = NULL;
 	rc = vm_create(&vm, &c, NULL, err, sizeof err);
-	cr_assert_eq(rc, 0, "[%s/threads] vm_create: %s", policy, err);
+	cr_assert_eq(rc, 0, "[%s/%s] vm_create: %s", policy, row->name, err);
 	FILE *out = fopen("/dev/null", "w");
 	cr_assert_not_null(out);
 	script_env_t env = { .out = out, .check = 1, .stack_limit = 64u << 10 };
@@ -691,21 +707,22 @@ static void run_threads(const char *policy, uint64_t seed)
 			fclose(f);
 		}
 	}
-	cr_assert_eq(rc, 0, "[%s/threads] %s (the script is kept: vmlab script --check --policy %s "
-		     "--frames 16 --watermarks 1,2,4 %s)", policy, err, policy, name);
+	cr_assert_eq(rc, 0, "[%s/%s] %s (the script is kept: vmlab script --check --policy %s "
+		     "--frames 16 --watermarks 1,2,4 --stack-limit 64K%s %s)", policy, row->name, err,
+		     policy, row->opts, name);
 	const vm_stats_t *st = vm_stats(vm);
 	const vm_sys_stats_t *ss = vm_sys_stats(vm);
-	cr_log_info("[%s/threads] %zu lines: %u threads made, %u thread exits, %u spaces released, "
+	cr_log_info("[%s/%s] %zu lines: %u threads made, %u thread exits, %u spaces released, "
 		    "%u reads by another thread than the last writer, %u mallocs, %u frees, %u forks; "
 		    "kernel: %" PRIu64 " refs, %" PRIu64 " faults (%" PRIu64 " major), %" PRIu64
 		    " evictions, %" PRIu64 " cow_copies",
-		    policy, s.n, t.n_thread, t.n_thread_exit, t.n_release, t.n_cross, t.n_malloc,
+		    policy, row->name, s.n, t.n_thread, t.n_thread_exit, t.n_release, t.n_cross, t.n_malloc,
 		    t.n_free, t.n_fork, st->references, st->page_faults, st->major_faults,
 		    st->evictions, ss->cow_copies);
 	cr_assert_gt(t.n_thread, 0);
 	cr_assert_gt(t.n_thread_exit, 0);
 	cr_assert_gt(t.n_cross, 0);
-	cr_assert_gt(st->major_faults, 0, "[%s/threads] no major fault", policy);
+	cr_assert_gt(st->major_faults, 0, "[%s/%s] no major fault", policy, row->name);
 	cr_assert_eq(ss->oom_kills, 0);
 	cr_assert_eq(ss->segfaults, 0);
 	script_free(&s);
@@ -713,20 +730,27 @@ static void run_threads(const char *policy, uint64_t seed)
 	free(text);
 }
 
+typedef struct td_param {
+	size_t policy; /* index in policy_registry */
+	size_t row;    /* index in td_rows */
+} td_param_t;
+
 ParameterizedTestParameters(kernel_diff2, threads)
 {
-	static size_t params[DIFF2_MAX_POLICIES];
+	static td_param_t params[2 * DIFF2_MAX_POLICIES];
 	size_t n = 0;
-	for (size_t i = 0; i < policy_count && i < DIFF2_MAX_POLICIES; i++)
-		if (policy_registry[i]->needs != POLICY_NEEDS_FUTURE)
-			params[n++] = i;
-	return cr_make_param_array(size_t, params, n);
+	for (size_t r = 0; r < sizeof td_rows / sizeof td_rows[0]; r++)
+		for (size_t i = 0; i < policy_count && i < DIFF2_MAX_POLICIES; i++)
+			if (policy_registry[i]->needs != POLICY_NEEDS_FUTURE)
+				params[n++] = (td_param_t){ i, r };
+	return cr_make_param_array(td_param_t, params, n);
 }
 
-ParameterizedTest(size_t *p, kernel_diff2, threads, .timeout = 300)
+ParameterizedTest(td_param_t *p, kernel_diff2, threads, .timeout = 300)
 {
-	const char *name = policy_registry[*p]->name;
-	run_threads(name, kdiff_name_seed(name, 0x9100) ^ DIFF_SALT);
+	const char *name = policy_registry[p->policy]->name;
+	const td_row_t *r = &td_rows[p->row];
+	run_threads(name, r, kdiff_name_seed(name, r->salt) ^ DIFF_SALT);
 }
 
 /* ---- bugs the variants found, one focused test each ---- */
