@@ -354,7 +354,7 @@ ParameterizedTest(diff2_param_t *p, kernel_diff2, every_policy, .timeout = 300)
 #define DIFF_SALT 0ull /* -DDIFF_SALT=n: other scripts (soak runs), as kdiff.c's */
 #endif
 #ifndef TD_OPS
-#define TD_OPS 8000u
+#define TD_OPS 6000u
 #endif
 
 typedef struct td_block {
