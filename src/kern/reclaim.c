@@ -246,11 +246,16 @@ static uint32_t reclaim_first_frame(vm_machine_t *vm)
 }
 
 /* Evict the victim for incoming into *victim: a page of a suspended
- * process first, else the policy's.  0, VM_ENOSPC (no page resident, on
- * NUMA's node none, or no slot for it) or VM_EIO (its write failed). */
+ * process first, else the policy's.  With no page resident, give back a
+ * frame of the zRAM store instead (its oldest pages written to the swap
+ * file; *victim untouched).  0, VM_ENOSPC (no page resident and no store
+ * frame to give back, on NUMA's node no page, or no slot for it) or VM_EIO
+ * (its write failed). */
 static int reclaim_victim(vm_machine_t *vm, const policy_page_t *incoming, frame_id_t *victim)
 {
-	if (vm->st.resident_pages == 0 || numa_reclaim_empty(vm))
+	if (vm->st.resident_pages == 0)
+		return swap_zram_shrink(vm); /* (the zRAM store may hold every frame) */
+	if (numa_reclaim_empty(vm))
 		return VM_ENOSPC;
 	*victim = vm->nreclaim_first ? reclaim_first_frame(vm) : FRAME_NIL;
 	if (*victim != FRAME_NIL)
@@ -279,8 +284,8 @@ static int reclaim_script_one(vm_machine_t *vm, const policy_page_t *incoming, i
 	int rc = reclaim_victim(vm, incoming, &victim);
 	if (rc != VM_ENOSPC && rc != VM_EIO)
 		return rc;
-	if (victim == FRAME_NIL)
-		return rc; /* nothing resident */
+	if (victim == FRAME_NIL && !vm->zram.frames)
+		return rc; /* nothing resident, and no frame in zRAM an OOM kill could free */
 	for (uint32_t f = reclaim_fallback(vm, 0); f != FRAME_NIL; f = reclaim_fallback(vm, f + 1)) {
 		if (f == victim)
 			continue;

@@ -131,28 +131,48 @@ static int swap_file_write(vm_machine_t *vm, uint64_t slot, const void *page)
 		 : VM_OK;
 }
 
-/* Write zRAM's oldest pages back to the swap file (script mode: their
- * bytes; trace mode: bookkeeping) until len more compressed bytes fit.
- * VM_ENOSPC with no swap device. */
+/* Write zRAM's oldest page back to the swap file (script mode: its bytes;
+ * trace mode: bookkeeping).  VM_ENOSPC with no swap device or an empty
+ * store. */
+static int swap_zram_writeback(vm_machine_t *vm)
+{
+	uint64_t old = zram_oldest(vm);
+	if (vm->cfg.swap_none || old == SLOT_NONE)
+		return VM_ENOSPC;
+	if (vm->cfg.bytes) {
+		int rc = zram_read(vm, old, vm->zram.page);
+		if (!rc)
+			rc = swap_file_write(vm, old, vm->zram.page);
+		if (rc)
+			return rc;
+	}
+	zram_drop(vm, old);
+	vm->zram.st.writebacks++;
+	vm->st.swap_outs++;
+	kio_event(vm, "zram writeback slot %llu\n", (unsigned long long)old);
+	return VM_OK;
+}
+
+/* Write zRAM's oldest pages back until len more compressed bytes fit. */
 static int swap_zram_room(vm_machine_t *vm, uint32_t len)
 {
 	while (!zram_room(vm, len)) {
-		uint64_t old = zram_oldest(vm);
-		if (vm->cfg.swap_none || old == SLOT_NONE)
-			return VM_ENOSPC;
-		if (vm->cfg.bytes) {
-			int rc = zram_read(vm, old, vm->zram.page);
-			if (!rc)
-				rc = swap_file_write(vm, old, vm->zram.page);
-			if (rc)
-				return rc;
-		}
-		zram_drop(vm, old);
-		vm->zram.st.writebacks++;
-		vm->st.swap_outs++;
-		kio_event(vm, "zram writeback slot %llu\n", (unsigned long long)old);
+		int rc = swap_zram_writeback(vm);
+		if (rc)
+			return rc;
 	}
 	return VM_OK;
+}
+
+int swap_zram_shrink(vm_machine_t *vm)
+{
+	uint32_t held = vm->zram.frames;
+	while (held && vm->zram.frames == held) {
+		int rc = swap_zram_writeback(vm);
+		if (rc)
+			return rc;
+	}
+	return held ? VM_OK : VM_ENOSPC;
 }
 
 /* Slot's copy (len compressed bytes, just made) into zRAM: 1 stored, 0 not

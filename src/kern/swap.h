@@ -31,6 +31,11 @@ int swap_store_trace(vm_machine_t *vm, uint64_t slot);
 /* Whether slot's copy is in the swap file (not in zRAM): a write of it is a
  * swap-out, a read a swap-in. */
 int swap_on_file(const vm_machine_t *vm, uint64_t slot);
+/* Give a frame of the zRAM store back to the machine by writing its oldest
+ * pages to the swap file (zram writeback), for reclaim when the store holds
+ * the frames and no page is resident.  0; VM_ENOSPC when the store holds
+ * no frame or there is no swap device; VM_EIO if a write failed. */
+int swap_zram_shrink(vm_machine_t *vm);
 /* Count a fault's read of slot: zram_loads or swap_ins. */
 void swap_count_in(vm_machine_t *vm, uint64_t slot);
 
