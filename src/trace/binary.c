@@ -20,6 +20,7 @@
 
 #define BIN_BUF ((size_t)1 << 20)
 #define BIN_PAD (VMT_RECORD_MAX + 32)
+#define VMT_COPY_OVER 4   /* a block is copied this many accesses at a time */
 _Static_assert(BIN_PAD >= VMT_RECORD_MAX, "a record read past the end stays in the pad");
 
 /* A vmt 2 block: its accesses at arena[off .. off + n) (fetches with their
@@ -183,12 +184,11 @@ static inline const uint8_t *vmt_varint(const uint8_t *p, uint64_t *v)
 	return p + 10;
 }
 
-static vmt_decode_fn vmt_decode_v2, vmt_decode_v3;
+static vmt_decode_fn vmt_decode_v1, vmt_decode_v2, vmt_decode_v3;
 
-/* The decoder of each version (version 1 is version 2 without blocks,
- * which vmt_decode_v2 refuses in it). */
+/* The decoder of each version. */
 static vmt_decode_fn *const vmt_decoders[VMT_VERSION + 1] = {
-	[1] = vmt_decode_v2, [2] = vmt_decode_v2, [3] = vmt_decode_v3,
+	[1] = vmt_decode_v1, [2] = vmt_decode_v2, [3] = vmt_decode_v3,
 };
 
 /* Check the header: magic, then the version byte. */
@@ -308,7 +308,8 @@ static __attribute__((noinline)) const uint8_t *vmt_define(trace_bin_t *b, const
 		return NULL;
 	}
 	if (!vmt_grow((void **)&b->blocks, &b->blocks_cap, b->nblocks + 1, sizeof *b->blocks) ||
-	    !vmt_grow((void **)&b->arena, &b->arena_cap, b->narena + n, sizeof *b->arena) ||
+	    !vmt_grow((void **)&b->arena, &b->arena_cap, b->narena + n + VMT_COPY_OVER - 1,
+		      sizeof *b->arena) ||
 	    !vmt_grow((void **)&b->strides, &b->preds_cap, b->npreds + n, sizeof *b->strides))
 		return bin_fail(b, VM_ENOMEM, b->base + (uint64_t)(rec - b->buf), "out of memory"), NULL;
 	vmt_block_t *bl = &b->blocks[b->nblocks++];
@@ -341,22 +342,23 @@ static __attribute__((noinline)) const uint8_t *vmt_define(trace_bin_t *b, const
 	return p + n;
 }
 
-/* The block a use names (id from the tag as the version reads it, or
- * VMT_NO_BLOCK when a varint id follows): *blp, its accesses in the arena
- * stamped with pid.  Returns the byte after the id; rec itself when the
- * block does not fit in cap; NULL after recording an error. */
-static inline const uint8_t *vmt_use_block(trace_bin_t *b, const uint8_t *rec, uint64_t id,
+/* The block a use names (*id from the tag as the version reads it, or
+ * VMT_NO_BLOCK when a varint id follows; then the id read): *blp, its
+ * accesses in the arena stamped with pid.  Returns the byte after the id;
+ * rec itself when the block does not fit in cap; NULL after recording an
+ * error. */
+static inline const uint8_t *vmt_use_block(trace_bin_t *b, const uint8_t *rec, uint64_t *id,
 					   size_t cap, uint32_t pid, vmt_block_t **blp)
 {
-	const uint8_t *e = b->buf + b->end, *p = rec + 1, *f = rec;
-	if (id == VMT_NO_BLOCK && !(p = vmt_varint(f = p, &id)))
+	const uint8_t *p = rec + 1, *f = rec;
+	if (*id == VMT_NO_BLOCK && !(p = vmt_varint(f = p, id)))
 		return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
-	if (id >= b->nblocks) {
-		if (p > e)
+	if (*id >= b->nblocks) {
+		if (p > b->buf + b->end)
 			return vmt_cut(b, rec), NULL;
 		return vmt_bad(b, rec, f, "use of a block not defined"), NULL;
 	}
-	vmt_block_t *bl = &b->blocks[id];
+	vmt_block_t *bl = &b->blocks[*id];
 	if (bl->n > cap)
 		return rec;
 	if (bl->pid != pid) {   /* rare: the arena's copy takes the pid of its uses */
@@ -369,17 +371,23 @@ static inline const uint8_t *vmt_use_block(trace_bin_t *b, const uint8_t *rec, u
 	return p;
 }
 
-/* Copy block bl's accesses from the arena to out: two at a time (three
- * 16-byte moves), not by memcpy, which becomes a rep movs slow to start for
- * blocks this short.  Returns how many. */
-static inline size_t vmt_use_copy(const trace_bin_t *b, const vmt_block_t *bl, trace_access_t *out)
+/* Copy block bl's accesses from the arena to out (room for cap): four at a
+ * time (six 16-byte moves), not by memcpy, which becomes a rep movs slow to
+ * start for blocks this short; up to VMT_COPY_OVER - 1 more than bl->n,
+ * from the arena's slack to out's room, when out has the room.  Returns
+ * bl->n. */
+static inline size_t vmt_use_copy(const trace_bin_t *b, const vmt_block_t *bl, trace_access_t *out,
+				  size_t cap)
 {
 	const trace_access_t *src = b->arena + bl->off;
-	unsigned n = bl->n, i;
-	for (i = 0; i + 2 <= n; i += 2)
-		memcpy(out + i, src + i, 2 * sizeof *out);
-	if (i < n)
-		out[i] = src[i];
+	unsigned n = bl->n;
+	if (cap >= n + VMT_COPY_OVER - 1) {
+		for (unsigned i = 0; i < n; i += VMT_COPY_OVER)
+			memcpy(out + i, src + i, VMT_COPY_OVER * sizeof *out);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			out[i] = src[i];
+	}
 	return n;
 }
 
@@ -407,8 +415,9 @@ static inline const uint8_t *vmt_use_v2(trace_bin_t *b, const uint8_t *rec, trac
 					size_t *nout)
 {
 	uint64_t id = rec[0] >> VMT_TAG_ID_SHIFT;
+	id = id ? id - 1 : VMT_NO_BLOCK;
 	vmt_block_t *bl = NULL;
-	const uint8_t *p = vmt_use_block(b, rec, id ? id - 1 : VMT_NO_BLOCK, cap, pid, &bl), *f;
+	const uint8_t *p = vmt_use_block(b, rec, &id, cap, pid, &bl), *f;
 	if (!p || p == rec)
 		return p;
 	trace_access_t *arena = b->arena + bl->off;
@@ -431,7 +440,7 @@ static inline const uint8_t *vmt_use_v2(trace_bin_t *b, const uint8_t *rec, trac
 		return vmt_cut(b, rec), NULL;
 	*prev_d = d;
 	*prev_x = bl->next_x;
-	*nout = vmt_use_copy(b, bl, out);
+	*nout = vmt_use_copy(b, bl, out, cap);
 	return p;
 }
 
@@ -455,7 +464,7 @@ static inline const uint8_t *vmt_use_v3(trace_bin_t *b, const uint8_t *rec, trac
 			return vmt_bad(b, rec, rec, "use of the successor block, none known"), NULL;
 	}
 	vmt_block_t *bl = NULL;
-	const uint8_t *p = vmt_use_block(b, rec, id, cap, pid, &bl), *f;
+	const uint8_t *p = vmt_use_block(b, rec, &id, cap, pid, &bl), *f;
 	if (!p || p == rec)
 		return p;
 	trace_access_t *restrict arena = b->arena + bl->off;
@@ -492,13 +501,12 @@ static inline const uint8_t *vmt_use_v3(trace_bin_t *b, const uint8_t *rec, trac
 		if (p > b->buf + b->end)
 			return vmt_cut(b, rec), NULL;
 	}
-	uint32_t this = (uint32_t)(bl - b->blocks);
 	if (b->last_use != VMT_NO_BLOCK)
-		b->blocks[b->last_use].succ = this;
-	b->last_use = this;
+		b->blocks[b->last_use].succ = (uint32_t)id;
+	b->last_use = (uint32_t)id;
 	*prev_d = va;
 	*prev_x = bl->next_x;
-	*nout = vmt_use_copy(b, bl, out);
+	*nout = vmt_use_copy(b, bl, out, cap);
 	return p;
 }
 
@@ -507,7 +515,7 @@ typedef const uint8_t *vmt_use_fn(trace_bin_t *b, const uint8_t *rec, trace_acce
 				  size_t *nout);
 
 /* Decode whole records from [pos, end) into out, at most cap, block uses by
- * the version's use.  The caller made sure a record starting before safe is
+ * the version's use (NULL: blocks are unknown record kinds).  The caller made sure a record starting before safe is
  * in the buffer or the input has ended.  Stops at an error (recorded).
  * Inlined into each version's decoder, so that use is a direct call. */
 __attribute__((always_inline))
@@ -526,7 +534,7 @@ static inline size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap,
 		unsigned k = tag & VMT_KIND_MASK;
 		uint64_t size = tag >> VMT_SIZE_SHIFT, v;
 		if (k >= VMT_K_COUNT) {
-			if (b->version < 2 || k > VMT_K_USE) {
+			if (!use || k > VMT_K_USE) {
 				vmt_bad(b, rec, rec, "unknown record kind");
 				break;
 			}
@@ -598,6 +606,12 @@ static inline size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap,
 	b->prev[1] = prev_x;
 	b->pid = pid;
 	return n;
+}
+
+/* Version 1 has no blocks. */
+static size_t vmt_decode_v1(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
+{
+	return vmt_decode(b, out, cap, safe, NULL);
 }
 
 static size_t vmt_decode_v2(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
