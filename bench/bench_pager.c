@@ -179,13 +179,16 @@ static void workload(void)
 {
 	printf("\n== %d pages (16 MiB), budget %d pages (4x over): sequential = 3 writing passes, "
 	       "random = %d seeded touches (1 in 4 a write)\n", SWEEP_PAGES, SWEEP_PAGES / 4, 4 * SWEEP_PAGES);
-	printf("  %-10s %8s %8s %8s %8s %8s | %8s %8s %8s %8s\n", "policy", "seq s", "faults", "major", "soft",
-	       "swapout", "rand s", "faults", "major", "soft");
+	/* milliseconds with three decimals: the random sweep without a budget
+	 * takes a fraction of one, which %.3f seconds printed as 0.000 */
+	printf("  %-10s %9s %8s %8s %8s %8s | %9s %8s %8s %8s\n", "policy", "seq ms", "faults", "major",
+	       "soft", "swapout", "rand ms", "faults", "major", "soft");
 	size_t len = (size_t)SWEEP_PAGES * PAGE;
 	char *a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	double t[2];
 	sweeps(a, t);
-	printf("  %-10s %8.3f %8s %8s %8s %8s | %8.3f\n", "no budget", t[0], "-", "-", "-", "-", t[1]);
+	printf("  %-10s %9.3f %8s %8s %8s %8s | %9.3f %8s %8s %8s\n", "no budget", t[0] * 1e3, "-", "-",
+	       "-", "-", t[1] * 1e3, "-", "-", "-");
 	munmap(a, len);
 	for (size_t k = 0; k < policy_count; k++) {
 		const policy_ops_t *ops = policy_registry[k];
@@ -212,9 +215,9 @@ static void workload(void)
 		}
 		t[1] = now() - t0;
 		vp_stats(p, &s1);
-		printf("  %-10s %8.3f %8llu %8llu %8llu %8llu | %8.3f %8llu %8llu %8llu\n", ops->name, t[0],
+		printf("  %-10s %9.3f %8llu %8llu %8llu %8llu | %9.3f %8llu %8llu %8llu\n", ops->name, t[0] * 1e3,
 		       (unsigned long long)s0.page_faults, (unsigned long long)s0.major_faults,
-		       (unsigned long long)s0.soft_faults, (unsigned long long)s0.swap_outs, t[1],
+		       (unsigned long long)s0.soft_faults, (unsigned long long)s0.swap_outs, t[1] * 1e3,
 		       (unsigned long long)(s1.page_faults - s0.page_faults),
 		       (unsigned long long)(s1.major_faults - s0.major_faults),
 		       (unsigned long long)(s1.soft_faults - s0.soft_faults));

@@ -31,14 +31,16 @@ t() { /usr/bin/time -f '%e %U %S' -o "$OUT/time" "$@"; awk '{ printf "%7.2f %7.2
 echo
 echo "== sort of $(wc -l < "$IN") lines ($(wc -c < "$IN") bytes), vmlab pager --budget 256K (one run each)"
 printf '  %-10s %7s %7s %8s %8s %8s %8s\n' policy elapsed cpu faults major soft swapouts
-printf '  %-10s ' "no pager"; t sort "$IN" -o "$OUT/sort.plain"; echo
+printf '  %-10s ' "no pager"; t sort "$IN" -o "$OUT/sort.plain"; printf ' %8s' - - - -; echo
 for p in $("$VMLAB" policies | awk 'NR > 1 && $2 == "hardware" { print $1 }'); do
 	printf '  %-10s ' "$p"
 	t "$VMLAB" pager --budget 256K --policy "$p" --stats "$OUT/sort.json" -- sort "$IN" -o "$OUT/sort.paged"
 	cmp -s "$OUT/sort.plain" "$OUT/sort.paged" || { echo " OUTPUT DIFFERS"; exit 1; }
 	js=$(cat "$OUT/sort.json")
 	for k in page_faults major_faults soft_faults swap_outs; do
-		printf ' %8s' "$(sed -n "s/.*\"$k\": \([0-9]*\).*/\1/p" <<<"$js")"
+		v=$(sed -n "s/.*\"$k\": \([0-9]*\).*/\1/p" <<<"$js")
+		[ -n "$v" ] || { echo " no $k in the pager's stats: $js"; exit 1; }
+		printf ' %8s' "$v"
 	done
 	echo
 done

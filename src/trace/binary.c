@@ -20,17 +20,31 @@
 
 #define BIN_BUF ((size_t)1 << 20)
 #define BIN_PAD (VMT_RECORD_MAX + 32)
+#define VMT_COPY_OVER 4   /* a block is copied this many accesses at a time */
 _Static_assert(BIN_PAD >= VMT_RECORD_MAX, "a record read past the end stays in the pad");
 
 /* A vmt 2 block: its accesses at arena[off .. off + n) (fetches with their
- * addresses, pid 0), which of them take an address from the use record,
- * and where the fetch after the block is predicted. */
+ * addresses; data with the last address a use gave them, 0 before the
+ * first; the pid of the last use), which of them take an address from the
+ * use record, the highest data address that fits whatever the item's size,
+ * and where the fetch after the block is predicted; for version 3, the
+ * strides of its data items at strides[poff .. poff + ndata) and the block
+ * used after its last use (VMT_NO_BLOCK: none yet). */
 typedef struct vmt_block {
 	uint32_t off;
 	uint8_t n, ndata;
 	uint8_t data[VMT_BLOCK_ITEMS];
+	uint32_t poff;
+	uint32_t succ;
+	uint32_t pid;
+	uint64_t va_lim;
 	uint64_t next_x;
 } vmt_block_t;
+
+typedef struct trace_bin trace_bin_t;
+/* A version's decoder (vmt_decode_v2, vmt_decode_v3): whole records from
+ * [pos, end) into out, at most cap; see vmt_decode. */
+typedef size_t vmt_decode_fn(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe);
 
 struct trace_bin {
 	trace_input_t *in;
@@ -45,11 +59,15 @@ struct trace_bin {
 	bool header_done;       /* vmt: magic and version checked */
 	uint64_t prev[2];       /* vmt: last address of data (0) and ifetch (1) */
 	uint32_t pid;           /* vmt: pid of the records until the next P tag */
-	unsigned version;       /* vmt: the header's, 1 or 2 */
+	unsigned version;       /* vmt: the header's, 1 to VMT_VERSION */
+	vmt_decode_fn *decode;  /* vmt: the version's decoder, set with it */
 	vmt_block_t *blocks;    /* vmt 2: the blocks defined so far */
 	size_t nblocks, blocks_cap;
 	trace_access_t *arena;  /* vmt 2: their accesses, VMT_BLOCK_TOTAL at most */
 	size_t narena, arena_cap;
+	uint64_t *strides;      /* vmt 3: their data items' strides (as many at most) */
+	size_t npreds, preds_cap;
+	uint32_t last_use;      /* vmt 3: the block of the last use, or VMT_NO_BLOCK */
 	trace_access_t pend[VMT_BLOCK_ITEMS];   /* a block decoded for a short buffer */
 	size_t pend_pos, pend_n;
 	int err;                /* sticky error, 0 if none */
@@ -100,6 +118,7 @@ int trace_bin_open(trace_bin_t **out, trace_input_t *in, trace_format_t fmt,
 	b->va_bits = va_bits;
 	b->va_max = va_bits >= 64 ? UINT64_MAX : ((uint64_t)1 << va_bits) - 1;
 	b->buf = buf;
+	b->last_use = VMT_NO_BLOCK;
 	memcpy(buf, pending, npending);
 	b->end = npending;
 	memset(buf + b->end, 0, BIN_PAD);
@@ -169,6 +188,13 @@ static inline const uint8_t *vmt_varint(const uint8_t *p, uint64_t *v)
 	return p + 10;
 }
 
+static vmt_decode_fn vmt_decode_v1, vmt_decode_v2, vmt_decode_v3;
+
+/* The decoder of each version. */
+static vmt_decode_fn *const vmt_decoders[VMT_VERSION + 1] = {
+	[1] = vmt_decode_v1, [2] = vmt_decode_v2, [3] = vmt_decode_v3,
+};
+
 /* Check the header: magic, then the version byte. */
 static int vmt_header(trace_bin_t *b)
 {
@@ -190,6 +216,7 @@ static int vmt_header(trace_bin_t *b)
 		return bin_fail(b, VM_EINVAL, b->base + VMT_MAGIC_LEN, "vmt version %u is not "
 				"supported (this vmlab reads versions 1 to %d)", p[VMT_MAGIC_LEN], VMT_VERSION);
 	b->version = p[VMT_MAGIC_LEN];
+	b->decode = vmt_decoders[b->version];
 	b->pos += VMT_MAGIC_LEN + 1;
 	b->header_done = true;
 	return 0;
@@ -291,85 +318,219 @@ static __attribute__((noinline)) const uint8_t *vmt_define(trace_bin_t *b, const
 		return NULL;
 	}
 	if (!vmt_grow((void **)&b->blocks, &b->blocks_cap, b->nblocks + 1, sizeof *b->blocks) ||
-	    !vmt_grow((void **)&b->arena, &b->arena_cap, b->narena + n, sizeof *b->arena))
+	    !vmt_grow((void **)&b->arena, &b->arena_cap, b->narena + n + VMT_COPY_OVER - 1,
+		      sizeof *b->arena) ||
+	    !vmt_grow((void **)&b->strides, &b->preds_cap, b->npreds + n, sizeof *b->strides))
 		return bin_fail(b, VM_ENOMEM, b->base + (uint64_t)(rec - b->buf), "out of memory"), NULL;
 	vmt_block_t *bl = &b->blocks[b->nblocks++];
 	trace_access_t *acc = b->arena + b->narena;
 	bl->off = (uint32_t)b->narena;
 	bl->n = (uint8_t)n;
 	bl->ndata = 0;
+	bl->poff = (uint32_t)b->npreds;
+	bl->succ = VMT_NO_BLOCK;
+	bl->pid = 0;
 	b->narena += n;
 	uint64_t x = start;
+	unsigned widest = 1;   /* the largest data size */
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = p[i] & 3, size = p[i] >> VMT_SIZE_SHIFT;
-		acc[i] = (trace_access_t){ .va = x, .size = size, .kind = vmt_kinds[k] };
-		if (k == VMT_K_IFETCH)
+		acc[i] = (trace_access_t){ .va = k == VMT_K_IFETCH ? x : 0, .size = size,
+					   .kind = vmt_kinds[k] };
+		if (k == VMT_K_IFETCH) {
 			x += size;
-		else
+		} else {
 			bl->data[bl->ndata++] = (uint8_t)i;
+			if (size > widest)
+				widest = size;
+		}
 	}
+	bl->va_lim = b->va_max >= widest - 1 ? b->va_max - (widest - 1) : 0;
 	bl->next_x = x;
+	memset(b->strides + b->npreds, 0, bl->ndata * sizeof *b->strides);
+	b->npreds += bl->ndata;
 	return p + n;
+}
+
+/* The block a use names (*id from the tag as the version reads it, or
+ * VMT_NO_BLOCK when a varint id follows; then the id read): *blp, its
+ * accesses in the arena stamped with pid.  Returns the byte after the id;
+ * rec itself when the block does not fit in cap; NULL after recording an
+ * error. */
+static inline const uint8_t *vmt_use_block(trace_bin_t *b, const uint8_t *rec, uint64_t *id,
+					   size_t cap, uint32_t pid, vmt_block_t **blp)
+{
+	const uint8_t *p = rec + 1, *f = rec;
+	if (*id == VMT_NO_BLOCK && !(p = vmt_varint(f = p, id)))
+		return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
+	if (*id >= b->nblocks) {
+		if (p > b->buf + b->end)
+			return vmt_cut(b, rec), NULL;
+		return vmt_bad(b, rec, f, "use of a block not defined"), NULL;
+	}
+	vmt_block_t *bl = &b->blocks[*id];
+	if (bl->n > cap)
+		return rec;
+	if (bl->pid != pid) {   /* rare: the arena's copy takes the pid of its uses */
+		trace_access_t *a = b->arena + bl->off;
+		for (unsigned i = 0; i < bl->n; i++)
+			a[i].pid = pid;
+		bl->pid = pid;
+	}
+	*blp = bl;
+	return p;
+}
+
+/* Copy block bl's accesses from the arena to out (room for cap): four at a
+ * time (six 16-byte moves), not by memcpy, which becomes a rep movs slow to
+ * start for blocks this short; up to VMT_COPY_OVER - 1 more than bl->n,
+ * from the arena's slack to out's room, when out has the room.  Returns
+ * bl->n. */
+static inline size_t vmt_use_copy(const trace_bin_t *b, const vmt_block_t *bl, trace_access_t *out,
+				  size_t cap)
+{
+	const trace_access_t *src = b->arena + bl->off;
+	unsigned n = bl->n;
+	if (cap >= n + VMT_COPY_OVER - 1) {
+		for (unsigned i = 0; i < n; i += VMT_COPY_OVER)
+			memcpy(out + i, src + i, VMT_COPY_OVER * sizeof *out);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			out[i] = src[i];
+	}
+	return n;
+}
+
+/* The data address va of a block's item a out of range: record it unless
+ * the record was cut short (p past the end: vmt_cut's to say).  Returns
+ * true when it is out of range. */
+static __attribute__((cold, noinline)) bool vmt_use_range(trace_bin_t *b, const uint8_t *rec,
+							    const uint8_t *p, uint64_t va,
+							    const trace_access_t *a)
+{
+	if (va <= b->va_max && a->size - 1 <= b->va_max - va)
+		return false;
+	if (p <= b->buf + b->end)
+		bin_range(b, b->base + (uint64_t)(rec - b->buf), va, a->size);
+	return true;
 }
 
 /* The vmt 2 block use at rec: its accesses into out (room for cap), data
  * addresses from *prev_d on, the fetch after it predicted at *prev_x.
  * Returns the byte after the record; rec itself when the block does not
- * fit in cap; NULL after recording an error.  *nout gets the accesses. */
-static inline const uint8_t *vmt_use(trace_bin_t *b, const uint8_t *rec, trace_access_t *out,
-				     size_t cap, uint64_t *prev_d, uint64_t *prev_x, uint32_t pid,
-				     size_t *nout)
+ * fit in cap; NULL after recording an error.  *nout gets the accesses.
+ * The data addresses go into the arena's copy, which is then copied. */
+static inline const uint8_t *vmt_use_v2(trace_bin_t *b, const uint8_t *rec, trace_access_t *out,
+					size_t cap, uint64_t *prev_d, uint64_t *prev_x, uint32_t pid,
+					size_t *nout)
 {
-	const uint8_t *e = b->buf + b->end, *p = rec + 1, *f = rec;
 	uint64_t id = rec[0] >> VMT_TAG_ID_SHIFT;
-	if (id)
-		id--;
-	else if (!(p = vmt_varint(f = p, &id)))
-		return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
-	if (id >= b->nblocks) {
-		if (p > e)
-			return vmt_cut(b, rec), NULL;
-		return vmt_bad(b, rec, f, "use of a block not defined"), NULL;
-	}
-	const vmt_block_t *bl = &b->blocks[id];
-	unsigned n = bl->n;
-	if (n > cap)
-		return rec;
-	/* element by element: blocks are short, and memcpy's rep movs is slow to start */
-	const trace_access_t *src = b->arena + bl->off;
-	for (unsigned i = 0; i < n; i++) {
-		out[i] = src[i];
-		out[i].pid = pid;
-	}
+	id = id ? id - 1 : VMT_NO_BLOCK;
+	vmt_block_t *bl = NULL;
+	const uint8_t *p = vmt_use_block(b, rec, &id, cap, pid, &bl), *f;
+	if (!p || p == rec)
+		return p;
+	trace_access_t *arena = b->arena + bl->off;
 	uint64_t d = *prev_d, v;
-	const uint64_t va_max = b->va_max;
 	for (unsigned j = 0; j < bl->ndata; j++) {
-		trace_access_t *a = &out[bl->data[j]];
+		trace_access_t *a = &arena[bl->data[j]];
 		if (*p < 0x80)
 			v = *p++;
 		else if (!(p = vmt_varint(f = p, &v)))
 			return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
 		uint64_t va = d += (v >> 1) ^ (0 - (v & 1));   /* zigzag */
-		if (va > va_max || a->size - 1 > va_max - va) {
-			if (p > e)
-				break;
-			bin_range(b, b->base + (uint64_t)(rec - b->buf), va, a->size);
-			return NULL;
+		if (va > bl->va_lim && vmt_use_range(b, rec, p, va, a)) {
+			if (b->err)
+				return NULL;
+			break;
 		}
 		a->va = va;
 	}
-	if (p > e)
+	if (p > b->buf + b->end)
 		return vmt_cut(b, rec), NULL;
 	*prev_d = d;
 	*prev_x = bl->next_x;
-	*nout = n;
+	*nout = vmt_use_copy(b, bl, out, cap);
 	return p;
 }
 
-/* Decode whole records from [pos, end) into out, at most cap.  The caller
- * made sure a record starting before safe is in the buffer or the input has
- * ended.  Stops at an error (recorded). */
-static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
+/* The vmt 3 block use at rec: as vmt_use_v2, but the block may be named as
+ * the successor, and each data item is predicted by its own predictor: its
+ * last address (kept in the arena's copy) plus its stride; with
+ * VMT_V3_TAG_EXACT no deltas follow (*prev_d still becomes the last data
+ * address). */
+static inline const uint8_t *vmt_use_v3(trace_bin_t *b, const uint8_t *rec, trace_access_t *out,
+					size_t cap, uint64_t *prev_d, uint64_t *prev_x, uint32_t pid,
+					size_t *nout)
+{
+	unsigned c = rec[0] >> VMT_TAG_ID_SHIFT;
+	uint64_t id = VMT_NO_BLOCK;   /* c == 0: a varint id */
+	if (c >= VMT_V3_TAG_ID0) {
+		id = c - VMT_V3_TAG_ID0;
+	} else if (c) {
+		if (b->last_use != VMT_NO_BLOCK)
+			id = b->blocks[b->last_use].succ;
+		if (id == VMT_NO_BLOCK)
+			return vmt_bad(b, rec, rec, "use of the successor block, none known"), NULL;
+	}
+	vmt_block_t *bl = NULL;
+	const uint8_t *p = vmt_use_block(b, rec, &id, cap, pid, &bl), *f;
+	if (!p || p == rec)
+		return p;
+	trace_access_t *restrict arena = b->arena + bl->off;
+	uint64_t *restrict stride = b->strides + bl->poff;
+	const uint8_t *data = bl->data;
+	const unsigned ndata = bl->ndata;
+	const uint64_t va_lim = bl->va_lim;
+	uint64_t va = *prev_d, v;
+	if (c == VMT_V3_TAG_EXACT) {
+		for (unsigned j = 0; j < ndata; j++) {
+			trace_access_t *a = &arena[data[j]];
+			va = a->va + stride[j];
+			if (va > va_lim && vmt_use_range(b, rec, p, va, a))
+				return NULL;
+			a->va = va;
+		}
+	} else {
+		for (unsigned j = 0; j < ndata; j++) {
+			trace_access_t *a = &arena[data[j]];
+			if (*p < 0x80)
+				v = *p++;
+			else if (!(p = vmt_varint(f = p, &v)))
+				return vmt_bad(b, rec, f, "varint longer than 64 bits"), NULL;
+			uint64_t last = a->va;
+			va = last + stride[j] + ((v >> 1) ^ (0 - (v & 1)));   /* zigzag */
+			if (va > va_lim && vmt_use_range(b, rec, p, va, a)) {
+				if (b->err)
+					return NULL;
+				break;
+			}
+			stride[j] = va - last;
+			a->va = va;
+		}
+		if (p > b->buf + b->end)
+			return vmt_cut(b, rec), NULL;
+	}
+	if (b->last_use != VMT_NO_BLOCK)
+		b->blocks[b->last_use].succ = (uint32_t)id;
+	b->last_use = (uint32_t)id;
+	*prev_d = va;
+	*prev_x = bl->next_x;
+	*nout = vmt_use_copy(b, bl, out, cap);
+	return p;
+}
+
+typedef const uint8_t *vmt_use_fn(trace_bin_t *b, const uint8_t *rec, trace_access_t *out,
+				  size_t cap, uint64_t *prev_d, uint64_t *prev_x, uint32_t pid,
+				  size_t *nout);
+
+/* Decode whole records from [pos, end) into out, at most cap, block uses by
+ * the version's use (NULL: blocks are unknown record kinds).  The caller made sure a record starting before safe is
+ * in the buffer or the input has ended.  Stops at an error (recorded).
+ * Inlined into each version's decoder, so that use is a direct call. */
+__attribute__((always_inline))
+static inline size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe,
+				vmt_use_fn *use)
 {
 	const uint8_t *p = b->buf + b->pos;
 	const uint8_t *const e = b->buf + b->end, *const lim = b->buf + safe;
@@ -384,7 +545,7 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 		uint64_t size = tag >> VMT_SIZE_SHIFT, v;
 		int kern = k == VMT_K_KERNEL;
 		if (k >= VMT_K_COUNT && !kern) {
-			if (b->version < 2 || k > VMT_K_USE) {
+			if (!use || k > VMT_K_USE) {
 				vmt_bad(b, rec, rec, "unknown record kind");
 				break;
 			}
@@ -394,7 +555,7 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 				continue;
 			}
 			size_t got = 0;
-			if (!(p = vmt_use(b, rec, out + n, cap - n, &prev_d, &prev_x, pid, &got)) ||
+			if (!(p = use(b, rec, out + n, cap - n, &prev_d, &prev_x, pid, &got)) ||
 			    p == rec)
 				break;
 			n += got;
@@ -469,6 +630,22 @@ static size_t vmt_decode(trace_bin_t *b, trace_access_t *out, size_t cap, size_t
 	return n;
 }
 
+/* Version 1 has no blocks. */
+static size_t vmt_decode_v1(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
+{
+	return vmt_decode(b, out, cap, safe, NULL);
+}
+
+static size_t vmt_decode_v2(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
+{
+	return vmt_decode(b, out, cap, safe, vmt_use_v2);
+}
+
+static size_t vmt_decode_v3(trace_bin_t *b, trace_access_t *out, size_t cap, size_t safe)
+{
+	return vmt_decode(b, out, cap, safe, vmt_use_v3);
+}
+
 static long vmt_read(trace_bin_t *b, trace_access_t *out, size_t cap)
 {
 	if (!b->header_done && vmt_header(b) < 0)
@@ -489,11 +666,11 @@ static long vmt_read(trace_bin_t *b, trace_access_t *out, size_t cap)
 		if (b->pos == b->end)
 			break;   /* the end of the trace */
 		size_t safe = b->eof ? b->end : b->end - (VMT_RECORD_MAX - 1);
-		size_t got = vmt_decode(b, out + n, cap - n, safe);
+		size_t got = b->decode(b, out + n, cap - n, safe);
 		if (!got && !b->err && b->pos < b->end) {
 			/* a block longer than the room left: decode it aside */
 			b->pend_pos = 0;
-			b->pend_n = vmt_decode(b, b->pend, VMT_BLOCK_ITEMS, safe);
+			b->pend_n = b->decode(b, b->pend, VMT_BLOCK_ITEMS, safe);
 		}
 		n += got;
 		if (b->err)
@@ -579,5 +756,6 @@ void trace_bin_close(trace_bin_t *b)
 	free(b->buf);
 	free(b->blocks);
 	free(b->arena);
+	free(b->strides);
 	free(b);
 }

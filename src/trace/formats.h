@@ -17,7 +17,7 @@
 /* vmt: "\x89VMT\r\n\x1a\n", then the version byte. */
 #define VMT_MAGIC "\x89VMT\r\n\x1a\n"
 #define VMT_MAGIC_LEN 8
-#define VMT_VERSION 2            /* what the writer writes; 1 and 2 are read */
+#define VMT_VERSION 3            /* what the writer writes; 1, 2 and 3 are read */
 /* Tag byte of a record: bits 0-2 the kind, bit 3 a pid follows, bits 4-7
  * the size if 1..15 (0: a size varint follows). */
 #define VMT_KIND_MASK 0x07
@@ -42,6 +42,24 @@ enum { VMT_K_READ, VMT_K_WRITE, VMT_K_IFETCH, VMT_K_MODIFY, VMT_K_COUNT };
 #define VMT_K_KERNEL 6
 #define VMT_TAG_ID_SHIFT 3
 #define VMT_TAG_IDS 31          /* ids 0..30 fit in the tag */
+/* Version 3 changes the use record only: tag bits 3-7 are 0 for a varint
+ * id, 1 for the successor (the block used after the last use of the block
+ * of the previous use), 2 for the successor with every data address as
+ * predicted (no deltas follow), 3..31 for ids 0..28; a data item's address
+ * is predicted by its own slot of the block (its last address plus its last
+ * stride), not by the data predictor. */
+#define VMT_V3_TAG_SUCC 1       /* the use's block is the successor */
+#define VMT_V3_TAG_EXACT 2      /* the successor, its data as predicted */
+#define VMT_V3_TAG_ID0 3        /* tag bits 3-7 of id 0 */
+#define VMT_V3_TAG_IDS 29       /* ids 0..28 fit in the tag */
+#define VMT_NO_BLOCK UINT32_MAX /* no successor known (or no use yet) */
+
+/* vmt 3: a block's data item's address predictor, both 0 at the
+ * definition: the item is predicted at last + stride; then stride becomes
+ * address - last and last the address (modulo 2^64). */
+typedef struct vmt_pred {
+	uint64_t last, stride;
+} vmt_pred_t;
 #define VMT_BLOCK_ITEMS 64      /* the most accesses a block holds */
 #define VMT_BLOCKS ((size_t)1 << 16)   /* the most blocks one stream defines */
 #define VMT_BLOCK_TOTAL ((size_t)1 << 19)   /* the most accesses in all its definitions */

@@ -333,12 +333,18 @@ static long gzip_read(trace_input_t *in, unsigned char *buf, size_t cap)
 }
 
 /* zstd: decode into buf until it is full or the input ends; frames may
- * follow one another (concatenated .zst files). */
+ * follow one another (concatenated .zst files).  At most ZSTD_OUT_STEP
+ * bytes a call of the decoder: a call that fails (a damaged block, or the
+ * checksum) hands out nothing of what it decoded, so this loses at most
+ * that many of the good bytes before the damage, which are read (and the
+ * format detected by) before the error, whatever the stream's length. */
+#define ZSTD_OUT_STEP ((size_t)1 << 14)
 static long zstd_read(trace_input_t *in, unsigned char *buf, size_t cap)
 {
-	ZSTD_outBuffer out = { buf, cap, 0 };
+	ZSTD_outBuffer out = { buf, 0, 0 };
 
-	while (out.pos < out.size) {
+	while (out.pos < cap) {
+		out.size = cap - out.pos > ZSTD_OUT_STEP ? out.pos + ZSTD_OUT_STEP : cap;
 		if (in->raw_pos == in->raw_end && raw_fill(in) < 0)
 			break;
 		bool drained = in->raw_pos == in->raw_end;   /* so raw_eof */

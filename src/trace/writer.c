@@ -27,9 +27,13 @@
 _Static_assert(BLOCK_ROOM >= 1 + 10 + 10 + VMT_BLOCK_ITEMS + VMT_RECORD_MAX, "a definition and a use fit");
 #define VMT_LEVEL 9                     /* zstd level: 3x smaller than lackey.zst, fast enough for record */
 
-/* A block defined in the output: its start and items, as the record has them. */
+/* A block defined in the output: its start and items, as the record has
+ * them; its data items' predictors at preds[poff ..] and its successor (the
+ * block used after its last use), as the reader keeps them. */
 typedef struct wr_block {
 	uint64_t start;
+	uint32_t poff;
+	uint32_t succ;
 	uint8_t n;
 	uint8_t item[VMT_BLOCK_ITEMS];
 } wr_block_t;
@@ -53,6 +57,9 @@ struct trace_writer {
 	wr_block_t *dict;       /* vmt: the blocks defined, numbered from 0 */
 	size_t ndict, dict_cap;
 	size_t dict_items;      /* vmt: accesses in all the definitions */
+	vmt_pred_t *preds;      /* vmt: the data items' predictors */
+	size_t npreds, preds_cap;
+	uint32_t last_use;      /* vmt: the block of the last use, or VMT_NO_BLOCK */
 	uint32_t *slot;         /* vmt: hash table of dict, index + 1 (0: empty) */
 	size_t slot_mask;
 	uint64_t count, bytes;
@@ -178,6 +185,7 @@ int trace_writer_open(trace_writer_t **out, const char *path, trace_format_t fmt
 	}
 	w->fmt = fmt;
 	w->fd = -1;
+	w->last_use = VMT_NO_BLOCK;
 	int rc = 0;
 	if (fmt != TRACE_FMT_VMT && fmt != TRACE_FMT_LACKEY && fmt != TRACE_FMT_TEXT)
 		rc = wr_fail(w, VM_ENOTSUP, "cannot write %s traces (only vmt, lackey, text)",
@@ -311,14 +319,69 @@ static long blk_id(trace_writer_t *w, uint64_t start, const uint8_t *item, unsig
 		w->dict = d;
 		w->dict_cap = cap;
 	}
+	if (w->npreds + n > w->preds_cap) {
+		size_t cap = w->preds_cap ? w->preds_cap : 1024;
+		while (cap < w->npreds + n)
+			cap *= 2;
+		vmt_pred_t *pr = realloc(w->preds, cap * sizeof *pr);
+		if (!pr)
+			return -1;
+		w->preds = pr;
+		w->preds_cap = cap;
+	}
 	wr_block_t *d = &w->dict[w->ndict];
 	d->start = start;
 	d->n = (uint8_t)n;
 	memcpy(d->item, item, n);
+	d->poff = (uint32_t)w->npreds;
+	d->succ = VMT_NO_BLOCK;
+	for (unsigned i = 0; i < n; i++)
+		if ((item[i] & VMT_KIND_MASK) != VMT_K_IFETCH)
+			w->preds[w->npreds++] = (vmt_pred_t){ 0, 0 };
 	w->slot[h] = (uint32_t)++w->ndict;
 	w->dict_items += n;
 	*fresh = true;
 	return (long)w->ndict - 1;
+}
+
+/* A version 3 use of block id at p, the data addresses of the n gathered
+ * accesses by the block's predictors; returns the byte after it. */
+static uint8_t *put_use(trace_writer_t *w, uint8_t *p, uint32_t id, unsigned n)
+{
+	wr_block_t *d = &w->dict[id];
+	uint8_t *tag = p++;
+	bool succ = w->last_use != VMT_NO_BLOCK && w->dict[w->last_use].succ == id;
+	if (succ)
+		*tag = (uint8_t)(VMT_K_USE | VMT_V3_TAG_SUCC << VMT_TAG_ID_SHIFT);
+	else if (id < VMT_V3_TAG_IDS)
+		*tag = (uint8_t)(VMT_K_USE | (id + VMT_V3_TAG_ID0) << VMT_TAG_ID_SHIFT);
+	else {
+		*tag = VMT_K_USE;
+		p = put_varint(p, id);
+	}
+	if (w->last_use != VMT_NO_BLOCK)
+		w->dict[w->last_use].succ = id;
+	w->last_use = id;
+	vmt_pred_t *pr = w->preds + d->poff;
+	bool exact = true;   /* every delta 0 so far */
+	uint8_t *deltas = p;
+	for (unsigned i = 0; i < n; i++) {
+		if (w->blk[i].kind == TRACE_IFETCH)
+			continue;
+		uint64_t va = w->blk[i].va;
+		uint64_t e = va - (pr->last + pr->stride);
+		pr->stride = va - pr->last;
+		pr->last = va;
+		pr++;
+		w->prev[0] = va;
+		exact = exact && e == 0;
+		p = put_varint(p, e << 1 ^ (0 - (e >> 63)));   /* zigzag */
+	}
+	if (succ && exact) {   /* the deltas (zeros) go */
+		*tag = (uint8_t)(VMT_K_USE | VMT_V3_TAG_EXACT << VMT_TAG_ID_SHIFT);
+		p = deltas;
+	}
+	return p;
 }
 
 /* Write the gathered block: a use of its definition (made first if new),
@@ -351,19 +414,7 @@ static int blk_flush(trace_writer_t *w)
 		memcpy(p, item, n);
 		p += n;
 	}
-	if (id < VMT_TAG_IDS) {
-		*p++ = (uint8_t)(VMT_K_USE | (id + 1) << VMT_TAG_ID_SHIFT);
-	} else {
-		*p++ = VMT_K_USE;
-		p = put_varint(p, (uint64_t)id);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (w->blk[i].kind == TRACE_IFETCH)
-			continue;
-		uint64_t d = w->blk[i].va - w->prev[0];
-		w->prev[0] = w->blk[i].va;
-		p = put_varint(p, d << 1 ^ (0 - (d >> 63)));   /* zigzag */
-	}
+	p = put_use(w, p, (uint32_t)id, n);
 	w->prev[1] = w->blk_next;
 	w->staged = (size_t)(p - w->stage);
 	return 0;
@@ -494,6 +545,7 @@ void trace_writer_free(trace_writer_t *w)
 		unlink(w->tmp);
 	ZSTD_freeCCtx(w->zc);
 	free(w->dict);
+	free(w->preds);
 	free(w->slot);
 	free(w->zout);
 	free(w->stage);
