@@ -182,6 +182,7 @@ Test(pager_cli, bad_input, .init = mkdir_tmp, .fini = rm_tmp, .timeout = 60)
 		{ "--budget 12Q", "vmlab pager: --budget 12Q: not a size (a number, with K, M or G)\n" },
 		{ "--budget", "vmlab pager: --budget needs a value\n" },
 		{ "--bogus 1", "vmlab pager: unknown option '--bogus' (try vmlab pager --help)\n" },
+		{ "--tick 1K", "vmlab pager: --tick 1K: not a number of faults\n" },
 	};
 	cmd_out_t r;
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -203,6 +204,33 @@ Test(pager_cli, bad_input, .init = mkdir_tmp, .fini = rm_tmp, .timeout = 60)
 	run(&r, "%s pager -- no-such-program-here", vmlab());
 	cr_assert_eq(r.status, 127);
 	cr_assert_str_eq(r.err, "vmlab pager: no-such-program-here: no such program\n");
+}
+
+/* aging and nru under the pager: their counters move only at a tick, so
+ * without one every page filled since the last ties at "unused" and two
+ * pages one instruction needs take the same slot in turn for ever (sort
+ * under 256K with aging never ended).  The default tick, once a budget of
+ * faults, makes both finish (timeout 60 s: the old livelock fails it), with
+ * the same output; `--tick 0` is still accepted (never). */
+Test(pager_cli, aging_and_nru_finish_with_the_default_tick, .init = mkdir_tmp, .fini = rm_tmp,
+     .timeout = 300)
+{
+	cmd_out_t r;
+	char in[128];
+	snprintf(in, sizeof in, "%s/in.txt", dir);
+	make_input(in, 30000);
+	run(&r, "sort %s > %s/plain.txt", in, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *pols[] = { "aging", "nru" };
+	for (size_t k = 0; k < 2; k++) {
+		run(&r, "timeout 60 %s pager --budget 256K --policy %s --stats %s/st.json -- sort %s > %s/paged.txt"
+			" && cmp %s/paged.txt %s/plain.txt",
+		    vmlab(), pols[k], dir, in, dir, dir, dir);
+		cr_assert_eq(r.status, 0, "%s: status %d: %s", pols[k], r.status, r.err);
+	}
+	run(&r, "%s pager --tick 0 --policy nru -- echo ran", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "ran\n");
 }
 
 /* A static executable cannot take LD_PRELOAD: said so, not run. */

@@ -28,7 +28,7 @@
 
 static const char pager_usage[] =
 	"usage: vmlab pager [--budget SIZE] [--policy P] [--swap-file F] [--stats FILE]\n"
-	"                   [--region SIZE] -- PROGRAM [ARGS...]\n"
+	"                   [--region SIZE] [--tick N] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Run a dynamically linked PROGRAM with its heap in real demand-paged memory:\n"
 	"an LD_PRELOAD library (libvmlab_pager.so) reserves a region of address space\n"
@@ -49,10 +49,12 @@ static const char pager_usage[] =
 	"                    temporary file, removed\n"
 	"  --stats FILE      where the counters go (default stderr)\n"
 	"  --region SIZE     address space of the heap (default 64G, at least 64M)\n"
+	"  --tick N          aging and nru: age or clear the emulated accessed bits\n"
+	"                    every N faults (default: the budget in pages; 0: never)\n"
 	"  --help            this text";
 
 typedef struct pager_args {
-	const char *budget, *policy, *swap, *stats, *region;
+	const char *budget, *policy, *swap, *stats, *region, *tick;
 	int prog;                /* index of PROGRAM in argv */
 } pager_args_t;
 
@@ -85,8 +87,9 @@ static int pager_opt(int argc, char **argv, int *i, const char *name, const char
 /* argv after "pager".  Returns -1 for --help, else an exit status. */
 static int pager_parse(int argc, char **argv, pager_args_t *a)
 {
-	static const char *const names[] = { "--budget", "--policy", "--swap-file", "--stats", "--region" };
-	const char **slots[] = { &a->budget, &a->policy, &a->swap, &a->stats, &a->region };
+	static const char *const names[] = { "--budget", "--policy", "--swap-file", "--stats", "--region",
+					     "--tick" };
+	const char **slots[] = { &a->budget, &a->policy, &a->swap, &a->stats, &a->region, &a->tick };
 	int i = 1;
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -244,6 +247,7 @@ static int pager_env(const pager_args_t *a, const char *lib, uint64_t budget, ui
 	bad |= setenv("VMLAB_PAGER_POLICY", a->policy ? a->policy : "clock", 1);
 	bad |= a->swap ? setenv("VMLAB_PAGER_SWAP", a->swap, 1) : unsetenv("VMLAB_PAGER_SWAP");
 	bad |= a->stats ? setenv("VMLAB_PAGER_STATS", a->stats, 1) : unsetenv("VMLAB_PAGER_STATS");
+	bad |= a->tick ? setenv("VMLAB_PAGER_TICK", a->tick, 1) : unsetenv("VMLAB_PAGER_TICK");
 	if (bad) {
 		fprintf(stderr, "vmlab pager: out of memory\n");
 		return CLI_EXIT_FAIL;
@@ -261,6 +265,11 @@ int cmd_pager(int argc, char **argv)
 	if ((a.budget && (st = pager_size("--budget", a.budget, &budget))) ||
 	    (a.region && (st = pager_size("--region", a.region, &region))))
 		return st;
+	uint64_t tick;
+	if (a.tick && num_parse_u64(a.tick, &tick, 0)) {
+		fprintf(stderr, "vmlab pager: --tick %s: not a number of faults\n", a.tick);
+		return CLI_EXIT_USAGE;
+	}
 	if (region < PAGER_MIN_REGION) {
 		fprintf(stderr, "vmlab pager: --region %s: need at least 64M (one mimalloc arena block)\n",
 			a.region);

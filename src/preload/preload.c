@@ -293,8 +293,16 @@ __attribute__((constructor)) static void pl_start(void)
 	pl_errfd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	pl_pid = getpid();
 	char err[512] = "";
+	uint64_t budget = pl_env_size("VMLAB_PAGER_BUDGET", (uint64_t)64 << 20);
+	long ps = sysconf(_SC_PAGESIZE);
+	uint64_t page = ps > 0 ? (uint64_t)ps : 4096;
 	vp_config_t c = {
-		.budget = pl_env_size("VMLAB_PAGER_BUDGET", (uint64_t)64 << 20),
+		.budget = budget,
+		/* aging's and nru's tick: once a budget of faults by default, so
+		 * that pages filled since the last one (all tied at "unused")
+		 * do not take the same slot in turn for ever when one
+		 * instruction touches two of them */
+		.tick = pl_env_size("VMLAB_PAGER_TICK", budget / page + (budget % page != 0)),
 		.policy = getenv("VMLAB_PAGER_POLICY"),
 		.swap_file = getenv("VMLAB_PAGER_SWAP"),
 		.errbuf = err,
