@@ -4,9 +4,11 @@
  *
  * Input: line 1 the options (words), line 2 the virtual addresses (words),
  * the rest the state file, given as --state.  At most MAX_WORDS words a line;
- * option words naming a path ('/') are dropped, so that the command reads no
- * file but the state (a --state /dev/stdin would wait for input), and so are
- * --html words, so that it writes none either.
+ * words naming a path ('/') are dropped, on both lines (options may follow
+ * the addresses), so that the command reads no file but the state (a
+ * --state /dev/stdin would wait for input), and so are --html words, so that
+ * it writes none either (an `--html -ss` among the addresses once wrote
+ * files into the current folder).
  * What explain prints is thrown away (run with -close_fd_mask=3).
  */
 #include <stdint.h>
@@ -67,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split_line(&p, end, &w, argv, &argc, MAX_WORDS, 1);
 	argv[argc++] = "--state";
 	argv[argc++] = state_path;
-	split_line(&p, end, &w, argv, &argc, MAX_WORDS, 0);
+	split_line(&p, end, &w, argv, &argc, MAX_WORDS, 1);
 	argv[argc] = NULL;
 	size_t left = (size_t)(end - p);
 	if (ftruncate(memfd, 0) || (left && pwrite(memfd, p, left, 0) != (ssize_t)left))
