@@ -1,0 +1,179 @@
+/* test_polish.c - leftovers of issues 9 and 10: an error's reason printed
+ * whole however long the quoted line (script commands, script words, state
+ * files, trace paths), khugepaged counting the references of `spawn P trace`
+ * processes, and explain's HTML naming --mode. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "util/clip.h"
+
+/* Write n bytes of text to a new temporary file named by path (40 bytes). */
+static void pol_file(char *path, const char *suffix, const char *text, size_t n)
+{
+	snprintf(path, 40, "/tmp/vmlab-polish-XXXXXX%s", suffix);
+	int fd = mkstemps(path, (int)strlen(suffix));
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, n), (ssize_t)n);
+	close(fd);
+}
+
+/* A script whose line 2 is `write 9 0x1000 "a...a"` with n a's. */
+static char *pol_long_write(size_t n)
+{
+	char *s = malloc(n + 64);
+	cr_assert(s);
+	int at = sprintf(s, "spawn 1\nwrite 9 0x1000 \"");
+	memset(s + at, 'a', n);
+	strcpy(s + at + n, "\"\n");
+	return s;
+}
+
+Test(clip, a_word_that_fits_is_kept_whole_and_a_longer_one_cut_to_64_bytes)
+{
+	clip_t q;
+	char w[100];
+	memset(w, 'x', sizeof w);
+	cr_expect_str_eq(clip_word(&q, "rw", 2), "rw");
+	cr_expect_eq(strlen(clip_word(&q, w, 64)), 64);   /* 64 fit: no "..." */
+	cr_expect_eq(strchr(q.s, '.'), NULL);
+	cr_expect_eq(strlen(clip_word(&q, w, 65)), 64);   /* 61 x's and "..." */
+	cr_expect_str_eq(q.s + 61, "...");
+	/* never half a UTF-8 character: "é" is 2 bytes, at bytes 60-61 */
+	memcpy(w + 60, "\xc3\xa9", 2);
+	clip_word(&q, w, 100);
+	cr_expect_str_eq(q.s + 60, "...");
+}
+
+Test(clip, join_cuts_the_text_not_the_reason)
+{
+	char out[20];
+	clip_join(out, sizeof out, "f:1: ", "abc", ": ", "why");
+	cr_expect_str_eq(out, "f:1: abc: why");   /* 13 bytes: whole */
+	/* room 19; head 5 + sep 2 + reason 3 = 10: 9 for the text, 6 and "..." */
+	clip_join(out, sizeof out, "f:1: ", "0123456789", ": ", "why");
+	cr_expect_str_eq(out, "f:1: 012345...: why");
+}
+
+Test(clip, join_at_the_boundary)
+{
+	char out[21];   /* room 20: "f:1: 0123456789: why" is exactly 20 */
+	clip_join(out, sizeof out, "f:1: ", "0123456789", ": ", "why");
+	cr_expect_str_eq(out, "f:1: 0123456789: why");
+	char small[20];
+	clip_join(small, sizeof small, "f:1: ", "0123456789", ": ", "why");
+	cr_expect_str_eq(small, "f:1: 012345...: why");
+	char tiny[8];   /* not even HEAD "..." SEP REASON: the reason is cut last */
+	clip_join(tiny, sizeof tiny, "f:1: ", "0123456789", ": ", "why");
+	cr_expect_str_eq(tiny, "f:1: ..");
+}
+
+Test(long_lines, a_10000_byte_write_to_a_bad_pid_keeps_its_reason)
+{
+	char path[40];
+	char *text = pol_long_write(10000);
+	pol_file(path, ".vms", text, strlen(text));
+	free(text);
+	cmd_out_t r;
+	run(&r, "%s script %s", vmlab(), path);
+	cr_expect_eq(r.status, 1);
+	static const char why[] = "...: process 9 is not alive (never created)\n";
+	size_t n = strlen(r.err);
+	cr_assert_geq(n, sizeof why - 1);
+	cr_expect_str_eq(r.err + n - (sizeof why - 1), why);
+	/* the message fills the error buffer (PATH_MAX + 1024 = 5120 bytes, one
+	 * the NUL) and then the newline */
+	cr_expect_eq(n, 5120);
+	char head[80];
+	snprintf(head, sizeof head, "%s:2: write 9 0x1000 \"aaaa", path);
+	cr_expect_eq(strncmp(r.err, head, strlen(head)), 0);
+	unlink(path);
+}
+
+Test(long_lines, a_short_write_to_a_bad_pid_is_quoted_whole)
+{
+	char path[40], want[160];
+	char *text = pol_long_write(2);
+	pol_file(path, ".vms", text, strlen(text));
+	free(text);
+	cmd_out_t r;
+	run(&r, "%s script %s", vmlab(), path);
+	cr_expect_eq(r.status, 1);
+	snprintf(want, sizeof want,
+		 "%s:2: write 9 0x1000 \"aa\": process 9 is not alive (never created)\n", path);
+	cr_expect_str_eq(r.err, want);
+	unlink(path);
+}
+
+Test(long_lines, a_10000_byte_bad_hex_data_word_keeps_its_reason)
+{
+	char path[40], want[256];
+	char *s = malloc(10100);
+	cr_assert(s);
+	int at = sprintf(s, "spawn 1\nwrite 1 0x1000 0x");
+	for (int i = 0; i < 5000; i++)
+		memcpy(s + at + 2 * i, "ag", 2);
+	strcpy(s + at + 10000, "\n");
+	pol_file(path, ".vms", s, strlen(s));
+	free(s);
+	cmd_out_t r;
+	run(&r, "%s script %s", vmlab(), path);
+	cr_expect_eq(r.status, 2);
+	/* 0x, then 59 bytes of agag..., then "...": 64 in all */
+	snprintf(want, sizeof want, "%s:2: bad DATA '0x%s...' (0x and two hex digits a byte)\n", path,
+		 "agagagagagagagagagagagagagagagagagagagagagagagagagagagagaga");
+	cr_expect_str_eq(r.err, want);
+	unlink(path);
+}
+
+Test(long_lines, a_long_flags_word_of_a_state_file_keeps_its_reason)
+{
+	char path[40], text[1024], want[256];
+	int at = sprintf(text, "pte 1 2 ");
+	for (int i = 0; i < 400; i++)
+		memcpy(text + at + 2 * i, "wx", 2);
+	strcpy(text + at + 800, "\n");
+	pol_file(path, "", text, strlen(text));
+	cmd_out_t r;
+	run(&r, "%s explain --state %s 0x1000", vmlab(), path);
+	cr_expect_eq(r.status, 2);
+	snprintf(want, sizeof want, "%s:1: bad flags '%s...': letters of rwxu, each once\n", path,
+		 "wxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxwxw");
+	cr_expect_str_eq(r.err, want);
+	unlink(path);
+}
+
+Test(long_lines, a_trace_under_a_long_path_keeps_its_reason)
+{
+	/* 120-byte folder names, 4 deep: a path of about 500 bytes, which once
+	 * left no room in the reader's 512-byte message for the reason */
+	char dir[1024] = "/tmp/vmlab-polish-deep-XXXXXX", name[121];
+	cr_assert(mkdtemp(dir));
+	memset(name, 'd', 120);
+	name[120] = 0;
+	for (int i = 0; i < 4; i++) {
+		strcat(dir, "/");
+		strcat(dir, name);
+		cr_assert_eq(mkdir(dir, 0700), 0);
+	}
+	char file[1100];
+	snprintf(file, sizeof file, "%s/t.txt", dir);
+	FILE *f = fopen(file, "w");
+	cr_assert(f);
+	fputs("1 2\nxyz\n", f);
+	fclose(f);
+	cmd_out_t r;
+	run(&r, "%s run --format pages %s", vmlab(), file);
+	cr_expect_eq(r.status, 2);
+	static const char why[] = "...:2: bad page number \"xyz\"\n";
+	size_t n = strlen(r.err);
+	cr_assert_geq(n, sizeof why - 1);
+	cr_expect_str_eq(r.err + n - (sizeof why - 1), why, "%s", r.err);
+	char cmd[2300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", 29, dir);
+	cr_expect_eq(system(cmd), 0);
+}
