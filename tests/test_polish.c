@@ -177,3 +177,51 @@ Test(long_lines, a_trace_under_a_long_path_keeps_its_reason)
 	snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", 29, dir);
 	cr_expect_eq(system(cmd), 0);
 }
+
+/* khugepaged's clock is the machine's references, a `spawn P trace`
+ * process's as well as the script's.  --khugepaged-every 5: the script's two
+ * writes are references 1-2, process 2's eight reads 3-10, so the passes
+ * fall at 5 and 10, both during `run` (before, process 2's references were
+ * not looked at and no pass ran until the read at 11).  The first pass
+ * collapses process 1's advised 2 MiB range: 2 pages present, 510 none (at
+ * most 511).  Its copy is the daemon's: process 2's CPU is what it is
+ * without khugepaged (8 reads: 2309 ns, the first a minor fault). */
+Test(khugepaged, counts_the_references_of_trace_processes)
+{
+	cr_assert_eq(system("mkdir -p /tmp/vmlab_polish_kh && cd /tmp/vmlab_polish_kh && "
+			    "printf 'R 0x1000\\nR 0x1000\\nR 0x1000\\nR 0x1000\\n"
+			    "R 0x1000\\nR 0x1000\\nR 0x1000\\nR 0x1000\\n' > t.txt && "
+			    "printf 'spawn 1\\nmmap 1 0x200000 0x200000 rw private\\n"
+			    "write 1 0x200000 \"a\"\\nwrite 1 0x201000 \"b\"\\n"
+			    "madvise 1 0x200000 0x200000 hugepage\\nspawn 2 trace t.txt\\nrun\\n"
+			    "expect stat khugepaged_passes 2\\nexpect stat thp_collapse_alloc 1\\n"
+			    "read 1 0x201000 1 expect \"b\"\\nread 1 0x200000 1 expect \"a\"\\n"
+			    "expect stat khugepaged_passes 2\\n' > k.vms"), 0);
+	cmd_out_t r;
+	run(&r, "%s script --frames 2048 --thp madvise --khugepaged-every 5 "
+		"/tmp/vmlab_polish_kh/k.vms --json", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.err, "run: elapsed 2309 ns, cpu_utilization 1.0000, disk_utilization 0.0000\n"
+				"  P 2: cpu 2309 ns, blocked 0 ns, faults 1 (minor 1, major 0), done\n");
+	cr_expect_eq(json_u(r.out, "references"), 12);
+	cr_expect_eq(json_u(r.out, "khugepaged_passes"), 2);
+	cr_expect_eq(json_u(r.out, "thp_collapse_alloc"), 1);
+	cr_expect_eq(json_u(r.out, "thp_fault_alloc"), 0);
+	cr_expect_eq(json_u(r.out, "distinct_pages"), 513);   /* the huge page's 512 and P 2's one */
+}
+
+/* Without --khugepaged-every no pass runs, trace processes or not. */
+Test(khugepaged, is_off_by_default_under_run)
+{
+	cr_assert_eq(system("mkdir -p /tmp/vmlab_polish_kh0 && cd /tmp/vmlab_polish_kh0 && "
+			    "printf 'R 0x1000\\nR 0x2000\\n' > t.txt && "
+			    "printf 'spawn 1\\nmmap 1 0x200000 0x200000 rw private\\n"
+			    "write 1 0x200000 \"a\"\\nmadvise 1 0x200000 0x200000 hugepage\\n"
+			    "spawn 2 trace t.txt\\nrun\\n' > k.vms"), 0);
+	cmd_out_t r;
+	run(&r, "%s script --frames 2048 --thp madvise /tmp/vmlab_polish_kh0/k.vms --json", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(json_u(r.out, "khugepaged_passes"), 0);
+	cr_expect_eq(json_u(r.out, "thp_collapse_alloc"), 0);
+	cr_expect_eq(json_u(r.out, "references"), 3);
+}
