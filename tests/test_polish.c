@@ -225,3 +225,102 @@ Test(khugepaged, is_off_by_default_under_run)
 	cr_expect_eq(json_u(r.out, "thp_collapse_alloc"), 0);
 	cr_expect_eq(json_u(r.out, "references"), 3);
 }
+
+/* --- explain --mode ... --html ------------------------------------------ */
+
+#define POL_KSTATE "printf 'pte 0x800000000 0x5 rw\\npte 0x1 0x3\\n' > %s/k.state"
+
+/* A fresh folder for a page and a browser profile. */
+static void pol_dir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/vmlab-polish-html-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+/* The text of the element with id in an HTML dump ("" if none). */
+static void pol_dom_text(const char *html, const char *id, char *buf, size_t len)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "id=\"%s\">", id);
+	const char *p = strstr(html, pat);
+	buf[0] = 0;
+	if (!p)
+		return;
+	p += strlen(pat);
+	size_t k = strcspn(p, "<");
+	if (k >= len)
+		k = len - 1;
+	memcpy(buf, p, k);
+	buf[k] = 0;
+}
+
+/* The page's data names the mode and half of each VA as the text does, the
+ * leaf's G bit too; without --mode neither key is there. */
+Test(explain_html_mode, the_data_holds_mode_half_and_the_g_bit)
+{
+	char dir[64], cmd[512];
+	pol_dir(dir, sizeof dir);
+	snprintf(cmd, sizeof cmd, POL_KSTATE, dir);
+	cr_assert_eq(system(cmd), 0);
+	cmd_out_t r;
+	run(&r, "%s explain --state %s/k.state --mode user --html %s/u.html 0xffff800000000000 0x1abc",
+	    vmlab(), dir, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "mode: user\nhalf: kernel\n"), "%s", r.out);   /* the text as before */
+	run(&r, "grep -o '\"mode\":\"[a-z]*\",\"half\":\"[a-z]*\"' %s/u.html", dir);
+	cr_expect_str_eq(r.out, "\"mode\":\"user\",\"half\":\"kernel\"\n\"mode\":\"user\",\"half\":\"user\"\n");
+	run(&r, "grep -c '\"0x8000000000005103\",\"P W G NX\"' %s/u.html", dir);
+	cr_expect_str_eq(r.out, "1\n");   /* L4_pte_bits: P W G NX, as the text says */
+	run(&r, "%s explain --state %s/k.state --html %s/n.html 0x1abc", vmlab(), dir, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run(&r, "grep -c '\"mode\"' %s/n.html", dir);
+	cr_expect_str_eq(r.out, "0\n");
+	run(&r, "rm -rf %s", dir);
+}
+
+/* 4-byte PTEs in the page as in the text: 8 hex digits. */
+Test(explain_html_mode, a_32_bit_pte_has_8_digits_as_in_the_text)
+{
+	char dir[64];
+	pol_dir(dir, sizeof dir);
+	cmd_out_t r;
+	run(&r, "%s explain --va-bits 32 --pa-bits 32 --pte-size 4 --levels 2 --html %s/p.html 0x1234",
+	    vmlab(), dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "L1_pte: 0x00000000\n"), "%s", r.out);
+	run(&r, "grep -c '\"levels\":\\[\\[\"0x0\",\"0x1000\",\"0x00000000\",\"not-present\"\\]\\]' %s/p.html", dir);
+	cr_expect_str_eq(r.out, "1\n");
+	run(&r, "rm -rf %s", dir);
+}
+
+/* In Chromium: step 0 of a kernel-mode explain lists mode and half after
+ * access, as the text does, and the heading names the mode. */
+Test(explain_html_mode, chromium_shows_the_mode, .timeout = 240)
+{
+	char dir[64], cmd[512], got[1024];
+	pol_dir(dir, sizeof dir);
+	snprintf(cmd, sizeof cmd, POL_KSTATE, dir);
+	cr_assert_eq(system(cmd), 0);
+	cmd_out_t r;
+	run(&r, "%s explain --state %s/k.state --mode kernel --html %s/k.html 0x800000000abc 0x1abc",
+	    vmlab(), dir, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run(&r, "chromium --headless --no-sandbox --disable-gpu --user-data-dir=%s/profile "
+		"--dump-dom 'file://%s/k.html#step=0'", dir, dir);
+	cr_assert_eq(r.status, 0, "chromium failed (the Makefile installs it: make test): %s", r.err);
+	pol_dom_text(r.out, "which", got, sizeof got);
+	cr_expect_str_eq(got, "VA 1 of 2: 0x800000000abc, kernel mode");
+	pol_dom_text(r.out, "now", got, sizeof got);
+	cr_expect_str_eq(got, "VA: 0x800000000abc\naccess: r\nmode: kernel\nhalf: kernel\n"
+			      "VA_bits: 100000000 000000000 000000000 000000000 101010111100\n"
+			      "VPN: 0x800000000\nVPO: 0xabc");
+	/* the second VA's first step (7 = 3 + 4 levels): the user half */
+	run(&r, "chromium --headless --no-sandbox --disable-gpu --user-data-dir=%s/profile "
+		"--dump-dom 'file://%s/k.html#step=7'", dir, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	pol_dom_text(r.out, "which", got, sizeof got);
+	cr_expect_str_eq(got, "VA 2 of 2: 0x1abc, kernel mode");
+	cr_expect(strstr(r.out, "<div class=\"on\">mode: kernel</div><div class=\"on\">half: user</div>"),
+		  "%s", r.out);
+	run(&r, "rm -rf %s", dir);
+}

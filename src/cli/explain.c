@@ -334,7 +334,7 @@ static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, int
 	mmu_log_t log;
 	vm_translate_logged(vm, 0, va, acc, &r, &log);
 	if (html)
-		html_explain_add(html, vm, va, access, &r, &log);
+		html_explain_add(html, vm, va, access, mode, &r, &log);
 	fprintf(out, "TLB: %s\n", log.tlb_hit ? "hit" : "miss");
 	for (unsigned i = 0; i < log.nsteps; i++) {
 		char key[32];
