@@ -324,3 +324,29 @@ Test(explain_html_mode, chromium_shows_the_mode, .timeout = 240)
 		  "%s", r.out);
 	run(&r, "rm -rf %s", dir);
 }
+
+/* An option's value of 5,000 digits, on the command line or in a script's
+ * set line: the value is cut to 64 bytes ("..." its last 3), the reason
+ * whole; a short bad value is quoted whole as before. */
+Test(long_lines, a_long_option_value_keeps_its_reason)
+{
+	char digits[5001], cut[65], want[256], path[40], text[5100];
+	memset(digits, '1', 5000);
+	digits[5000] = 0;
+	memset(cut, '1', 61);
+	strcpy(cut + 61, "...");
+	cmd_out_t r;
+	run(&r, "%s run --frames %s", vmlab(), digits);
+	cr_expect_eq(r.status, 2);
+	snprintf(want, sizeof want, "vmlab run: --frames: %s is out of range (at most 4294967294)\n", cut);
+	cr_expect_str_eq(r.err, want);
+	snprintf(text, sizeof text, "set frames %s\nspawn 1\n", digits);
+	pol_file(path, ".vms", text, strlen(text));
+	run(&r, "%s script %s", vmlab(), path);
+	cr_expect_eq(r.status, 2);
+	snprintf(want, sizeof want, "%s:1: set frames: %s is out of range (at most 4294967294)\n", path, cut);
+	cr_expect_str_eq(r.err, want);
+	unlink(path);
+	run(&r, "%s run --frames 12x", vmlab());
+	cr_expect_str_eq(r.err, "vmlab run: --frames: '12x' is not a number (K, M, G suffixes allowed)\n");
+}

@@ -581,7 +581,7 @@ static int parse_expect(script_parser_t *p, script_cmd_t *c, const script_word_t
 		if (script_stat(NULL, NULL, c->name, NULL)) {
 			char names[1024];
 			script_stat_names(names, sizeof names);
-			return script_bad(p, "unknown counter '%s'; known: %s", c->name, names);
+			return script_bad(p, "unknown counter '%s'; known: %s", CLIP(c->name, strlen(c->name)), names);
 		}
 		return parse_num(p, w[2], 1, "VALUE", &c->value);
 	}
