@@ -201,10 +201,12 @@ Test(sched, a_dirty_victim_write_back_and_a_swap_in_block_on_the_disk_queue)
 {
 	/* 2 frames.  0-1030 1: W1 | -2060 2: R1 | -3090 1: W2 evicts 1's
 	 * dirty page 1: a write-back, 1 blocked to 103090 | -3110 2: R1 hit,
-	 * done | idle | 103090-104120 1: W3, the watermark makes it write back
-	 * page 2 first: blocked to 204120 | -204150 1: R1 a major fault (30 ns
-	 * of CPU), swap-in to 304150.  CPU 3120 + 1050 of 304150 ns = 0.0137;
-	 * the disk busy 3 x 100000 = 0.9864. */
+	 * done, its frame freed | idle | 103090-104120 1: W3, a minor fault
+	 * into the frame 2 freed (no eviction) | -104150 1: R1 a major fault
+	 * (30 ns of CPU) whose victim, 1's page 2, is dirty: its write-back to
+	 * 204150, then the swap-in to 304150 (--events: "evict frame 0 vpn 0x2
+	 * dirty: written back" just before the swap-in).  CPU 3120 + 1050 of
+	 * 304150 ns = 0.0137; the disk busy 3 x 100000 = 0.9864. */
 	sched_files();
 	cmd_out_t r;
 	run(&r, "%s script --frames 2 " TINY " /tmp/vmlab_sched/s.vms --json", vmlab());

@@ -14,6 +14,7 @@
 #include "hw/pte.h"
 #include "hw/walk8.h"
 #include "kern/explain.h"
+#include "util/clip.h"
 #include "util/num.h"
 #include "util/vmerr.h"
 
@@ -69,13 +70,14 @@ static int parse_flags(const char *s, uint64_t *flags, char *err, size_t errlen)
 	for (const char *c = s; *c; c++) {
 		int *bit = *c == 'r' ? &r : *c == 'w' ? &w : *c == 'x' ? &x : *c == 'u' ? &u : NULL;
 		if (!bit || *bit) {
-			snprintf(err, errlen, "bad flags '%s': letters of rwxu, each once", s);
+			snprintf(err, errlen, "bad flags '%s': letters of rwxu, each once", CLIP(s, strlen(s)));
 			return -1;
 		}
 		*bit = 1;
 	}
 	if (!r) {
-		snprintf(err, errlen, "bad flags '%s': a present page is always readable here (as on x86), so include r", s);
+		snprintf(err, errlen, "bad flags '%s': a present page is always readable here (as on x86), so include r",
+			 CLIP(s, strlen(s)));
 		return -1;
 	}
 	*flags = (w ? PTE_W : 0) | (u ? PTE_U : 0) | (x ? 0 : PTE_NX);
@@ -86,7 +88,7 @@ static int parse_flags(const char *s, uint64_t *flags, char *err, size_t errlen)
 static int parse_num(const char *word, const char *what, uint64_t *v, char *err, size_t errlen)
 {
 	if (num_parse_u64(word, v, 0)) {
-		snprintf(err, errlen, "bad %s '%s': expected a number such as 0x1f or 31", what, word);
+		snprintf(err, errlen, "bad %s '%s': expected a number such as 0x1f or 31", what, CLIP(word, strlen(word)));
 		return -1;
 	}
 	return 0;
@@ -139,14 +141,14 @@ static int parse_state_words(char **w, int n, state_line_t *sl, char *err, size_
 			if (parse_num(w[i], "BYTE", &b, err, errlen))
 				return -1;
 			if (b > 0xff) {
-				snprintf(err, errlen, "bad BYTE '%s': above 0xff", w[i]);
+				snprintf(err, errlen, "bad BYTE '%s': above 0xff", CLIP(w[i], strlen(w[i])));
 				return -1;
 			}
 			sl->bytes[sl->nbytes++] = (uint8_t)b;
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s': expected pte, tlb or cache", w[0]);
+	snprintf(err, errlen, "unknown command '%s': expected pte, tlb or cache", CLIP(w[0], strlen(w[0])));
 	return -1;
 }
 
@@ -332,7 +334,7 @@ static int explain_one(FILE *out, vm_machine_t *vm, uint64_t va, int access, int
 	mmu_log_t log;
 	vm_translate_logged(vm, 0, va, acc, &r, &log);
 	if (html)
-		html_explain_add(html, vm, va, access, &r, &log);
+		html_explain_add(html, vm, va, access, mode, &r, &log);
 	fprintf(out, "TLB: %s\n", log.tlb_hit ? "hit" : "miss");
 	for (unsigned i = 0; i < log.nsteps; i++) {
 		char key[32];

@@ -159,7 +159,9 @@ static const char html_js_run[] =
 
 static const char html_js_explain[] =
 	"const ST=[];D.vas.forEach((v,vi)=>{ST.push([vi,'va']);ST.push([vi,'tlb']);v.levels.forEach((l,li)=>ST.push([vi,li]));ST.push([vi,'result']);});\n"
-	"function lines(v){const out=[];out.push(['va','VA: '+v.va],['va','access: '+v.access],['va','VA_bits: '+v.fields.map(f=>f[1]).join(' ')],['va','VPN: '+v.vpn],['va','VPO: '+v.vpo]);\n"
+	"function lines(v){const out=[];out.push(['va','VA: '+v.va],['va','access: '+v.access]);\n"
+	" if(v.mode)out.push(['va','mode: '+v.mode],['va','half: '+v.half]);\n"
+	" out.push(['va','VA_bits: '+v.fields.map(f=>f[1]).join(' ')],['va','VPN: '+v.vpn],['va','VPO: '+v.vpo]);\n"
 	" out.push(['tlb','TLBI: '+v.tlbi],['tlb','TLBT: '+v.tlbt],['tlb','TLB: '+v.tlb]);\n"
 	" v.levels.forEach((l,i)=>{const n='L'+(i+1);out.push([i,n+'_index: '+l[0]],[i,n+'_pte_addr: '+l[1]],[i,n+'_pte: '+l[2]],[i,n+'_pte_bits: '+l[3]]);});\n"
 	" out.push(['result','PPN: '+v.ppn],['result','PA: '+v.pa],['result','result: '+v.result]);return out;}\n"
@@ -167,7 +169,7 @@ static const char html_js_explain[] =
 	"function draw(k){\n"
 	" const [vi,stage]=ST[Math.min(k,ST.length-1)];const v=D.vas[vi];\n"
 	" $('stepno').textContent=k;$('stepmax').textContent=MAX;\n"
-	" $('which').textContent='VA '+(vi+1)+' of '+D.vas.length+': '+v.va;\n"
+	" $('which').textContent='VA '+(vi+1)+' of '+D.vas.length+': '+v.va+(v.mode?', '+v.mode+' mode':'');\n"
 	" const bits=$('bits');bits.textContent='';\n"
 	" v.fields.forEach((f,i)=>{const on=stage==='va'||(stage==='tlb'&&f[0]!=='VPO')||(stage===i)||(stage==='result'&&f[0]==='VPO');\n"
 	"  const d=el('div','field'+(on?' on':''));d.appendChild(el('div','b',f[1]));d.appendChild(el('div','',f[0]+' '+f[2]));bits.appendChild(d);});\n"
@@ -388,7 +390,7 @@ static void html_hex(html_buf_t *b, const char *key, uint64_t v)
 	html_buf_printf(b, ",\"%s\":\"0x%llx\"", key, (unsigned long long)v);
 }
 
-void html_explain_add(html_explain_t *h, vm_machine_t *vm, uint64_t va, int access,
+void html_explain_add(html_explain_t *h, vm_machine_t *vm, uint64_t va, int access, int mode,
 		      const mmu_result_t *r, const mmu_log_t *log)
 {
 	const geom_t *g = vm_geom(vm);
@@ -408,6 +410,9 @@ void html_explain_add(html_explain_t *h, vm_machine_t *vm, uint64_t va, int acce
 	html_bits(bits, sizeof bits, va, 0, g->page_shift);
 	html_buf_printf(b, "[\"VPO\",\"%s\",\"0x%llx\"]]", bits,
 			(unsigned long long)geom_vpo(g, va));
+	if (mode) /* as explain's text: the CPU's mode and the half va lies in */
+		html_buf_printf(b, ",\"mode\":\"%s\",\"half\":\"%s\"", mode == 'k' ? "kernel" : "user",
+				vm_is_kernel(vm, va) ? "kernel" : "user");
 	html_hex(b, "vpn", vpn);
 	html_hex(b, "vpo", geom_vpo(g, va));
 	if (t->sets) {
@@ -423,10 +428,13 @@ void html_explain_add(html_explain_t *h, vm_machine_t *vm, uint64_t va, int acce
 		if (!(pte & PTE_P))
 			snprintf(fl, sizeof fl, "not-present%s", pte & PTE_SWAP ? " swap" : "");
 		else
-			snprintf(fl, sizeof fl, "P%s%s%s%s%s", pte & PTE_W ? " W" : "",
+			snprintf(fl, sizeof fl, "P%s%s%s%s%s%s", pte & PTE_W ? " W" : "",
 				 pte & PTE_U ? " U" : "", pte & PTE_A ? " A" : "",
-				 pte & PTE_D ? " D" : "", pte & PTE_NX ? " NX" : "");
-		html_buf_printf(b, "%s[\"0x%llx\",\"0x%llx\",\"0x%llx\",\"%s\"]", i ? "," : "",
+				 pte & PTE_D ? " D" : "", pte & PTE_G ? " G" : "",
+				 pte & PTE_NX ? " NX" : "");
+		/* as explain's text: a 4-byte PTE in 8 hex digits */
+		html_buf_printf(b, g->pte_size == PTE32_SIZE ? "%s[\"0x%llx\",\"0x%llx\",\"0x%08llx\",\"%s\"]"
+				: "%s[\"0x%llx\",\"0x%llx\",\"0x%llx\",\"%s\"]", i ? "," : "",
 				(unsigned long long)log->steps[i].index,
 				(unsigned long long)log->steps[i].pte_pa, (unsigned long long)pte, fl);
 	}

@@ -50,8 +50,9 @@ void html_run_free(html_run_t *h);
 typedef struct html_explain html_explain_t;
 
 html_explain_t *html_explain_new(void);
-/* Record one translation as explain printed it. */
-void html_explain_add(html_explain_t *h, vm_machine_t *vm, uint64_t va, int access,
+/* Record one translation as explain printed it; mode is explain's --mode
+ * ('k' kernel, 'u' user; 0 when not given: no mode and half lines). */
+void html_explain_add(html_explain_t *h, vm_machine_t *vm, uint64_t va, int access, int mode,
 		      const mmu_result_t *r, const mmu_log_t *log);
 int html_explain_write(html_explain_t *h, const char *path, const char *title);
 void html_explain_free(html_explain_t *h);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "policy/policy.h"
+#include "util/clip.h"
 #include "util/num.h"
 #include "util/vmerr.h"
 
@@ -901,6 +902,39 @@ static const cli_option_t *cli_find(const char *name, size_t len, unsigned group
 	return shared;
 }
 
+/* msg into err (errlen bytes) with each whole copy of a value longer than
+ * a quoted word cut short (CLIP), so that the reason around it fits. */
+static void cli_clip_value(char *err, size_t errlen, const char *msg, const char *value)
+{
+	size_t vn = value ? strlen(value) : 0, at = 0;
+	const char *p = msg, *hit;
+	while (vn > CLIP_WORD && (hit = strstr(p, value))) {
+		at += (size_t)snprintf(err + at, errlen - at, "%.*s%s", (int)(hit - p), p, CLIP(value, vn));
+		if (at >= errlen)
+			return;
+		p = hit + vn;
+	}
+	snprintf(err + at, errlen - at, "%s", p);
+}
+
+/* Apply op's argument (op->set), its message built with room for the whole
+ * argument (a --frames of 5,000 digits) and the argument then cut short in
+ * it: the reason always fits err.  0 or op->set's error. */
+static int cli_apply(const cli_option_t *op, cli_opts_t *o, const char *arg, char *err,
+		     size_t errlen)
+{
+	size_t room = errlen + (arg ? 2 * strlen(arg) : 0); /* a message quotes it at most twice */
+	char *msg = malloc(room);
+	if (!msg)
+		return op->set(o, arg, err, errlen);
+	msg[0] = 0;
+	int rc = op->set(o, arg, msg, room);
+	if (rc)
+		cli_clip_value(err, errlen, msg, arg);
+	free(msg);
+	return rc;
+}
+
 /* Any option of that name: a command parses only one of the groups that
  * share a name (run's --frames N, mrc's --frames LIST). */
 int cli_given(const cli_opts_t *o, const char *name)
@@ -970,7 +1004,7 @@ int cli_parse(cli_opts_t *o, int argc, char **argv, unsigned groups, const char 
 			fprintf(stderr, "vmlab %s: %s%s takes no value\n", cmd, dashes, op->name);
 			return CLI_EXIT_USAGE;
 		}
-		if (op->set(o, arg, err, sizeof err)) {
+		if (cli_apply(op, o, arg, err, sizeof err)) {
 			fprintf(stderr, "vmlab %s: %s%s: %s\n", cmd, dashes, op->name, err);
 			return CLI_EXIT_USAGE;
 		}
@@ -1001,5 +1035,5 @@ int cli_set_option(cli_opts_t *o, const char *name, const char *value, unsigned 
 		return cli_unknown_setting(name, groups, err, errlen);
 	if (cli_bit(o, (size_t)(op - cli_options)))
 		return 1;
-	return op->set(o, value, err, errlen);
+	return cli_apply(op, o, value, err, errlen);
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "kern/huge.h"
 #include "kern/loadctl.h"
 #include "kern/sched.h"
 #include "util/vmerr.h"
@@ -266,6 +267,8 @@ static int sched_step(vm_sched_t *s)
 	if (rc)
 		return rc;
 	sched_mark_t b = sched_mark(vm);
+	huge_daemon(vm); /* khugepaged on the clock of references, as after a script's own;
+			    a daemon, so its copying is no task's CPU time */
 	const vm_latency_t *l = &vm->cfg.lat;
 	uint64_t cpu = (uint64_t)llround((double)(b.lookups - a.lookups) * l->tlb_ns +
 					 (double)(b.mem - a.mem) * l->mem_ns +

@@ -15,6 +15,7 @@
 #include "script/thread.h"
 #include "script/tracetask.h"
 #include "script/umalloc.h"
+#include "util/clip.h"
 #include "util/hostfile.h"
 #include "util/vmerr.h"
 #include "vmlab_sched.h"
@@ -48,6 +49,26 @@ static int exec_fail(script_exec_t *x, const script_cmd_t *c, int rc, const char
 		vsnprintf(x->err + at, x->errlen - (size_t)at, fmt, ap);
 		va_end(ap);
 	}
+	return rc;
+}
+
+/* "FILE:LINE: COMMAND: what" into the error, the command as written (c->text)
+ * cut short with "..." rather than the reason when the line is long (a
+ * write of 10,000 bytes); returns rc. */
+static int exec_fail_cmd(script_exec_t *x, const script_cmd_t *c, int rc, const char *fmt, ...)
+{
+	char *why = NULL, *head = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int ok = vasprintf(&why, fmt, ap) >= 0;
+	va_end(ap);
+	if (ok && asprintf(&head, "%s:%u: ", x->s->name, c->line) >= 0)
+		clip_join(x->err, x->errlen, head, c->text, ": ", why);
+	else
+		exec_fail(x, c, rc, "out of memory");
+	free(head);
+	if (ok)
+		free(why);
 	return rc;
 }
 
@@ -138,17 +159,18 @@ static int exec_refused(script_exec_t *x, const script_cmd_t *c, int rc)
 	char num[16];
 	if (rc == VM_ESRCH) {
 		exec_info(x, c->pidx, c->pid, &pi);
-		return exec_fail(x, c, rc, "%s: process %s is not alive (%s)", c->text,
-				 script_pid_label(x->s, c->pid, num), exec_state_words(&pi, buf, sizeof buf));
+		return exec_fail_cmd(x, c, rc, "process %s is not alive (%s)",
+				     script_pid_label(x->s, c->pid, num),
+				     exec_state_words(&pi, buf, sizeof buf));
 	}
 	if (rc == VM_EEXIST)
-		return exec_fail(x, c, rc, "%s: process %s already exists", c->text,
-				 script_pid_label(x->s, c->op == SCRIPT_FORK || c->op == SCRIPT_THREAD ? c->pid2 : c->pid, num));
+		return exec_fail_cmd(x, c, rc, "process %s already exists",
+				     script_pid_label(x->s, c->op == SCRIPT_FORK || c->op == SCRIPT_THREAD ? c->pid2 : c->pid, num));
 	if (rc == VM_EIO && vm_io_error(x->vm)) /* which file, and the host's reason */
-		return exec_fail(x, c, rc, "%s: %s", c->text, vm_io_error(x->vm));
+		return exec_fail_cmd(x, c, rc, "%s", vm_io_error(x->vm));
 	if (rc == VM_ELIMIT && !vm_limit_message(x->vm, buf, sizeof buf))
-		return exec_fail(x, c, rc, "%s: %s", c->text, buf);
-	return exec_fail(x, c, rc, "%s: the kernel refused: %s", c->text, exec_why(x, c, rc));
+		return exec_fail_cmd(x, c, rc, "%s", buf);
+	return exec_fail_cmd(x, c, rc, "the kernel refused: %s", exec_why(x, c, rc));
 }
 
 /* A process dying in a call is what the script shows, not an error. */
@@ -240,8 +262,8 @@ static int exec_mmap(script_exec_t *x, const script_cmd_t *c)
 			 c->kind, &got);
 	struct stat st;
 	if (rc == VM_ENOTSUP && c->path && stat(c->path, &st) == 0) /* words the message only */
-		return exec_fail(x, c, rc, "%s: the kernel refused: %s is not a regular file (%s)",
-				 c->text, c->path, hostfile_kind(st.st_mode));
+		return exec_fail_cmd(x, c, rc, "the kernel refused: %s is not a regular file (%s)",
+				     c->path, hostfile_kind(st.st_mode));
 	if (rc && !exec_died(rc))
 		return exec_refused(x, c, rc);
 	char num[16];
@@ -439,8 +461,8 @@ static int exec_exec(script_exec_t *x, const script_cmd_t *c)
 	char num[16], msg[PATH_MAX + 512];
 	size_t argc = 0;
 	if (th_count(&x->th, c->pidx) > 1)
-		return exec_fail(x, c, VM_EINVAL, "%s: process %s has %u threads; exit the others first (vmlab's exec does not end them as Linux's does)",
-				 c->text, script_pid_label(x->s, c->pid, num), th_count(&x->th, c->pidx));
+		return exec_fail_cmd(x, c, VM_EINVAL, "process %s has %u threads; exit the others first (vmlab's exec does not end them as Linux's does)",
+				     script_pid_label(x->s, c->pid, num), th_count(&x->th, c->pidx));
 	argv[argc++] = load_path(c->prog);
 	for (size_t at = 0; at < c->ndata; at += strlen((const char *)c->data + at) + 1)
 		argv[argc++] = (const char *)c->data + at;
@@ -462,12 +484,12 @@ static int exec_malloc(script_exec_t *x, const script_cmd_t *c)
 	refs = vm_stats(x->vm)->references - refs; /* the walk: one read a block */
 	x->steps = x->steps > UINT64_MAX - refs ? UINT64_MAX : x->steps + refs;
 	if (rc == VM_EINVAL)
-		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+		return exec_fail_cmd(x, c, rc, "%s", why);
 	if (rc)
 		return exec_call(x, c, rc);
 	if (x->env->max_steps && x->steps > x->env->max_steps)
-		return exec_fail(x, c, VM_ELIMIT, "%s: --max-steps %llu reached: with the %llu references this malloc made walking the heap (one a block) the script has run %llu steps; raise --max-steps",
-				 c->text, (unsigned long long)x->env->max_steps, (unsigned long long)refs,
+		return exec_fail_cmd(x, c, VM_ELIMIT, "--max-steps %llu reached: with the %llu references this malloc made walking the heap (one a block) the script has run %llu steps; raise --max-steps",
+				     (unsigned long long)x->env->max_steps, (unsigned long long)refs,
 				 (unsigned long long)x->steps);
 	if (c->sym) {
 		x->symval[c->sym - 1] = got;
@@ -483,7 +505,7 @@ static int exec_free(script_exec_t *x, const script_cmd_t *c)
 	char why[256];
 	int rc = um_free(exec_heap(x, c), x->vm, exec_kpid(x, c), c->addr, why, sizeof why);
 	if (rc == VM_EINVAL)
-		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+		return exec_fail_cmd(x, c, rc, "%s", why);
 	return exec_call(x, c, rc);
 }
 
@@ -494,7 +516,7 @@ static int exec_fork(script_exec_t *x, const script_cmd_t *c)
 		return exec_refused(x, c, VM_EEXIST);
 	int rc = vm_fork(x->vm, exec_kpid(x, c), c->pid2);
 	if (!rc && um_fork(&x->heaps[c->pidx2], *exec_heap(x, c)))
-		return exec_fail(x, c, VM_ENOMEM, "%s: out of memory", c->text);
+		return exec_fail_cmd(x, c, VM_ENOMEM, "out of memory");
 	return exec_call(x, c, rc);
 }
 
@@ -564,10 +586,10 @@ static int exec_spawn_trace(script_exec_t *x, const script_cmd_t *c)
 	if (rc)
 		return exec_call(x, c, rc);
 	if (!x->sched && (rc = vm_sched_create(&x->sched, vm, x->env->quantum_ns)))
-		return exec_fail(x, c, rc, "%s: out of memory", c->text);
+		return exec_fail_cmd(x, c, rc, "out of memory");
 	if ((rc = tt_open(&x->tasks[c->pidx], c->path, TRACE_FMT_AUTO, shift, cfg->va_bits, why,
 			  sizeof why)))
-		return exec_fail(x, c, rc, "%s: %s", c->text, why);
+		return exec_fail_cmd(x, c, rc, "%s", why);
 	rc = vm_sched_add(x->sched, c->pid, tt_next, x->tasks[c->pidx]);
 	return rc ? exec_call(x, c, rc) : VM_OK;
 }
@@ -577,13 +599,12 @@ static int exec_spawn_trace(script_exec_t *x, const script_cmd_t *c)
 static int exec_run(script_exec_t *x, const script_cmd_t *c)
 {
 	if (!x->sched)
-		return exec_fail(x, c, VM_EINVAL, "%s: no process runs a trace (spawn P trace TRACE first)",
-				 c->text);
+		return exec_fail_cmd(x, c, VM_EINVAL, "no process runs a trace (spawn P trace TRACE first)");
 	int rc = vm_sched_run(x->sched, c->value);
 	if (rc) {
 		for (size_t i = 0; i < x->s->npids; i++)
 			if (x->tasks[i] && *tt_error(x->tasks[i]))
-				return exec_fail(x, c, rc, "%s: %s", c->text, tt_error(x->tasks[i]));
+				return exec_fail_cmd(x, c, rc, "%s", tt_error(x->tasks[i]));
 		return exec_call(x, c, rc);
 	}
 	const vm_sched_stats_t *st = vm_sched_stats(x->sched);
@@ -664,11 +685,11 @@ static const script_cmd_t *exec_resolve(script_exec_t *x, const script_cmd_t *c,
 	const char *name = x->s->syms[c->sym - 1];
 	uint64_t v = x->symval[c->sym - 1];
 	if (!x->symset[c->sym - 1])
-		*rc = exec_fail(x, c, VM_EINVAL, "%s: $%s has no value yet (its malloc has not run)",
-				c->text, name);
+		*rc = exec_fail_cmd(x, c, VM_EINVAL, "$%s has no value yet (its malloc has not run)",
+				    name);
 	else if (v > UINT64_MAX - c->addr)
-		*rc = exec_fail(x, c, VM_EINVAL, "%s: $%s+%llu is past the end of the address space",
-				c->text, name, (unsigned long long)c->addr);
+		*rc = exec_fail_cmd(x, c, VM_EINVAL, "$%s+%llu is past the end of the address space",
+				    name, (unsigned long long)c->addr);
 	else {
 		*tmp = *c;
 		tmp->addr = v + c->addr;
@@ -752,9 +773,9 @@ static void exec_costs(const script_t *s, unsigned page_shift, uint64_t *cost)
 static int exec_limit(script_exec_t *x, const script_cmd_t *c, size_t i)
 {
 	uint64_t max = x->env->max_steps, need = x->cost[i];
-	return exec_fail(x, c, VM_ELIMIT,
-			 "%s: --max-steps %llu reached: the script has run %llu steps and this %s needs %llu%s more (a step is a command run, a pass of a repeat, or a page reference of touch, read or write); raise --max-steps",
-			 c->text, (unsigned long long)max, (unsigned long long)x->steps,
+	return exec_fail_cmd(x, c, VM_ELIMIT,
+			 "--max-steps %llu reached: the script has run %llu steps and this %s needs %llu%s more (a step is a command run, a pass of a repeat, or a page reference of touch, read or write); raise --max-steps",
+			 (unsigned long long)max, (unsigned long long)x->steps,
 			 c->op == SCRIPT_REPEAT ? "repeat block" : "command", (unsigned long long)need,
 			 need == UINT64_MAX ? " or" : "");
 }

@@ -10,6 +10,7 @@
 #include "script/loader.h"
 #include "script/path.h"
 #include "script/script.h"
+#include "util/clip.h"
 #include "util/num.h"
 #include "util/vmerr.h"
 
@@ -67,7 +68,7 @@ static int parse_num(script_parser_t *p, script_word_t w, int suffix, const char
 {
 	char buf[64];
 	if (w.len >= sizeof buf)
-		return script_bad(p, "bad %s '%.*s' (too long for a number)", what, (int)w.len, w.s);
+		return script_bad(p, "bad %s '%s' (too long for a number)", what, CLIP(w.s, w.len));
 	memcpy(buf, w.s, w.len);
 	buf[w.len] = 0;
 	int rc = num_parse_u64(buf, out, suffix);
@@ -107,12 +108,12 @@ static int parse_addr(script_parser_t *p, script_word_t w, script_cmd_t *c)
 		return parse_num(p, w, 0, "ADDR", &c->addr);
 	size_t n = sym_len(w.s + 1, w.len - 1);
 	if (!n || (1 + n < w.len && w.s[1 + n] != '+'))
-		return script_bad(p, "bad ADDR '%.*s' ($NAME or $NAME+OFFSET, NAME a letter or _ then letters, digits or _)",
-				  (int)w.len, w.s);
+		return script_bad(p, "bad ADDR '%s' ($NAME or $NAME+OFFSET, NAME a letter or _ then letters, digits or _)",
+				  CLIP(w.s, w.len));
 	size_t i = sym_find(p->s, w.s + 1, n);
 	if (i == p->s->nsyms)
-		return script_bad(p, "unknown name $%.*s (malloc P SIZE %.*s defines it, on an earlier line)",
-				  (int)n, w.s + 1, (int)n, w.s + 1);
+		return script_bad(p, "unknown name $%s (malloc P SIZE %s defines it, on an earlier line)",
+				  CLIP(w.s + 1, n), CLIP(w.s + 1, n));
 	c->sym = i + 1;
 	if (1 + n == w.len)
 		return VM_OK;
@@ -149,8 +150,8 @@ static int parse_pid_name(script_parser_t *p, script_word_t w, uint32_t *out)
 	script_t *s = p->s;
 	for (size_t i = 0; i < w.len; i++)
 		if (!(isalnum((unsigned char)w.s[i]) || w.s[i] == '_' || w.s[i] == '-') || w.len > 31)
-			return script_bad(p, "bad process '%.*s' (a number, or a name: a letter, then letters, digits, _ or -, at most 31)",
-					  (int)w.len, w.s);
+			return script_bad(p, "bad process '%s' (a number, or a name: a letter, then letters, digits, _ or -, at most 31)",
+					  CLIP(w.s, w.len));
 	for (size_t i = 0; i < s->nnames; i++)
 		if (word_is(w, s->names[i].name)) {
 			*out = s->names[i].pid;
@@ -180,11 +181,11 @@ static int parse_pid(script_parser_t *p, script_word_t w, uint32_t *out)
 	uint64_t v = 0;
 	for (size_t i = 0; i < w.len; i++) {
 		if (!isdigit((unsigned char)w.s[i]) || v > UINT32_MAX)
-			return script_bad(p, "bad process number '%.*s' (a decimal number)", (int)w.len, w.s);
+			return script_bad(p, "bad process number '%s' (a decimal number)", CLIP(w.s, w.len));
 		v = v * 10 + (uint64_t)(w.s[i] - '0');
 	}
 	if (v > UINT32_MAX)
-		return script_bad(p, "bad process number '%.*s' (at most %u)", (int)w.len, w.s, UINT32_MAX);
+		return script_bad(p, "bad process number '%s' (at most %u)", CLIP(w.s, w.len), UINT32_MAX);
 	for (size_t i = 0; v >= SCRIPT_NAMED_PID && i < p->s->nnames; i++)
 		if (p->s->names[i].pid == v)
 			return script_bad(p, "process number %llu is already the number of '%s'; use another",
@@ -204,7 +205,7 @@ static int parse_prot(script_parser_t *p, script_word_t w, unsigned *out)
 		if (w.s[i] == '-')
 			continue;
 		if (!bit || (prot & bit))
-			return script_bad(p, "bad PROT '%.*s' (letters of rwx, or - for none)", (int)w.len, w.s);
+			return script_bad(p, "bad PROT '%s' (letters of rwx, or - for none)", CLIP(w.s, w.len));
 		prot |= bit;
 	}
 	*out = prot;
@@ -241,8 +242,8 @@ static int parse_text(script_parser_t *p, script_word_t w, unsigned char *buf, s
 				}
 				/* fall through */
 			default:
-				return script_bad(p, "bad DATA %.*s (unknown escape; known: \\\\ \\\" \\n \\t \\r \\0 \\xHH)",
-						  (int)w.len, w.s);
+				return script_bad(p, "bad DATA %s (unknown escape; known: \\\\ \\\" \\n \\t \\r \\0 \\xHH)",
+						  CLIP(w.s, w.len));
 			}
 		}
 		buf[(*n)++] = (unsigned char)c;
@@ -265,15 +266,15 @@ static int parse_data(script_parser_t *p, script_word_t w, script_cmd_t *c)
 		for (size_t i = 2; i < w.len; i += 2) {
 			int hi = hex_digit(w.s[i]), lo = hex_digit(w.s[i + 1]);
 			if (hi < 0 || lo < 0)
-				return script_bad(p, "bad DATA '%.*s' (0x and two hex digits a byte)", (int)w.len, w.s);
+				return script_bad(p, "bad DATA '%s' (0x and two hex digits a byte)", CLIP(w.s, w.len));
 			c->data[c->ndata++] = (unsigned char)(hi * 16 + lo);
 		}
 	} else {
-		return script_bad(p, "bad DATA '%.*s' (\"text\" or 0xHEXBYTES, two hex digits a byte)",
-				  (int)w.len, w.s);
+		return script_bad(p, "bad DATA '%s' (\"text\" or 0xHEXBYTES, two hex digits a byte)",
+				  CLIP(w.s, w.len));
 	}
 	if (!c->ndata)
-		return script_bad(p, "bad DATA %.*s (empty)", (int)w.len, w.s);
+		return script_bad(p, "bad DATA %s (empty)", CLIP(w.s, w.len));
 	return VM_OK;
 }
 
@@ -290,7 +291,7 @@ static int parse_path(script_parser_t *p, script_word_t w, char **out)
 			return rc;
 		buf[n] = 0;
 		if (strlen(buf) != n)
-			return script_bad(p, "bad path %.*s (a NUL byte)", (int)w.len, w.s);
+			return script_bad(p, "bad path %s (a NUL byte)", CLIP(w.s, w.len));
 	} else {
 		if (w.len >= sizeof buf)
 			return script_bad(p, "path too long");
@@ -414,7 +415,7 @@ static int parse_mmap(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	if (rc)
 		return rc;
 	if (!word_is(w[4], "private") && !word_is(w[4], "shared"))
-		return script_bad(p, "bad mapping type '%.*s' (private or shared)", (int)w[4].len, w[4].s);
+		return script_bad(p, "bad mapping type '%s' (private or shared)", CLIP(w[4].s, w[4].len));
 	c->flags = word_is(w[4], "shared") ? VM_MAP_SHARED : VM_MAP_PRIVATE;
 	int i = 5;
 	if (i < n && word_is(w[i], "anon")) {
@@ -439,13 +440,13 @@ static int parse_mmap(script_parser_t *p, script_cmd_t *c, const script_word_t *
 		while (k < sizeof kinds / sizeof kinds[0] && !word_is(w[i], kinds[k].name))
 			k++;
 		if (k == sizeof kinds / sizeof kinds[0])
-			return script_bad(p, "bad kind '%.*s' (text, data, heap or stack)", (int)w[i].len, w[i].s);
+			return script_bad(p, "bad kind '%s' (text, data, heap or stack)", CLIP(w[i].s, w[i].len));
 		c->kind = kinds[k].kind;
 		i++;
 	}
 	if (i < n)
-		return script_bad(p, "unexpected '%.*s' (mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [huge] [as text|data|stack|heap])",
-				  (int)w[i].len, w[i].s);
+		return script_bad(p, "unexpected '%s' (mmap P ADDR LEN PROT private|shared [anon | file PATH [OFFSET]] [huge] [as text|data|stack|heap])",
+				  CLIP(w[i].s, w[i].len));
 	return VM_OK;
 }
 
@@ -487,7 +488,7 @@ static int parse_madvise(script_parser_t *p, script_cmd_t *c, const script_word_
 	else if (word_is(w[3], "nohugepage"))
 		c->value = VM_MADV_NOHUGEPAGE;
 	else
-		return script_bad(p, "bad advice '%.*s' (hugepage or nohugepage)", (int)w[3].len, w[3].s);
+		return script_bad(p, "bad advice '%s' (hugepage or nohugepage)", CLIP(w[3].s, w[3].len));
 	return VM_OK;
 }
 
@@ -526,7 +527,7 @@ static int parse_read(script_parser_t *p, script_cmd_t *c, const script_word_t *
 	if (n == 3)
 		return VM_OK;
 	if (n != 5 || !word_is(w[3], "expect"))
-		return script_bad(p, "unexpected '%.*s' (read P ADDR LEN [expect DATA])", (int)w[3].len, w[3].s);
+		return script_bad(p, "unexpected '%s' (read P ADDR LEN [expect DATA])", CLIP(w[3].s, w[3].len));
 	if ((rc = parse_data(p, w[4], c)))
 		return rc;
 	if (c->ndata != c->len)
@@ -542,7 +543,7 @@ static int parse_touch(script_parser_t *p, script_cmd_t *c, const script_word_t 
 	if (rc)
 		return rc;
 	if (w[3].len != 1 || !strchr("rwx", w[3].s[0]))
-		return script_bad(p, "bad access '%.*s' (r, w or x)", (int)w[3].len, w[3].s);
+		return script_bad(p, "bad access '%s' (r, w or x)", CLIP(w[3].s, w[3].len));
 	c->access = toupper((unsigned char)w[3].s[0]);
 	return n == 5 ? parse_num(p, w[4], 1, "STRIDE", &c->stride) : VM_OK;
 }
@@ -555,7 +556,7 @@ static int parse_syscall(script_parser_t *p, script_cmd_t *c, const script_word_
 	if (rc || n == 1)
 		return rc;
 	if (!word_is(w[1], "touch"))
-		return script_bad(p, "unexpected '%.*s' (syscall P [touch ADDR LEN])", (int)w[1].len, w[1].s);
+		return script_bad(p, "unexpected '%s' (syscall P [touch ADDR LEN])", CLIP(w[1].s, w[1].len));
 	if (n != 4)
 		return script_bad(p, "syscall P touch needs ADDR and LEN (syscall P [touch ADDR LEN])");
 	rc = parse_addr(p, w[2], c);
@@ -580,7 +581,7 @@ static int parse_expect(script_parser_t *p, script_cmd_t *c, const script_word_t
 		if (script_stat(NULL, NULL, c->name, NULL)) {
 			char names[1024];
 			script_stat_names(names, sizeof names);
-			return script_bad(p, "unknown counter '%s'; known: %s", c->name, names);
+			return script_bad(p, "unknown counter '%s'; known: %s", CLIP(c->name, strlen(c->name)), names);
 		}
 		return parse_num(p, w[2], 1, "VALUE", &c->value);
 	}
@@ -603,8 +604,8 @@ static int parse_expect(script_parser_t *p, script_cmd_t *c, const script_word_t
 			c->state = states[i].state;
 			return VM_OK;
 		}
-	return script_bad(p, "bad expectation '%.*s' (expect P alive|exited|segv|oom, expect P resident|swapped|minflt|majflt|hwm N, or expect stat NAME VALUE)",
-			  (int)(w[n - 1].s + w[n - 1].len - w[1].s), w[1].s);
+	return script_bad(p, "bad expectation '%s' (expect P alive|exited|segv|oom, expect P resident|swapped|minflt|majflt|hwm N, or expect stat NAME VALUE)",
+			  CLIP(w[1].s, (size_t)(w[n - 1].s + w[n - 1].len - w[1].s)));
 }
 
 /* malloc P SIZE [NAME]: NAME (without $) defines $NAME. */
@@ -617,8 +618,8 @@ static int parse_malloc(script_parser_t *p, script_cmd_t *c, const script_word_t
 	if (rc || n == 2)
 		return rc;
 	if (sym_len(w[2].s, w[2].len) != w[2].len)
-		return script_bad(p, "bad NAME '%.*s' (a letter or _, then letters, digits or _, at most 31; written without $: malloc 1 64 buf defines $buf)",
-				  (int)w[2].len, w[2].s);
+		return script_bad(p, "bad NAME '%s' (a letter or _, then letters, digits or _, at most 31; written without $: malloc 1 64 buf defines $buf)",
+				  CLIP(w[2].s, w[2].len));
 	script_t *s = p->s;
 	size_t i = sym_find(s, w[2].s, w[2].len);
 	if (i == s->nsyms) {
@@ -720,7 +721,7 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 		memcpy(path, w[1].s, k = w[1].len);
 	path[k] = 0;
 	if (strlen(path) != k)
-		return script_bad(p, "bad path %.*s (a NUL byte)", (int)w[1].len, w[1].s);
+		return script_bad(p, "bad path %s (a NUL byte)", CLIP(w[1].s, w[1].len));
 	if ((rc = load_prepare(p->paths, path, &c->prog, msg, sizeof msg))) {
 		script_bad(p, "%s", msg);
 		return rc == VM_ENOMEM ? VM_ENOMEM : rc == VM_EPERM || rc == VM_ENOENT ? rc : VM_EINVAL;
@@ -735,7 +736,7 @@ static int parse_exec(script_parser_t *p, script_cmd_t *c, const script_word_t *
 			if ((rc = parse_text(p, w[i], c->data + c->ndata, &k)))
 				return rc;
 			if (memchr(c->data + c->ndata, 0, k))
-				return script_bad(p, "bad argument %.*s (a NUL byte)", (int)w[i].len, w[i].s);
+				return script_bad(p, "bad argument %s (a NUL byte)", CLIP(w[i].s, w[i].len));
 		} else {
 			memcpy(c->data + c->ndata, w[i].s, k = w[i].len);
 		}
@@ -796,10 +797,10 @@ static int script_split(script_parser_t *p, const char *line, script_word_t *w)
 				if (*s == '\\' && s[1])
 					s++;
 			if (*s != '"')
-				return script_bad(p, "unterminated string %s", start);
+				return script_bad(p, "unterminated string %s", CLIP(start, strlen(start)));
 			s++;
 			if (*s && *s != ' ' && *s != '\t')
-				return script_bad(p, "text after the closing quote of %.*s", (int)(s - start), start);
+				return script_bad(p, "text after the closing quote of %s", CLIP(start, (size_t)(s - start)));
 		} else {
 			while (*s && *s != ' ' && *s != '\t')
 				s++;
@@ -901,7 +902,7 @@ static int script_line(script_parser_t *p, const char *line)
 		if (word_is(w[0], script_syntax[i].name))
 			syn = &script_syntax[i];
 	if (!syn)
-		return script_bad(p, "unknown command '%.*s'", (int)w[0].len, w[0].s);
+		return script_bad(p, "unknown command '%s'", CLIP(w[0].s, w[0].len));
 	if (n - 1 < syn->min || n - 1 > syn->max)
 		return script_bad(p, "wrong number of words for %s (%s)", syn->name, syn->usage);
 	script_cmd_t *c = script_push(p->s);

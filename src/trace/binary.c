@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "../util/clip.h"
 #include "../util/vmerr.h"
 
 #define BIN_BUF ((size_t)1 << 20)
@@ -88,14 +89,13 @@ static int bin_fail(trace_bin_t *b, int code, uint64_t off, const char *fmt, ...
 {
 	if (b->err)
 		return b->err;
-	int n = snprintf(b->msg, sizeof b->msg, "%s: at byte %" PRIu64 " of the decompressed stream: ",
-			 trace_input_name(b->in), off);
-	if (n < 0 || (size_t)n >= sizeof b->msg)
-		n = 0;
+	char why[sizeof b->msg], at[80];   /* a long PATH is cut, not the message */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(b->msg + n, sizeof b->msg - (size_t)n, fmt, ap);
+	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	snprintf(at, sizeof at, ": at byte %" PRIu64 " of the decompressed stream: ", off);
+	clip_join(b->msg, sizeof b->msg, "", trace_input_name(b->in), at, why);
 	b->err = code;
 	return code;
 }

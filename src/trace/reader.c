@@ -33,6 +33,7 @@
 #include "formats.h"
 #include "input.h"
 #include "trace.h"
+#include "../util/clip.h"
 #include "../util/vmerr.h"
 
 #define BUF_SIZE ((size_t)1 << 20)      /* bytes read per refill */
@@ -86,14 +87,13 @@ static int fail(trace_reader_t *r, int code, uint64_t line, const char *fmt, ...
 {
 	if (r->err)
 		return r->err;
-	int n = snprintf(r->msg, sizeof r->msg, "%s:%" PRIu64 ": ",
-			 trace_input_name(r->in), line);
-	if (n < 0 || (size_t)n >= sizeof r->msg)
-		n = 0;
+	char why[sizeof r->msg], at[32];   /* a long PATH is cut, not the message */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->msg + n, sizeof r->msg - (size_t)n, fmt, ap);
+	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	snprintf(at, sizeof at, ":%" PRIu64 ": ", line);
+	clip_join(r->msg, sizeof r->msg, "", trace_input_name(r->in), at, why);
 	r->err = code;
 	return code;
 }

@@ -19,6 +19,7 @@
 #include "formats.h"
 #include "writer.h"
 #include "../util/rng.h"
+#include "../util/clip.h"
 #include "../util/vmerr.h"
 
 #define STAGE_SIZE ((size_t)1 << 18)   /* encoded bytes before compression */
@@ -73,13 +74,12 @@ static int wr_fail(trace_writer_t *w, int code, const char *fmt, ...)
 {
 	if (w->err)
 		return w->err;
-	int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path);
-	if (n < 0 || (size_t)n >= sizeof w->msg)
-		n = 0;
+	char why[sizeof w->msg];   /* a long PATH is cut, not the message */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	clip_join(w->msg, sizeof w->msg, "", w->path, ": ", why);
 	w->err = code;
 	return code;
 }
