@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kern/huge.h"
+#include "kern/shadow.h"
 #include "util/vmerr.h"
 
 /* The flags of a huge page mapped by a fault: present, writable, user. */
@@ -387,6 +388,10 @@ static int huge_collapse(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t 
 		if (!(pte & PTE_P)) {
 			memset(to, 0, page);
 			huge_bit(h->touched, first + i, 0);
+			if (pte & PTE_SEEN) { /* reclaimed without a swap copy: its shadow goes */
+				policy_shadow_t stale;
+				shadow_take(vm, policy_key(0, p, vpn0 + i), &stale);
+			}
 			continue;
 		}
 		uint32_t old = (uint32_t)pte_pfn(pte);
