@@ -228,3 +228,38 @@ Test(hugenuma, bind_reserves_only_its_node_pool_pages)
 	cr_assert_eq(json_u(r.out, "numa_foreign"), 0);
 	cr_assert_eq(json_u(r.out, "hugetlb_free"), 1);
 }
+
+/* ---- the OOM killer counts only reclaimable frames ----
+ *
+ * Bug caught: oom_pick counted hugetlb pages as resident, and killed a
+ * process whose death frees no ordinary frame.  16 frames, --hugepages 1
+ * (the pool takes frames 0..7 for good), no swap: P1 maps its pool page (8
+ * resident, none reclaimable) and one base page (frame 8); P2 fills frames
+ * 9..15 with 7 pages, and its 8th needs a frame nothing can give (no swap
+ * device).  Resident + swapped: P1 9, P2 7, so P1 died and its death freed
+ * frame 8; only reclaimable: P1 1, P2 7, P2 dies (frees 7 frames). */
+Test(hugenuma, oom_leaves_hugetlb_pages_out)
+{
+	const char *text = "spawn 1\n"
+			   "mmap 1 0x40000000 32K rw private huge\n"
+			   "touch 1 0x40000000 32K w\n"
+			   "mmap 1 0x50000000 4K rw private\n"
+			   "touch 1 0x50000000 4K w\n"
+			   "spawn 2\n"
+			   "mmap 2 0x50000000 32K rw private\n"
+			   "touch 2 0x50000000 28K w\n"
+			   "expect stat free_frames 0\n"
+			   "touch 2 0x50007000 4K w\n"
+			   "expect 2 oom\n"
+			   "expect 1 resident 9\n"
+			   "expect stat oom_kills 1\n"
+			   "expect stat free_frames 7\n"
+			   "expect stat hugetlb_free 0\n";
+	cmd_out_t r;
+	script_ok(&r, SMALL " --frames 16 --hugepages 1 --swap none", text);
+	/* P1 exits: its pool page goes back to the pool, not the free frames */
+	char more[1024];
+	snprintf(more, sizeof more, "%sexit 1\nexpect stat hugetlb_free 1\nexpect stat free_frames 8\n",
+		 text);
+	script_ok(&r, SMALL " --frames 16 --hugepages 1 --swap none", more);
+}

@@ -458,6 +458,7 @@ static void huge_pool_put(vm_machine_t *vm, uint32_t p, uint64_t first)
 	h->pool[h->pool_free++] = first;
 	vm->st.resident_pages -= h->run;
 	vm->procs[p].resident -= h->run;
+	vm->procs[p].hugetlb -= h->run;
 }
 
 void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
@@ -675,6 +676,7 @@ static int huge_pool_map(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t p
 	if (vm->st.resident_pages > vm->st.resident_pages_peak)
 		vm->st.resident_pages_peak = vm->st.resident_pages;
 	proc_rss_add(&vm->procs[p], h->run);
+	vm->procs[p].hugetlb += h->run;
 	return VM_OK;
 }
 
@@ -741,13 +743,21 @@ int huge_check(vm_machine_t *vm, char *err, size_t errlen)
 	uint64_t empty = 0, mapped = 0;
 	for (uint32_t p = 0; p < vm->nprocs; p++) {
 		const proc_t *pr = &vm->procs[p];
+		uint64_t own = 0;
 		for (uint32_t i = 0; pr->state == VM_PROC_ALIVE && i < pr->nvmas; i++) {
 			const vma_t *v = &pr->vmas[i];
 			if (v->huge != VMA_HUGE_TLB)
 				continue;
 			uint64_t e = huge_empty_pmds(vm, p, v->start, v->end);
 			empty += e;
-			mapped += (v->end - v->start) / huge_bytes(vm) - e;
+			own += (v->end - v->start) / huge_bytes(vm) - e;
+		}
+		mapped += own;
+		if (pr->state == VM_PROC_ALIVE && pr->hugetlb != own * h->run) {
+			snprintf(err, errlen, "pid %u: %llu hugetlb pages counted, %llu mapped",
+				 pr->pid, (unsigned long long)pr->hugetlb,
+				 (unsigned long long)(own * h->run));
+			return VM_EINVAL;
 		}
 	}
 	if (empty != h->resv || h->resv > h->pool_free || mapped + h->pool_free != h->pool_n) {

@@ -158,7 +158,8 @@ int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va
 /* fork of hugetlb region v of p into c (which has the region): see above. */
 int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v);
 /* The pool's invariants (--check): reservations = empty pages of hugetlb
- * regions <= free pool pages.  0, or VM_EINVAL with the reason in err. */
+ * regions <= free pool pages; each live process's hugetlb count = the
+ * base pages of the pool pages it maps.  0, or VM_EINVAL with the reason in err. */
 int huge_check(vm_machine_t *vm, char *err, size_t errlen);
 
 /* The counters of vm->st that live here (thp_bloat_bytes, hugetlb_*). */
