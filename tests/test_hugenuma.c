@@ -263,3 +263,13 @@ Test(hugenuma, oom_leaves_hugetlb_pages_out)
 		 text);
 	script_ok(&r, SMALL " --frames 16 --hugepages 1 --swap none", more);
 }
+
+/* The README's worked example, its expect lines worked in its comments. */
+Test(hugenuma, example_script_runs)
+{
+	cmd_out_t r;
+	run(&r, "%s script --check examples/huge-numa.vms", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "numa local                   512   remote 512 references, 1 foreign allocations; free by node: 256 256"),
+		  "%s", r.out);
+}
