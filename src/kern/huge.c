@@ -458,7 +458,7 @@ static void huge_pool_put(vm_machine_t *vm, uint32_t p, uint64_t first)
 	h->pool[h->pool_free++] = first;
 	vm->st.resident_pages -= h->run;
 	vm->procs[p].resident -= h->run;
-	vm->procs[p].hugetlb -= h->run;
+	vm->procs[p].hugetlb -= (uint32_t)h->run;
 }
 
 void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
@@ -676,7 +676,7 @@ static int huge_pool_map(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t p
 	if (vm->st.resident_pages > vm->st.resident_pages_peak)
 		vm->st.resident_pages_peak = vm->st.resident_pages;
 	proc_rss_add(&vm->procs[p], h->run);
-	vm->procs[p].hugetlb += h->run;
+	vm->procs[p].hugetlb += (uint32_t)h->run;
 	return VM_OK;
 }
 

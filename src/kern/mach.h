@@ -71,9 +71,11 @@ typedef struct proc {
 	uint64_t root_pfn;     /* kernel frame of the L1 table (the "CR3") */
 	uint64_t resident;     /* pages of this process in frames now */
 	uint64_t swapped;      /* PTEs of this process holding a swap entry */
-	uint64_t hugetlb;      /* of resident, pages of hugetlb pool pages it maps
-				  (never reclaimed: the OOM killer leaves them out) */
 	vm_proc_state_t state;
+	uint32_t hugetlb;      /* of resident, pages of hugetlb pool pages it maps
+				  (never reclaimed: the OOM killer leaves them out;
+				  frames are 32-bit.  In the padding: proc_t keeps
+				  its size) */
 	uint64_t brk;          /* program break */
 	uint64_t brk_base;     /* brk never goes below; 0: VM_HEAP_BASE */
 	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */
