@@ -335,18 +335,13 @@ static int random_prot(diff_t *d)
 	return VM_PROT_NONE;
 }
 
-static void op_mmap(diff_t *d, uint32_t pid)
+/* A fixed private mmap of window pages [first, first + n) of pid with prot,
+ * len bytes (rounded up to n pages by the kernel); the model's pages become
+ * zeros. */
+static void d_mmap(diff_t *d, uint32_t pid, unsigned first, unsigned n, uint64_t len, int prot)
 {
 	mproc_t *m = d_proc(d, pid);
-	unsigned first = (unsigned)xs_below(&d->rng, WIN_PAGES);
-	unsigned n = 1 + (unsigned)xs_below(&d->rng, 8);
-	if (first + n > WIN_PAGES)
-		n = WIN_PAGES - first;
-	int prot = random_prot(d);
 	uint64_t addr = WIN_BASE + (uint64_t)first * PS;
-	uint64_t len = (uint64_t)n * PS;
-	if (xs_pct(&d->rng, 25)) /* lengths are rounded up to pages */
-		len -= xs_below(&d->rng, PS);
 	uint64_t out = 0;
 	d_log(d, "mmap %u 0x%" PRIx64 " %" PRIu64 " %d", pid, addr, len, prot);
 	int rc = vm_mmap(d->vm, pid, addr, len, (unsigned)prot, VM_MAP_PRIVATE, NULL, 0,
@@ -360,6 +355,35 @@ static void op_mmap(diff_t *d, uint32_t pid)
 		m->prot[i] = prot;
 	}
 	d->n_mmap++;
+}
+
+static void op_mmap(diff_t *d, uint32_t pid)
+{
+	unsigned first = (unsigned)xs_below(&d->rng, WIN_PAGES);
+	unsigned n = 1 + (unsigned)xs_below(&d->rng, 8);
+	if (first + n > WIN_PAGES)
+		n = WIN_PAGES - first;
+	int prot = random_prot(d);
+	uint64_t len = (uint64_t)n * PS;
+	if (xs_pct(&d->rng, 25)) /* lengths are rounded up to pages */
+		len -= xs_below(&d->rng, PS);
+	d_mmap(d, pid, first, n, len, prot);
+}
+
+void kdiff_mmap(kdiff_t *d, uint32_t pid, unsigned first, unsigned n, int prot)
+{
+	cr_assert(n && first + n <= WIN_PAGES);
+	d_mmap(d, pid, first, n, (uint64_t)n * PS, prot);
+}
+
+int kdiff_prot(const kdiff_t *d, uint32_t pid, unsigned page)
+{
+	return page < WIN_PAGES ? d->procs[pid - 1].prot[page] : -1;
+}
+
+void kdiff_log(kdiff_t *d, const char *what)
+{
+	d_log(d, "%s", what);
 }
 
 /* A random sub-range [*a, *b) (page indices) of a run of mapped pages;

@@ -117,6 +117,14 @@ unsigned kdiff_op(const kdiff_t *d);
 uint32_t kdiff_nlive(const kdiff_t *d);
 uint32_t kdiff_live(const kdiff_t *d, uint32_t i);
 
+/* For an extra hook: a fixed private mmap of window pages [first, first +
+ * n) of pid with prot (the model's pages become zeros); the model's
+ * protection of window page `page` of pid (-1: unmapped); a line in the
+ * operation log. */
+void kdiff_mmap(kdiff_t *d, uint32_t pid, unsigned first, unsigned n, int prot);
+int kdiff_prot(const kdiff_t *d, uint32_t pid, unsigned page);
+void kdiff_log(kdiff_t *d, const char *what);
+
 /* The malloc/free extra operation (an extra hook): malloc (small blocks
  * from the heap, large ones through their own mapping), free of a live
  * pointer, a write or read inside a block, each checked byte for byte

@@ -33,6 +33,9 @@ void idset_put(idset_t *s, uint64_t id);
  * multiple of count and ending at or below the limit: 0 and its first into
  * *first, or VM_ENOSPC when there is none.  (Huge frames, huge.c.) */
 int idset_find_run(const idset_t *s, uint64_t count, uint64_t *first);
+/* The lowest free aligned run of count ids (a power of two) wholly inside
+ * [lo, hi) into *first: VM_OK, or VM_ENOSPC. */
+int idset_find_run_in(const idset_t *s, uint64_t count, uint64_t lo, uint64_t hi, uint64_t *first);
 /* Take the free numbers first .. first + count - 1.  0 or VM_ENOMEM. */
 int idset_take_run(idset_t *s, uint64_t first, uint64_t count);
 /* Take number id, which is free (NUMA: a frame of a chosen node). */

@@ -6,12 +6,147 @@
 #include <string.h>
 
 #include "kern/huge.h"
+#include "kern/numa.h"
+#include "kern/shadow.h"
 #include "util/vmerr.h"
 
 /* The flags of a huge page mapped by a fault: present, writable, user. */
 #define HUGE_ANON_FLAGS (PTE_P | PTE_W | PTE_U | PTE_PS | PTE_SEEN)
 /* The bits a split hands from the huge entry to each base entry. */
 #define HUGE_SPLIT_KEEP (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_G | PTE_SEEN | PTE_NX)
+
+/* ---- Where huge pages come from: a table row chosen once (huge.h). ---- */
+
+/* Whether taking a run out of `free` free frames leaves at least min. */
+static int huge_leaves(const vm_machine_t *vm, uint64_t free, uint64_t min)
+{
+	return free >= vm->huge->run + min;
+}
+
+/* The machine's frames: the lowest free aligned run that leaves the free
+ * frames at or above the min watermark. */
+static int place_plain_run(vm_machine_t *vm, uint32_t p, uint64_t *first)
+{
+	idset_t *fs = &vm->free_frames;
+	return !idset_find_run(fs, vm->huge->run, first) &&
+	       huge_leaves(vm, fs->limit - fs->used, vm->cfg.wmark_min);
+}
+
+static void place_plain_took(vm_machine_t *vm, uint32_t p, uint64_t first)
+{
+}
+
+/* The top of the free stack. */
+static uint64_t place_plain_pick(vm_machine_t *vm, uint32_t p)
+{
+	return vm->huge->pool_free - 1;
+}
+
+static uint64_t place_plain_avail(vm_machine_t *vm)
+{
+	return vm->huge->pool_free;
+}
+
+/* Pool page i: the lowest free aligned run. */
+static int place_plain_pool_run(vm_machine_t *vm, uint64_t i, uint64_t *first)
+{
+	return idset_find_run(&vm->free_frames, vm->huge->run, first);
+}
+
+/* NUMA: the lowest free aligned run of the first node the policy allows
+ * that has one leaving its free frames at or above its min watermark. */
+static int place_numa_run(vm_machine_t *vm, uint32_t p, uint64_t *first)
+{
+	uint32_t n;
+	for (uint32_t k = 0; (n = numa_huge_node(vm, p, k)) != UINT32_MAX; k++) {
+		uint64_t lo, hi;
+		numa_node_range(vm, n, &lo, &hi);
+		if (!idset_find_run_in(&vm->free_frames, vm->huge->run, lo, hi, first) &&
+		    huge_leaves(vm, numa_node_free(vm, n), numa_wmark(vm, n, NUMA_WMARK_MIN)))
+			return 1;
+	}
+	return 0;
+}
+
+static void place_numa_took(vm_machine_t *vm, uint32_t p, uint64_t first)
+{
+	numa_huge_took(vm, p, numa_node_of(vm, first));
+}
+
+/* The free pool page nearest the stack's top on the first node the policy
+ * allows that has one; pool_free when none. */
+static uint64_t place_numa_pick(vm_machine_t *vm, uint32_t p)
+{
+	const struct huge *h = vm->huge;
+	uint32_t n;
+	for (uint32_t k = 0; (n = numa_huge_node(vm, p, k)) != UINT32_MAX; k++)
+		for (uint64_t i = h->pool_free; i-- > 0;)
+			if (numa_node_of(vm, h->pool[i]) == n)
+				return i;
+	return h->pool_free;
+}
+
+/* Under bind only the bound node's free pool pages. */
+static uint64_t place_numa_avail(vm_machine_t *vm)
+{
+	const struct huge *h = vm->huge;
+	uint32_t n;
+	if (!numa_bound(vm, &n))
+		return h->pool_free;
+	uint64_t k = 0;
+	for (uint64_t i = 0; i < h->pool_free; i++)
+		k += numa_node_of(vm, h->pool[i]) == n;
+	return k;
+}
+
+/* Pool page i on node i mod N, or the next node that has a free aligned
+ * run. */
+static int place_numa_pool_run(vm_machine_t *vm, uint64_t i, uint64_t *first)
+{
+	uint32_t nodes = vm->cfg.numa_nodes;
+	for (uint32_t k = 0; k < nodes; k++) {
+		uint64_t lo, hi;
+		numa_node_range(vm, (uint32_t)((i + k) % nodes), &lo, &hi);
+		if (!idset_find_run_in(&vm->free_frames, vm->huge->run, lo, hi, first))
+			return VM_OK;
+	}
+	return VM_ENOSPC;
+}
+
+typedef struct huge_place {
+	/* a free aligned run for p that may be taken: 1 and *first, else 0 */
+	int (*run)(vm_machine_t *vm, uint32_t p, uint64_t *first);
+	/* the run (or pool page) from first was taken for p */
+	void (*took)(vm_machine_t *vm, uint32_t p, uint64_t first);
+	/* the index in pool[0, pool_free) of the free pool page for p, or
+	 * pool_free when none may be taken */
+	uint64_t (*pick)(vm_machine_t *vm, uint32_t p);
+	/* free pool pages a reservation may count on */
+	uint64_t (*avail)(vm_machine_t *vm);
+	/* the first frame of a free aligned run for pool page i: 0 or VM_ENOSPC */
+	int (*pool_run)(vm_machine_t *vm, uint64_t i, uint64_t *first);
+} huge_place_t;
+
+static const huge_place_t huge_places[] = {
+	{ place_plain_run, place_plain_took, place_plain_pick, place_plain_avail,
+	  place_plain_pool_run },
+	{ place_numa_run, place_numa_took, place_numa_pick, place_numa_avail,
+	  place_numa_pool_run },
+};
+
+/* Take the free pool page for p off the stack (its index from pick, moved
+ * to the top): its first frame. */
+static uint64_t huge_pool_take(vm_machine_t *vm, uint32_t p)
+{
+	struct huge *h = vm->huge;
+	uint64_t i = h->place->pick(vm, p);
+	assert(i < h->pool_free); /* (the reservations promised one) */
+	uint64_t first = h->pool[i];
+	h->pool[i] = h->pool[h->pool_free - 1];
+	h->pool[--h->pool_free] = first;
+	h->place->took(vm, p, first);
+	return first;
+}
 
 /* Take cfg.hugepages aligned runs of frames for the hugetlb pool.  0, or
  * VM_EINVAL / VM_ENOMEM with the reason in err. */
@@ -27,7 +162,7 @@ static int huge_pool_init(vm_machine_t *vm, char *err, size_t errlen)
 		return VM_ENOMEM;
 	}
 	for (; h->pool_n < n; h->pool_n++) {
-		if (idset_find_run(&vm->free_frames, h->run, &first) ||
+		if (h->place->pool_run(vm, h->pool_n, &first) ||
 		    idset_take_run(&vm->free_frames, first, h->run)) {
 			snprintf(err, errlen, "--hugepages %llu: the %u frames hold only %llu aligned runs of %llu",
 				 (unsigned long long)n, vm->cfg.frames, (unsigned long long)h->pool_n,
@@ -65,6 +200,7 @@ int huge_init(vm_machine_t *vm, char *err, size_t errlen)
 		return rc;
 	}
 	h->run = geom_leaf_pages(&vm->g, 1);
+	h->place = &huge_places[numa_on(vm)];
 	h->scan_at = vm->cfg.khugepaged_every; /* the first pass after N references */
 	return huge_pool_init(vm, err, errlen);
 }
@@ -111,13 +247,21 @@ static void huge_unwind(vm_machine_t *vm, uint64_t first, uint64_t n, uint64_t c
 	}
 }
 
-/* Whether a free aligned run of frames exists (into *first) that taking
- * leaves the free frames at or above the min watermark. */
-static int huge_free_run(vm_machine_t *vm, uint64_t *first)
+/* Whether a free aligned run of frames for p exists (into *first) that
+ * taking leaves the free frames (of its node) at or above the min
+ * watermark. */
+static int huge_free_run(vm_machine_t *vm, uint32_t p, uint64_t *first)
 {
-	idset_t *fs = &vm->free_frames;
-	uint64_t run = vm->huge->run;
-	return !idset_find_run(fs, run, first) && fs->limit - fs->used >= run + vm->cfg.wmark_min;
+	return vm->huge->place->run(vm, p, first);
+}
+
+/* Take the free run from first for p. */
+static int huge_take_run(vm_machine_t *vm, uint32_t p, uint64_t first)
+{
+	int rc = idset_take_run(&vm->free_frames, first, vm->huge->run);
+	if (!rc)
+		vm->huge->place->took(vm, p, first);
+	return rc;
 }
 
 /* Map the taken run from first as one huge page of p at vpn0 through the
@@ -163,11 +307,11 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 		return rc;
 	if (pte_load(&vm->phys, &vm->g, pmd_pa) & PTE_P)
 		return 0; /* base pages (a leaf table) are there already */
-	if (!huge_free_run(vm, &first)) {
+	if (!huge_free_run(vm, p, &first)) {
 		vm->st.thp_fault_fallback++;
 		return 0;
 	}
-	rc = idset_take_run(&vm->free_frames, first, h->run);
+	rc = huge_take_run(vm, p, first);
 	if (rc)
 		return rc;
 	uint64_t vpn0 = va >> vm->g.level_shift[1] << (vm->g.level_shift[1] - vm->g.page_shift);
@@ -269,11 +413,11 @@ int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
 		return rc;
 	if (kpte_get(vm, pmd_pa) & PTE_P)
 		return 0; /* a leaf table is there: base pages */
-	if (!huge_free_run(vm, &first)) {
+	if (!huge_free_run(vm, p, &first)) {
 		vm->st.thp_fault_fallback++;
 		return 0;
 	}
-	rc = idset_take_run(&vm->free_frames, first, h->run);
+	rc = huge_take_run(vm, p, first);
 	if (rc)
 		return rc;
 	for (uint64_t i = 0; i < h->run; i++)
@@ -314,6 +458,7 @@ static void huge_pool_put(vm_machine_t *vm, uint32_t p, uint64_t first)
 	h->pool[h->pool_free++] = first;
 	vm->st.resident_pages -= h->run;
 	vm->procs[p].resident -= h->run;
+	vm->procs[p].hugetlb -= (uint32_t)h->run;
 }
 
 void huge_zap(vm_machine_t *vm, uint32_t p, uint64_t pmd_pa)
@@ -378,7 +523,7 @@ static int huge_collapse(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t 
 	struct huge *h = vm->huge;
 	const geom_t *g = &vm->g;
 	uint64_t table = pte_pfn(kpte_get(vm, pmd_pa)), page = geom_page_size(g), flags = 0;
-	int rc = idset_take_run(&vm->free_frames, first, h->run);
+	int rc = huge_take_run(vm, p, first);
 	if (rc)
 		return rc;
 	for (uint64_t i = 0; i < h->run; i++) {
@@ -387,6 +532,10 @@ static int huge_collapse(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t 
 		if (!(pte & PTE_P)) {
 			memset(to, 0, page);
 			huge_bit(h->touched, first + i, 0);
+			if (pte & PTE_SEEN) { /* reclaimed without a swap copy: its shadow goes */
+				policy_shadow_t stale;
+				shadow_take(vm, policy_key(0, p, vpn0 + i), &stale);
+			}
 			continue;
 		}
 		uint32_t old = (uint32_t)pte_pfn(pte);
@@ -429,7 +578,7 @@ static void huge_scan_region(vm_machine_t *vm, uint32_t p, uint32_t i)
 		uint64_t pmd_pa, pte, none, unseen, first;
 		if (!proc_walk_to(vm, p, a, 1, 0, &pmd_pa) && ((pte = kpte_get(vm, pmd_pa)) & PTE_P) &&
 		    !(pte & PTE_PS) && huge_collapsible(vm, pte_pfn(pte), &none, &unseen)) {
-			if (!huge_free_run(vm, &first))
+			if (!huge_free_run(vm, p, &first))
 				return; /* (no reclaim is done to make a run) */
 			if (huge_collapse(vm, p, v, a >> vm->g.page_shift, pmd_pa, first, none, unseen))
 				return;
@@ -479,7 +628,7 @@ int huge_tlb_reserve(vm_machine_t *vm, uint64_t n, int take)
 		h->resv -= n;
 		return VM_OK;
 	}
-	if (h->pool_free - h->resv < n)
+	if (h->place->avail(vm) - h->resv < n)
 		return VM_ENOMEM;
 	h->resv += n;
 	return VM_OK;
@@ -527,6 +676,7 @@ static int huge_pool_map(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t p
 	if (vm->st.resident_pages > vm->st.resident_pages_peak)
 		vm->st.resident_pages_peak = vm->st.resident_pages;
 	proc_rss_add(&vm->procs[p], h->run);
+	vm->procs[p].hugetlb += (uint32_t)h->run;
 	return VM_OK;
 }
 
@@ -538,7 +688,7 @@ int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va
 	if (rc)
 		return rc;
 	assert(!(kpte_get(vm, pmd_pa) & PTE_P) && h->resv > 0 && h->pool_free >= h->resv);
-	uint64_t first = h->pool[--h->pool_free];
+	uint64_t first = huge_pool_take(vm, p);
 	for (uint64_t i = 0; i < h->run; i++)
 		memset(phys_user_page(&vm->phys, first + i), 0, geom_page_size(&vm->g));
 	uint64_t vpn0 = (va & ~(huge_bytes(vm) - 1)) >> vm->g.page_shift;
@@ -561,7 +711,7 @@ int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v)
 	struct huge *h = vm->huge;
 	uint64_t hb = huge_bytes(vm), empty = huge_empty_pmds(vm, p, v->start, v->end);
 	uint64_t pages = (v->end - v->start) / hb;
-	if (h->pool_free - h->resv < pages)
+	if (h->place->avail(vm) - h->resv < pages)
 		return VM_ENOMEM; /* copies of the mapped pages and the empty ones' reservations */
 	h->resv += empty;
 	for (uint64_t a = v->start; a < v->end; a += hb) {
@@ -574,7 +724,7 @@ int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v)
 		int rc = proc_walk_to(vm, c, a, 1, 1, &child_pa);
 		if (rc)
 			return rc;
-		uint64_t first = h->pool[--h->pool_free];
+		uint64_t first = huge_pool_take(vm, c);
 		memcpy(phys_user_page(&vm->phys, first), phys_user_page(&vm->phys, pte_pfn(pte)), hb);
 		rc = huge_pool_map(vm, c, a >> vm->g.page_shift, child_pa, first,
 				   pte & ~(PTE_PFN_MASK | PTE_A | PTE_D));
@@ -593,13 +743,21 @@ int huge_check(vm_machine_t *vm, char *err, size_t errlen)
 	uint64_t empty = 0, mapped = 0;
 	for (uint32_t p = 0; p < vm->nprocs; p++) {
 		const proc_t *pr = &vm->procs[p];
+		uint64_t own = 0;
 		for (uint32_t i = 0; pr->state == VM_PROC_ALIVE && i < pr->nvmas; i++) {
 			const vma_t *v = &pr->vmas[i];
 			if (v->huge != VMA_HUGE_TLB)
 				continue;
 			uint64_t e = huge_empty_pmds(vm, p, v->start, v->end);
 			empty += e;
-			mapped += (v->end - v->start) / huge_bytes(vm) - e;
+			own += (v->end - v->start) / huge_bytes(vm) - e;
+		}
+		mapped += own;
+		if (pr->state == VM_PROC_ALIVE && pr->hugetlb != own * h->run) {
+			snprintf(err, errlen, "pid %u: %llu hugetlb pages counted, %llu mapped",
+				 pr->pid, (unsigned long long)pr->hugetlb,
+				 (unsigned long long)(own * h->run));
+			return VM_EINVAL;
 		}
 	}
 	if (empty != h->resv || h->resv > h->pool_free || mapped + h->pool_free != h->pool_n) {

@@ -13,7 +13,19 @@
  * Trace mode, --thp always: a not-present fault whose level-1 entry is empty
  * (no page of its 2 MiB range was ever mapped) takes a free aligned run if
  * one exists (thp_fault_alloc), else falls back to a base page
- * (thp_fault_fallback).  No reclaim is done to make a run. */
+ * (thp_fault_fallback).  No reclaim is done to make a run.
+ *
+ * NUMA (--numa): every huge page (a THP run, a hugetlb pool page) lies
+ * wholly on one node, so its references are all local or all remote.  A
+ * run comes from the node the memory policy chooses (numa_huge_node): local
+ * the home node, else the next node with a free aligned run (numa_foreign);
+ * interleave p's next node in turn, falling back as local; bind that node
+ * only, else a base page (THP) -- and it must leave that node's free frames
+ * at or above the node's min watermark.  The pool spreads its pages over the
+ * nodes in turn (page i on node i mod N, or the next node with room), a
+ * fault takes a free pool page of the policy's node (local and interleave
+ * falling back to another node, foreign); under bind mmap reserves only
+ * pool pages of the bound node, so its faults never fail either. */
 #ifndef VMLAB_KERN_HUGE_H
 #define VMLAB_KERN_HUGE_H
 
@@ -35,6 +47,9 @@ struct huge {
 	uint64_t resv;         /* free ones promised to hugetlb regions: one for
 				  each empty level-1 entry of such a region */
 	uint64_t tlb_faults;   /* faults that mapped a pool page */
+	const struct huge_place *place; /* where huge pages come from: the
+				  machine's frames, or (--numa) one node the
+				  memory policy chooses (huge.c's table) */
 };
 
 /* Set up vm->huge when cfg.thp asks for huge pages (else leave it NULL); its
@@ -143,7 +158,8 @@ int huge_fault_hugetlb(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va
 /* fork of hugetlb region v of p into c (which has the region): see above. */
 int huge_tlb_fork(vm_machine_t *vm, uint32_t p, uint32_t c, const vma_t *v);
 /* The pool's invariants (--check): reservations = empty pages of hugetlb
- * regions <= free pool pages.  0, or VM_EINVAL with the reason in err. */
+ * regions <= free pool pages; each live process's hugetlb count = the
+ * base pages of the pool pages it maps.  0, or VM_EINVAL with the reason in err. */
 int huge_check(vm_machine_t *vm, char *err, size_t errlen);
 
 /* The counters of vm->st that live here (thp_bloat_bytes, hugetlb_*). */

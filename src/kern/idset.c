@@ -110,6 +110,21 @@ int idset_find_run(const idset_t *s, uint64_t count, uint64_t *first)
 	return VM_ENOSPC;
 }
 
+int idset_find_run_in(const idset_t *s, uint64_t count, uint64_t lo, uint64_t hi, uint64_t *first)
+{
+	assert(count && !(count & (count - 1)));
+	if (hi > s->limit)
+		hi = s->limit;
+	for (uint64_t at = (lo + count - 1) / count * count; at + count > at && at + count <= hi;
+	     at += count) {
+		if (idset_run_free(s, at, count)) {
+			*first = at;
+			return VM_OK;
+		}
+	}
+	return VM_ENOSPC;
+}
+
 int idset_take_run(idset_t *s, uint64_t first, uint64_t count)
 {
 	assert(count && first + count <= s->limit);

@@ -72,6 +72,10 @@ typedef struct proc {
 	uint64_t resident;     /* pages of this process in frames now */
 	uint64_t swapped;      /* PTEs of this process holding a swap entry */
 	vm_proc_state_t state;
+	uint32_t hugetlb;      /* of resident, pages of hugetlb pool pages it maps
+				  (never reclaimed: the OOM killer leaves them out;
+				  frames are 32-bit.  In the padding: proc_t keeps
+				  its size) */
 	uint64_t brk;          /* program break */
 	uint64_t brk_base;     /* brk never goes below; 0: VM_HEAP_BASE */
 	uint8_t linux_names;   /* maps names regions as /proc/PID/maps (after exec) */

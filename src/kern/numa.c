@@ -223,11 +223,35 @@ int numa_take(vm_machine_t *vm, uint32_t p, uint32_t n, uint64_t *f)
 	int rc = idset_take_at(&vm->free_frames, id);
 	if (rc)
 		return rc; /* (host memory for the set's word) */
+	numa_huge_took(vm, p, n); /* (the same accounting as a huge page's) */
+	*f = id;
+	return VM_OK;
+}
+
+uint32_t numa_huge_node(const vm_machine_t *vm, uint32_t p, uint32_t k)
+{
+	const struct numa *nu = vm->numa;
+	if (k >= (nu->mpol->strict ? 1 : nu->n))
+		return UINT32_MAX;
+	return (nu->mpol->want(vm, p) + k) % nu->n;
+}
+
+void numa_huge_took(vm_machine_t *vm, uint32_t p, uint32_t n)
+{
 	if (n != vm->numa->mpol->want(vm, p))
 		vm->numa_st.foreign++;
 	vm->numa->mpol->took(vm, p);
-	*f = id;
-	return VM_OK;
+}
+
+void numa_node_range(const vm_machine_t *vm, uint32_t n, uint64_t *lo, uint64_t *hi)
+{
+	numa_range(vm, n, lo, hi);
+}
+
+int numa_bound(const vm_machine_t *vm, uint32_t *n)
+{
+	*n = vm->cfg.numa_bind;
+	return vm->numa->mpol->strict;
 }
 
 void numa_reclaim_on(vm_machine_t *vm, uint32_t n, int wide)

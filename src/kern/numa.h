@@ -61,6 +61,19 @@ void numa_reclaim_on(vm_machine_t *vm, uint32_t n, int wide);
 int numa_reclaim_empty(const vm_machine_t *vm);
 /* Whether reclaim's fallback may take frame f (1 without NUMA). */
 int numa_reclaim_may(const vm_machine_t *vm, uint64_t f);
+/* Huge pages (a THP run or a hugetlb pool page: all its frames on one
+ * node).  The k-th node a huge page for process p may come from (k = 0, 1,
+ * ...), or UINT32_MAX past the last: the policy's node first (local: the
+ * home node; interleave: p's next; bind: its node, and no other), then the
+ * others in turn. */
+uint32_t numa_huge_node(const vm_machine_t *vm, uint32_t p, uint32_t k);
+/* A huge page for p came from node n: numa_foreign when n is not the node
+ * the policy wanted; interleave moves p on to its next node. */
+void numa_huge_took(vm_machine_t *vm, uint32_t p, uint32_t n);
+/* Node n's frames: [*lo, *hi) (needs only the configuration). */
+void numa_node_range(const vm_machine_t *vm, uint32_t n, uint64_t *lo, uint64_t *hi);
+/* Under bind: 1 and its node into *n; else 0. */
+int numa_bound(const vm_machine_t *vm, uint32_t *n);
 /* Count one data reference of p to frame f: numa_local or numa_remote. */
 void numa_count(vm_machine_t *vm, uint32_t p, uint64_t f);
 

@@ -191,8 +191,16 @@ static uint32_t reclaim_fallback(vm_machine_t *vm, uint32_t from)
 	return FRAME_NIL;
 }
 
-/* The process the OOM killer ends: most resident plus swapped pages, ties to
- * the oldest; PROC_NONE if no process is alive. */
+/* What killing process pr gives back: its reclaimable pages in frames (its
+ * hugetlb pages go back to the pool, never to the free frames) plus its
+ * swapped ones (as Linux's oom_badness counts swap entries). */
+static uint64_t oom_score(const proc_t *pr)
+{
+	return pr->resident - pr->hugetlb + pr->swapped;
+}
+
+/* The process the OOM killer ends: the highest oom_score, ties to the
+ * oldest; PROC_NONE if no process is alive. */
 static uint32_t oom_pick(vm_machine_t *vm)
 {
 	uint32_t best = PROC_NONE;
@@ -200,8 +208,7 @@ static uint32_t oom_pick(vm_machine_t *vm)
 		const proc_t *pr = &vm->procs[p];
 		if (pr->state != VM_PROC_ALIVE)
 			continue;
-		if (best == PROC_NONE ||
-		    pr->resident + pr->swapped > vm->procs[best].resident + vm->procs[best].swapped)
+		if (best == PROC_NONE || oom_score(pr) > oom_score(&vm->procs[best]))
 			best = p;
 	}
 	return best;
