@@ -101,6 +101,48 @@ Test(stackdist, time_axis_compaction_keeps_distances)
 	stackdist_destroy(s);
 }
 
+/* Distances at the top of the stack (the first 8 pages are kept apart from
+ * the tree) and just below it, against a brute-force LRU stack: 200,000
+ * references over 2 processes x 20 pages, skewed so that distances 1..40
+ * all occur, many at 8 and 9 (the boundary); the tree's axis compacts many
+ * times.  A distance off by one at the boundary, or a page pushed into the
+ * tree out of order, fails it. */
+Test(stackdist, top_of_the_stack_and_below_equal_brute_force)
+{
+	enum { PAGES = 40, REFS = 200000 };
+	uint64_t stack[PAGES], x = 12345, seen[10] = { 0 };
+	size_t depth = 0;
+	stackdist_t *s;
+	cr_assert_eq(stackdist_create(&s), 0);
+	for (int i = 0; i < REFS; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t r = x >> 33;
+		/* a page near the top most of the time, sometimes any page */
+		uint64_t key;
+		if (depth && r % 4)
+			key = stack[(r >> 8) % (depth < 12 ? depth : 12)];
+		else
+			key = (r >> 8) % PAGES;
+		size_t at = 0;
+		while (at < depth && stack[at] != key)
+			at++;
+		uint64_t want = at < depth ? at + 1 : 0;
+		if (at == depth)
+			depth++;
+		memmove(&stack[1], &stack[0], (at < depth ? at : depth - 1) * sizeof stack[0]);
+		stack[0] = key;
+		uint64_t d;
+		cr_assert_eq(stackdist_ref(s, (uint32_t)(key & 1), key >> 1, &d), 0);
+		cr_assert_eq(d, want, "reference %d to page %llu", i, (unsigned long long)key);
+		if (want >= 7 && want <= 10)
+			seen[want - 7 + 1]++;
+	}
+	for (int k = 1; k <= 4; k++)
+		cr_assert_gt(seen[k], 100, "distance %d seen %llu times", k + 6, (unsigned long long)seen[k]);
+	cr_assert_eq(stackdist_distinct(s), PAGES);
+	stackdist_destroy(s);
+}
+
 Test(stackdist, knee_of_made_up_curves)
 {
 	/* (1-x)-y by hand for faults 100,60,20,15,10 at 1,2,4,8,16:

@@ -11,9 +11,15 @@
  * costs O(cap) once per at least cap/2 references.  Memory is therefore
  * O(distinct pages), however long the trace.
  *
- * A reference to the page referenced just before has distance 1 and changes
- * no page's rank, so it is counted without touching the tree (most of a
- * program's instruction fetches are such repeats). */
+ * The SD_WIN most recently referenced pages, the top of the LRU stack, are
+ * kept apart in a small MRU array instead of the tree: a reference to one
+ * of them has its position there as its distance and costs no hash lookup
+ * and no tree update (most of a program's references are to its last few
+ * pages: an instruction page and a data page or two).  A page pushed out of
+ * the array takes the next tick, which is right since it is more recent
+ * than every page in the tree.  With the array's pages unmarked, the marks
+ * after a tree page's tick are the tree's pages referenced since, and the
+ * array's pages all were too: the distance stays npages - prefix + 1. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +29,19 @@
 
 #define SD_MIN_CAP 4096u
 #define SD_MAX_PAGES (1u << 30)  /* keeps 2 * pages + SD_MIN_CAP ticks in a uint32_t */
+#define SD_WIN 8                 /* pages at the top of the stack, outside the tree */
 
 typedef struct sd_page {
 	uint64_t vpn;
 	uint32_t pid;
-	uint32_t tick;   /* of its latest reference, 1..cap */
+	uint32_t tick;   /* of its latest reference, 1..cap; 0 in the MRU array */
 } sd_page_t;
+
+typedef struct sd_top {
+	uint64_t vpn;
+	uint32_t pid;
+	uint32_t index;  /* in page[] */
+} sd_top_t;
 
 struct stackdist {
 	sd_page_t *page;      /* npages of them, in order of first reference */
@@ -38,6 +51,8 @@ struct stackdist {
 	uint32_t *fen;        /* Fenwick tree over ticks 1..cap (fen[0] unused) */
 	uint32_t *owner;      /* owner[t]: the page that took tick t */
 	uint32_t cap, now;    /* ticks available, last tick taken */
+	sd_top_t top[SD_WIN]; /* the most recent pages, most recent first */
+	uint32_t ntop;
 	uint64_t *hist;       /* hist[d]: references at distance d (1..npages);
 				 after stackdist_finish, faults with d frames */
 	uint64_t hist_cap;
@@ -204,15 +219,35 @@ static int sd_lookup(stackdist_t *s, uint32_t pid, uint64_t vpn, uint32_t *index
 	return VM_OK;
 }
 
+/* Page i, just referenced and out of the tree, goes to the front of the MRU
+ * array; the page that falls off its end, if any, into the tree with the
+ * next tick (the caller made room on the axis). */
+static void sd_push_top(stackdist_t *s, uint32_t i)
+{
+	uint32_t n = s->ntop < SD_WIN ? s->ntop : SD_WIN - 1;
+	if (s->ntop == SD_WIN) {
+		uint32_t q = s->top[SD_WIN - 1].index;
+		s->page[q].tick = ++s->now;
+		s->owner[s->now] = q;
+		sd_fen_add(s, s->now, 1);
+	} else {
+		s->ntop++;
+	}
+	memmove(&s->top[1], &s->top[0], n * sizeof s->top[0]);
+	s->top[0] = (sd_top_t){ .vpn = s->page[i].vpn, .pid = s->page[i].pid, .index = i };
+}
+
 int stackdist_ref(stackdist_t *s, uint32_t pid, uint64_t vpn, uint64_t *dist)
 {
-	if (s->now) {
-		const sd_page_t *last = &s->page[s->owner[s->now]];
-		if (last->vpn == vpn && last->pid == pid) {
+	for (uint32_t j = 0; j < s->ntop; j++) {
+		if (s->top[j].vpn == vpn && s->top[j].pid == pid) {
+			sd_top_t t = s->top[j];
+			memmove(&s->top[1], &s->top[0], j * sizeof t);
+			s->top[0] = t;
 			s->refs++;
-			s->hist[1]++;
+			s->hist[j + 1]++;
 			if (dist)
-				*dist = 1;
+				*dist = j + 1;
 			return VM_OK;
 		}
 	}
@@ -225,14 +260,14 @@ int stackdist_ref(stackdist_t *s, uint32_t pid, uint64_t vpn, uint64_t *dist)
 	uint64_t d = 0;
 	sd_page_t *p = &s->page[i];
 	if (!is_new) {
-		/* npages marks in all; those up to p's tick include p itself */
+		/* npages marks and array pages in all; the marks up to p's tick
+		 * include p itself */
 		d = (uint64_t)s->npages - sd_fen_prefix(s, p->tick) + 1;
 		sd_fen_add(s, p->tick, -1);
+		p->tick = 0;
 		s->hist[d]++;
 	}
-	p->tick = ++s->now;
-	s->owner[p->tick] = i;
-	sd_fen_add(s, p->tick, 1);
+	sd_push_top(s, i);
 	s->refs++;
 	if (dist)
 		*dist = d;
