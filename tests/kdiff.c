@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "kdiff.h"
+#include "policy/policy.h"
 #include "script/umalloc.h"
 #include "util/vmerr.h"
 
@@ -1003,4 +1004,21 @@ void kdiff_run(const char *policy, const kdiff_machine_t *mc, const kdiff_varian
 	if (d->log)
 		fclose(d->log);
 	free(d);
+}
+
+size_t kdiff_params(size_t nrows, kdiff_param_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t i = 0; i < policy_count && n < cap; i++)
+			if (policy_registry[i]->needs != POLICY_NEEDS_FUTURE)
+				out[n++] = (kdiff_param_t){ i, r };
+	return n;
+}
+
+void kdiff_run_row(const kdiff_row_t *rows, const kdiff_param_t *p)
+{
+	const char *name = policy_registry[p->policy]->name;
+	const kdiff_row_t *r = &rows[p->row];
+	kdiff_run(name, r->m, &r->v, kdiff_name_seed(name, r->salt));
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmlab.h"
 #include "vmlab_sys.h"
@@ -58,6 +59,30 @@ static inline void xs_fill(uint64_t seed, uint8_t *p, size_t n)
 		for (int k = 0; k < 8 && i < n; k++, i++)
 			p[i] = (uint8_t)(v >> (8 * k));
 	}
+}
+
+/* Runs of one byte, 8 to 263 long: pages of them compress well. */
+static inline void xs_fill_runs(uint64_t seed, uint8_t *p, size_t n)
+{
+	uint64_t s = seed | 1;
+	for (size_t i = 0; i < n;) {
+		uint64_t v = xs_next(&s);
+		size_t run = 8 + (size_t)(v >> 56);
+		if (run > n - i)
+			run = n - i;
+		memset(p + i, (int)(v & 0xff), run);
+		i += run;
+	}
+}
+
+/* A quarter of the writes random bytes (a page full of them is rejected by
+ * zRAM and goes to the swap file), the rest runs. */
+static inline void xs_fill_mixed(uint64_t seed, uint8_t *p, size_t n)
+{
+	if (seed % 4 == 0)
+		xs_fill(seed, p, n);
+	else
+		xs_fill_runs(seed, p, n);
 }
 
 /* A seed made of a name (FNV-1a) and a salt. */
@@ -135,5 +160,29 @@ typedef struct kdiff_heap_counts {
 	uint64_t mallocs, mapped, frees, writes, reads, bytes_compared;
 } kdiff_heap_counts_t;
 void kdiff_heap_counts(const kdiff_t *d, kdiff_heap_counts_t *out);
+
+
+/* One row of a table of variants: the variant, its machine, its seed's
+ * salt. */
+typedef struct kdiff_row {
+	kdiff_variant_t v;
+	const kdiff_machine_t *m;
+	uint64_t salt;
+} kdiff_row_t;
+
+/* One case of a parameterized test over such a table: indices, not
+ * pointers (Criterion may run a test in a new process). */
+typedef struct kdiff_param {
+	size_t policy; /* index in policy_registry */
+	size_t row;    /* index in the table */
+} kdiff_param_t;
+
+/* Every pair of a policy from the registry but opt (it needs the future)
+ * and a row of a table of nrows, into out (room for cap).  Their number. */
+size_t kdiff_params(size_t nrows, kdiff_param_t *out, size_t cap);
+
+/* Run case p of the table rows: its row's variant on its machine, seeded by
+ * the policy's name and the row's salt. */
+void kdiff_run_row(const kdiff_row_t *rows, const kdiff_param_t *p);
 
 #endif

@@ -48,32 +48,6 @@ static const kdiff_machine_t M_ZRAM = { "zram", 32, 1, 2, 4, 0, 64, 4, DIFF2_OPS
 static const kdiff_machine_t M_TIGHT = { "tight", 4, 0, 0, 0, 0, 128, 8, DIFF2_OPS };
 static const kdiff_machine_t M_READAHEAD = { "readahead", 12, 1, 3, 6, 3, 16, 2, DIFF2_OPS };
 
-/* ---- data: what the writes write ---- */
-
-/* Runs of one byte, 8 to 263 long: pages of them compress well. */
-static void fill_runs(uint64_t seed, uint8_t *p, size_t n)
-{
-	uint64_t s = seed | 1;
-	for (size_t i = 0; i < n;) {
-		uint64_t v = xs_next(&s);
-		size_t run = 8 + (size_t)(v >> 56);
-		if (run > n - i)
-			run = n - i;
-		memset(p + i, (int)(v & 0xff), run);
-		i += run;
-	}
-}
-
-/* A quarter of the writes random bytes (a page full of them is rejected by
- * zRAM and goes to the swap file), the rest runs. */
-static void fill_mixed(uint64_t seed, uint8_t *p, size_t n)
-{
-	if (seed % 4 == 0)
-		xs_fill(seed, p, n);
-	else
-		fill_runs(seed, p, n);
-}
-
 /* ---- NUMA ---- */
 
 #define NUMA_NODES 2u
@@ -247,13 +221,7 @@ static void all_end(kdiff_t *d)
 
 /* ---- the table ---- */
 
-typedef struct diff2_row {
-	kdiff_variant_t v;
-	const kdiff_machine_t *m;
-	uint64_t salt;
-} diff2_row_t;
-
-static const diff2_row_t rows[] = {
+static const kdiff_row_t rows[] = {
 	{ { .name = "numa-local", .configure = cfg_numa_local, .fill = xs_fill,
 	    .extra = numa_home_op, .extra_pct = 2, .after_op = numa_after, .at_end = numa_local_end },
 	  &M_BASE, 0x9001 },
@@ -264,16 +232,16 @@ static const diff2_row_t rows[] = {
 	    .extra = numa_home_op, .extra_pct = 2, .after_op = numa_bind_after,
 	    .at_end = numa_bind_end },
 	  &M_BASE, 0x9003 },
-	{ { .name = "zram-swap", .configure = cfg_zram_swap, .fill = fill_mixed,
+	{ { .name = "zram-swap", .configure = cfg_zram_swap, .fill = xs_fill_mixed,
 	    .after_op = zram_after, .at_end = zram_swap_end },
 	  &M_BASE, 0x9004 },
-	{ { .name = "zram-none", .configure = cfg_zram_none, .fill = fill_runs,
+	{ { .name = "zram-none", .configure = cfg_zram_none, .fill = xs_fill_runs,
 	    .after_op = zram_after, .at_end = zram_none_end, .no_swap_ins = 1 },
 	  &M_ZRAM, 0x9005 },
 	{ { .name = "malloc", .fill = xs_fill, .extra = kdiff_heap_op, .extra_pct = 25,
 	    .at_end = heap_end },
 	  &M_BASE, 0x9006 },
-	{ { .name = "numa-zram-malloc", .configure = cfg_all, .fill = fill_mixed,
+	{ { .name = "numa-zram-malloc", .configure = cfg_all, .fill = xs_fill_mixed,
 	    .extra = kdiff_heap_op, .extra_pct = 25, .after_op = all_after, .at_end = all_end },
 	  &M_BASE, 0x9007 },
 	/* the same on the plain test's other machines: two frames a node, and
@@ -282,16 +250,16 @@ static const diff2_row_t rows[] = {
 	    .extra = numa_home_op, .extra_pct = 2, .after_op = numa_bind_after,
 	    .at_end = numa_bind_end },
 	  &M_TIGHT, 0x9008 },
-	{ { .name = "zram-swap", .configure = cfg_zram_swap, .fill = fill_mixed,
+	{ { .name = "zram-swap", .configure = cfg_zram_swap, .fill = xs_fill_mixed,
 	    .after_op = zram_after, .at_end = zram_swap_end },
 	  &M_READAHEAD, 0x900a },
-	{ { .name = "zram-swap", .configure = cfg_zram_swap, .fill = fill_mixed,
+	{ { .name = "zram-swap", .configure = cfg_zram_swap, .fill = xs_fill_mixed,
 	    .after_op = zram_after, .at_end = zram_swap_end },
 	  &M_TIGHT, 0x900b },
 	{ { .name = "malloc", .fill = xs_fill, .extra = kdiff_heap_op, .extra_pct = 25,
 	    .at_end = heap_end },
 	  &M_TIGHT, 0x900c },
-	{ { .name = "numa-zram-malloc", .configure = cfg_all, .fill = fill_mixed,
+	{ { .name = "numa-zram-malloc", .configure = cfg_all, .fill = xs_fill_mixed,
 	    .extra = kdiff_heap_op, .extra_pct = 25, .after_op = all_after, .at_end = all_end },
 	  &M_READAHEAD, 0x900d },
 };
@@ -299,28 +267,16 @@ static const diff2_row_t rows[] = {
 #define NROWS (sizeof rows / sizeof rows[0])
 #define DIFF2_MAX_POLICIES 64
 
-/* Indices, not pointers: Criterion may run a test in a new process. */
-typedef struct diff2_param {
-	size_t policy; /* index in policy_registry */
-	size_t row;    /* index in rows */
-} diff2_param_t;
-
 ParameterizedTestParameters(kernel_diff2, every_policy)
 {
-	static diff2_param_t params[NROWS * DIFF2_MAX_POLICIES];
-	size_t n = 0;
-	for (size_t r = 0; r < NROWS; r++)
-		for (size_t i = 0; i < policy_count && i < DIFF2_MAX_POLICIES; i++)
-			if (policy_registry[i]->needs != POLICY_NEEDS_FUTURE)
-				params[n++] = (diff2_param_t){ i, r };
-	return cr_make_param_array(diff2_param_t, params, n);
+	static kdiff_param_t params[NROWS * DIFF2_MAX_POLICIES];
+	size_t n = kdiff_params(NROWS, params, sizeof params / sizeof params[0]);
+	return cr_make_param_array(kdiff_param_t, params, n);
 }
 
-ParameterizedTest(diff2_param_t *p, kernel_diff2, every_policy, .timeout = 300)
+ParameterizedTest(kdiff_param_t *p, kernel_diff2, every_policy, .timeout = 300)
 {
-	const char *name = policy_registry[p->policy]->name;
-	const diff2_row_t *r = &rows[p->row];
-	kdiff_run(name, r->m, &r->v, kdiff_name_seed(name, r->salt));
+	kdiff_run_row(rows, p);
 }
 
 /* ---- threads, through the script language ----
@@ -533,7 +489,7 @@ static void td_window_io(td_t *t, td_space_t *s, int write)
 	uint32_t tid = td_thread_of(t, s);
 	uint64_t addr = TD_BASE + (uint64_t)i * PS + off;
 	if (write) {
-		fill_mixed(xs_next(&t->rng), s->mem[i] + off, len);
+		xs_fill_mixed(xs_next(&t->rng), s->mem[i] + off, len);
 		td_emit(t, "write %u 0x%" PRIx64 " ", tid, addr);
 		td_hex(t, s->mem[i] + off, len);
 		t->last_writer = tid;
@@ -576,7 +532,7 @@ static void td_block_io(td_t *t, td_space_t *s, int write)
 		len = b->n - off;
 	uint32_t tid = td_thread_of(t, s);
 	if (write) {
-		fill_mixed(xs_next(&t->rng), b->bytes + off, len);
+		xs_fill_mixed(xs_next(&t->rng), b->bytes + off, len);
 		memset(b->known + off, 1, len);
 		td_emit(t, "write %u $b%u+%" PRIu64 " ", tid, b->name, off);
 		td_hex(t, b->bytes + off, len);

@@ -85,31 +85,6 @@ static void cfg_bind(vm_config_t *c)
 	c->numa_bind = 1;
 }
 
-/* ---- data: what the writes write ---- */
-
-/* Runs of one byte, 8 to 263 long: pages of them compress well. */
-static void fill_runs(uint64_t seed, uint8_t *p, size_t n)
-{
-	uint64_t s = seed | 1;
-	for (size_t i = 0; i < n;) {
-		uint64_t v = xs_next(&s);
-		size_t run = 8 + (size_t)(v >> 56);
-		if (run > n - i)
-			run = n - i;
-		memset(p + i, (int)(v & 0xff), run);
-		i += run;
-	}
-}
-
-/* A quarter of the writes random bytes (zRAM rejects them), the rest runs. */
-static void fill_mixed(uint64_t seed, uint8_t *p, size_t n)
-{
-	if (seed % 4 == 0)
-		xs_fill(seed, p, n);
-	else
-		fill_runs(seed, p, n);
-}
-
 /* ---- the extra operations ---- */
 
 /* mmap a whole aligned huge range of the window rw (writes then fault a
@@ -274,20 +249,14 @@ static void all_end(kdiff_t *d)
 
 /* ---- the table ---- */
 
-typedef struct diff3_row {
-	kdiff_variant_t v;
-	const kdiff_machine_t *m;
-	uint64_t salt;
-} diff3_row_t;
-
-static const diff3_row_t rows[] = {
+static const kdiff_row_t rows[] = {
 	{ { .name = "thp-always", .configure = cfg_always, .fill = xs_fill, .extra = always_op,
 	    .extra_pct = 8, .at_end = thp_end },
 	  &M_THP, 0xa021 },
 	{ { .name = "thp-madvise", .configure = cfg_madvise, .fill = xs_fill, .extra = madvise_op,
 	    .extra_pct = 12, .at_end = thp_end },
 	  &M_THP, 0xa002 },
-	{ { .name = "thp-numa-zram", .configure = cfg_all, .fill = fill_mixed, .extra = always_op,
+	{ { .name = "thp-numa-zram", .configure = cfg_all, .fill = xs_fill_mixed, .extra = always_op,
 	    .extra_pct = 8, .after_op = all_after, .at_end = all_end,
 	    .no_swap_ins = 1 /* (zRAM's loads are checked instead) */ },
 	  &M_THP, 0xa003 },
@@ -299,26 +268,14 @@ static const diff3_row_t rows[] = {
 #define NROWS (sizeof rows / sizeof rows[0])
 #define DIFF3_MAX_POLICIES 64
 
-/* Indices, not pointers: Criterion may run a test in a new process. */
-typedef struct diff3_param {
-	size_t policy; /* index in policy_registry */
-	size_t row;    /* index in rows */
-} diff3_param_t;
-
 ParameterizedTestParameters(kernel_diff3, every_policy)
 {
-	static diff3_param_t params[NROWS * DIFF3_MAX_POLICIES];
-	size_t n = 0;
-	for (size_t r = 0; r < NROWS; r++)
-		for (size_t i = 0; i < policy_count && i < DIFF3_MAX_POLICIES; i++)
-			if (policy_registry[i]->needs != POLICY_NEEDS_FUTURE)
-				params[n++] = (diff3_param_t){ i, r };
-	return cr_make_param_array(diff3_param_t, params, n);
+	static kdiff_param_t params[NROWS * DIFF3_MAX_POLICIES];
+	size_t n = kdiff_params(NROWS, params, sizeof params / sizeof params[0]);
+	return cr_make_param_array(kdiff_param_t, params, n);
 }
 
-ParameterizedTest(diff3_param_t *p, kernel_diff3, every_policy, .timeout = 300)
+ParameterizedTest(kdiff_param_t *p, kernel_diff3, every_policy, .timeout = 300)
 {
-	const char *name = policy_registry[p->policy]->name;
-	const diff3_row_t *r = &rows[p->row];
-	kdiff_run(name, r->m, &r->v, kdiff_name_seed(name, r->salt));
+	kdiff_run_row(rows, p);
 }

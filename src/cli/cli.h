@@ -236,6 +236,13 @@ void report_jobj_key(report_jobj_t *j, const char *key);
 void report_jobj_end(report_jobj_t *j);
 report_emit_fn report_jobj_emit;  /* arg: a report_jobj_t */
 
+/* A CSV row to stdout, key by key: the keys' names (header set) or their
+ * values, comma-separated; the caller ends the line. */
+typedef struct report_csv_row {
+	int n, header;
+} report_csv_row_t;
+report_emit_fn report_csv_emit;   /* arg: a report_csv_row_t */
+
 /* A run's keys kept after its machine is gone (strings copied). */
 typedef struct report_kv {
 	const char *key;

@@ -334,32 +334,16 @@ static void mrc_json(const mrc_t *m)
 }
 
 /* CSV: the header from the first point's keys, then a row a point. */
-typedef struct mrc_csv {
-	int n;
-	int header;
-} mrc_csv_t;
-
-static void mrc_csv_emit(void *arg, const char *key, const report_value_t *v)
-{
-	mrc_csv_t *c = arg;
-	if (c->n++)
-		putchar(',');
-	if (c->header)
-		fputs(key, stdout);
-	else
-		report_csv_value(stdout, v);
-}
-
 static void mrc_csv(const mrc_t *m)
 {
 	for (size_t i = 0; i < m->nframes; i++) {
 		if (i == 0) {
-			mrc_csv_t h = { .header = 1 };
-			mrc_point_keys(m, &m->pt[0], mrc_csv_emit, &h);
+			report_csv_row_t h = { .header = 1 };
+			mrc_point_keys(m, &m->pt[0], report_csv_emit, &h);
 			putchar('\n');
 		}
-		mrc_csv_t c = { 0 };
-		mrc_point_keys(m, &m->pt[i], mrc_csv_emit, &c);
+		report_csv_row_t c = { 0 };
+		mrc_point_keys(m, &m->pt[i], report_csv_emit, &c);
 		putchar('\n');
 	}
 }

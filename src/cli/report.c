@@ -366,6 +366,17 @@ void report_csv_value(FILE *f, const report_value_t *v)
 	putc('"', f);
 }
 
+void report_csv_emit(void *arg, const char *key, const report_value_t *v)
+{
+	report_csv_row_t *c = arg;
+	if (c->n++)
+		putchar(',');
+	if (c->header)
+		fputs(key, stdout);
+	else
+		report_csv_value(stdout, v);
+}
+
 void report_jobj_begin(report_jobj_t *j, FILE *f, const char *indent)
 {
 	*j = (report_jobj_t){ .f = f, .indent = indent };

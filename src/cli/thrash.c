@@ -144,27 +144,12 @@ static void thrash_keys(const thrash_point_t *p, int all, report_emit_fn *emit, 
 #undef KEY_N
 }
 
-/* A CSV row of the keys (header: their names). */
-typedef struct thrash_csv {
-	int n, header;
-} thrash_csv_t;
-
-static void thrash_csv_emit(void *arg, const char *key, const report_value_t *v)
-{
-	thrash_csv_t *c = arg;
-	if (c->n++)
-		putchar(',');
-	if (c->header)
-		fputs(key, stdout);
-	else
-		report_csv_value(stdout, v);
-}
-
+/* CSV: a header row, then a row a degree. */
 static void thrash_csv(const thrash_point_t *pt, size_t n)
 {
 	for (size_t i = 0; i <= n; i++) {
-		thrash_csv_t c = { .header = i == 0 };
-		thrash_keys(&pt[i ? i - 1 : 0], 0, thrash_csv_emit, &c);
+		report_csv_row_t c = { .header = i == 0 };
+		thrash_keys(&pt[i ? i - 1 : 0], 0, report_csv_emit, &c);
 		putchar('\n');
 	}
 }

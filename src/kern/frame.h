@@ -15,6 +15,13 @@ int frame_rmap_add(vm_machine_t *vm, uint32_t f, uint32_t p, uint64_t vpn, uint6
 void frame_rmap_del(vm_machine_t *vm, uint32_t f, uint64_t pte_pa);
 /* Forget every mapping of f (the PTEs themselves are the caller's). */
 void frame_rmap_clear(vm_machine_t *vm, uint32_t f);
+/* n more frames hold pages: the resident count and its peak. */
+static inline void frame_resident_add(vm_machine_t *vm, uint64_t n)
+{
+	vm->st.resident_pages += n;
+	if (vm->st.resident_pages > vm->st.resident_pages_peak)
+		vm->st.resident_pages_peak = vm->st.resident_pages;
+}
 /* Give frame f back (nothing maps or caches it): the policy forgets it
  * (POLICY_RELEASE), it becomes free. */
 void frame_release(vm_machine_t *vm, uint32_t f);

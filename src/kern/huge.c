@@ -289,11 +289,22 @@ static int huge_install(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t pm
 		policy_page_t pg = { .key = policy_key(0, p, vpn0 + i), .seq = seq };
 		vm->pol->on_fill(vm->pol_state, (frame_id_t)(first + i), &pg);
 	}
-	vm->st.resident_pages += h->run;
-	if (vm->st.resident_pages > vm->st.resident_pages_peak)
-		vm->st.resident_pages_peak = vm->st.resident_pages;
+	frame_resident_add(vm, h->run);
 	proc_rss_add(&vm->procs[p], h->run);
 	return VM_OK;
+}
+
+/* A fault that mapped the huge page at first (its 512 base pages never
+ * seen before: an empty level-1 entry): its pages untouched so far, and
+ * counted as one minor fault and a THP allocation. */
+static void huge_fault_counted(vm_machine_t *vm, uint64_t first)
+{
+	struct huge *h = vm->huge;
+	huge_untouched(h, first);
+	vm->st.distinct_pages += h->run;
+	vm->st.page_faults++;
+	vm->st.minor_faults++;
+	vm->st.thp_fault_alloc++;
 }
 
 int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
@@ -319,11 +330,7 @@ int huge_fault_trace(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t seq)
 	rc = huge_install(vm, p, vpn0, pmd_pa, first, proc_page_flags(vm, va, HUGE_ANON_FLAGS), seq);
 	if (rc)
 		return rc;
-	huge_untouched(h, first);
-	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
-	vm->st.page_faults++;
-	vm->st.minor_faults++;
-	vm->st.thp_fault_alloc++;
+	huge_fault_counted(vm, first);
 	kio_event(vm, "fault pid %u vpn 0x%llx: huge page, frames %llu..%llu\n",
 		  vm->procs[p].pid, (unsigned long long)(va >> vm->g.page_shift),
 		  (unsigned long long)first, (unsigned long long)(first + h->run - 1));
@@ -427,11 +434,7 @@ int huge_fault_script(vm_machine_t *vm, uint32_t p, const vma_t *v, uint64_t va)
 			  vm->st.references - 1);
 	if (rc)
 		return rc;
-	huge_untouched(h, first);
-	vm->st.distinct_pages += h->run; /* an empty level-1 entry: none seen before */
-	vm->st.page_faults++;
-	vm->st.minor_faults++;
-	vm->st.thp_fault_alloc++;
+	huge_fault_counted(vm, first);
 	kio_event(vm, "fault pid %u va 0x%llx minor: huge page, frames %llu..%llu\n",
 		  vm->procs[p].pid, (unsigned long long)va, (unsigned long long)first,
 		  (unsigned long long)(first + h->run - 1));
@@ -672,9 +675,7 @@ static int huge_pool_map(vm_machine_t *vm, uint32_t p, uint64_t vpn0, uint64_t p
 		vm->frames[first + i].used = 1;
 	}
 	kpte_set(vm, pmd_pa, pte_make(first, flags));
-	vm->st.resident_pages += h->run;
-	if (vm->st.resident_pages > vm->st.resident_pages_peak)
-		vm->st.resident_pages_peak = vm->st.resident_pages;
+	frame_resident_add(vm, h->run);
 	proc_rss_add(&vm->procs[p], h->run);
 	vm->procs[p].hugetlb += (uint32_t)h->run;
 	return VM_OK;

@@ -360,8 +360,7 @@ int reclaim_get_frame(vm_machine_t *vm, const policy_page_t *pg, uint32_t *f)
 		return rc; /* (NUMA bind: its node full and nothing left to reclaim) */
 	*f = (uint32_t)id;
 	vm->frames[*f].used = 1;
-	if (++vm->st.resident_pages > vm->st.resident_pages_peak)
-		vm->st.resident_pages_peak = vm->st.resident_pages;
+	frame_resident_add(vm, 1);
 	return VM_OK;
 }
 

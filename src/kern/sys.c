@@ -379,6 +379,21 @@ static int protect_one(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_p
 	return VM_OK;
 }
 
+/* Make [addr, end) of p whole regions with no huge page across either end:
+ * split the transparent huge pages cut there (as Linux's
+ * vma_adjust_trans_huge), then the regions.  0 or a negative vm_err_t. */
+static int sys_split_range(vm_machine_t *vm, uint32_t p, uint64_t addr, uint64_t end)
+{
+	int rc = huge_split_at(vm, p, addr);
+	if (!rc)
+		rc = huge_split_at(vm, p, end);
+	if (!rc)
+		rc = vma_split(vm, &vm->procs[p], addr);
+	if (!rc)
+		rc = vma_split(vm, &vm->procs[p], end);
+	return rc;
+}
+
 int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, unsigned prot)
 {
 	uint32_t p;
@@ -395,14 +410,7 @@ int vm_mprotect(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, uns
 	}
 	if (huge_tlb_cuts(vm, p, addr) || huge_tlb_cuts(vm, p, end))
 		return VM_EINVAL; /* a hugetlb page changes rights whole */
-	rc = huge_split_at(vm, p, addr);
-	if (!rc)
-		rc = huge_split_at(vm, p, end);
-	pr = &vm->procs[p];
-	if (!rc)
-		rc = vma_split(vm, pr, addr);
-	if (!rc)
-		rc = vma_split(vm, pr, end);
+	rc = sys_split_range(vm, p, addr, end);
 	if (rc)
 		return rc;
 	pr = &vm->procs[p];
@@ -435,14 +443,7 @@ int vm_madvise(vm_machine_t *vm, uint32_t pid, uint64_t addr, uint64_t len, int 
 			return VM_EINVAL; /* a hugetlb region has huge pages only */
 		va = pr->vmas[i].end;
 	}
-	rc = huge_split_at(vm, p, addr); /* as Linux's vma_adjust_trans_huge */
-	if (!rc)
-		rc = huge_split_at(vm, p, end);
-	pr = &vm->procs[p];
-	if (!rc)
-		rc = vma_split(vm, pr, addr);
-	if (!rc)
-		rc = vma_split(vm, pr, end);
+	rc = sys_split_range(vm, p, addr, end);
 	if (rc)
 		return rc;
 	pr = &vm->procs[p];
