@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "policy/policy.h"
 #include "kern/kern.h"
 #include "vmlab.h"
 #include "util/vmerr.h"
@@ -434,4 +435,48 @@ Test(kmode2_roots, the_trampoline_takes_every_kernel_access)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_expect_eq(json_u(r.out, "page_faults"), 0);
 	cr_expect_eq(json_u(r.out, "kernel_pages"), 1);
+}
+
+/* Kernel memory in script mode lives in kernel frames, which no policy
+ * manages: a kernel-mode reference there must tell no policy (it indexed
+ * the policy's per-frame data past its end: lru asserted), for every policy
+ * of the registry a script may use.  Two syscalls touching 0x...008 + 4K
+ * (two pages each): 4 kernel references, the first syscall's 2 faults, 2
+ * kernel pages, no user page resident. */
+Test(kmode2, kernel_pages_are_no_policys_frames)
+{
+	cmd_out_t r;
+	for (size_t i = 0; i < policy_count; i++) {
+		const char *pol = policy_registry[i]->name;
+		if (policy_registry[i]->needs == POLICY_NEEDS_FUTURE)
+			continue; /* (opt: refused by scripts) */
+		run(&r, "printf 'set policy %s\\nspawn 1\\nsyscall 1 touch 0xffff800000000008 4K\\n"
+			"syscall 1 touch 0xffff800000000008 4K\\n' | %s script --check --json -",
+		    pol, vmlab());
+		cr_assert_eq(r.status, 0, "%s: %s", pol, r.err);
+		cr_assert_eq(json_u(r.out, "kernel_references"), 4, "%s", pol);
+		cr_assert_eq(json_u(r.out, "page_faults"), 2, "%s", pol);
+		cr_assert_eq(json_u(r.out, "kernel_pages"), 2, "%s", pol);
+		cr_assert_eq(json_u(r.out, "resident_pages"), 0, "%s", pol);
+	}
+}
+
+/* A `spawn P trace` process maps its whole address space; with the kernel
+ * half on (its KR lines turn it on) its teardown walked the kernel's
+ * shared tables as its own and unmapped a kernel page (a crash).  R, KR,
+ * KR, R: 4 references, 2 faults (its page and the kernel's), 2 kernel
+ * references, 1 kernel page, and nothing resident once it is done. */
+Test(kmode2, trace_process_exit_leaves_the_kernel_half_alone)
+{
+	cmd_out_t r;
+	run(&r, "d=$(mktemp -d) && printf 'R 0x1000 8\\nKR 0xffff800000001000 8\\n"
+		"KR 0xffff800000001000 8\\nR 0x1000 8\\n' > $d/k.txt && "
+		"printf 'set policy lru\\nspawn 1 trace k.txt\\nrun\\n' > $d/k.vms && "
+		"%s script --check --json $d/k.vms; s=$?; rm -rf $d; exit $s", vmlab());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(json_u(r.out, "references"), 4);
+	cr_assert_eq(json_u(r.out, "page_faults"), 2);
+	cr_assert_eq(json_u(r.out, "kernel_references"), 2);
+	cr_assert_eq(json_u(r.out, "kernel_pages"), 1);
+	cr_assert_eq(json_u(r.out, "resident_pages"), 0);
 }

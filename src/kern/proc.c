@@ -335,6 +335,8 @@ int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end,
 		    void *arg)
 {
 	uint64_t page = geom_page_size(&vm->g);
+	if (vm->kroot_pfn && end > 1ull << (vm->g.va_bits - 1))
+		end = 1ull << (vm->g.va_bits - 1); /* the kernel half is the kernel's, not p's */
 	for (uint64_t va = start; va < end;) {
 		uint64_t pte_pa;
 		int missing = proc_walk(vm, p, va, 0, &pte_pa);

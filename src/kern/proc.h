@@ -30,7 +30,8 @@ int proc_walk_to(vm_machine_t *vm, uint32_t p, uint64_t va, unsigned stop, int a
 		 uint64_t *pte_pa);
 /* Bytes of VA one entry at CS:APP level `level` covers. */
 uint64_t proc_level_span(const vm_machine_t *vm, unsigned level);
-/* Call fn for every leaf PTE that exists in [start, end) of p, skipping the
+/* Call fn for every leaf PTE that exists in [start, end) of p (its user half:
+ * the kernel half's tables are the kernel's, shared), skipping the
  * spans of missing tables; stops at the first non-zero return, returned. */
 typedef int (*proc_pte_fn)(vm_machine_t *vm, uint32_t p, uint64_t va, uint64_t pte_pa, void *arg);
 int proc_each_pte(vm_machine_t *vm, uint32_t p, uint64_t start, uint64_t end, proc_pte_fn fn,

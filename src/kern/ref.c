@@ -112,7 +112,11 @@ static int ref_slow(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va, mm
 
 /* One page reference at va by process p: translate, fault and retry until it
  * completes, then tell the policy.  *pfn (if not NULL) gets the frame.
- * Always inlined: this is the per-reference path, a TLB hit its common case. */
+ * Kernel memory in script mode lives in kernel frames (numbered from the
+ * user frames' end), which no policy manages and neither huge pages nor
+ * NUMA count: a kernel-mode reference there tells none of them.
+ * Always inlined: this is the per-reference path, a TLB hit its common case
+ * (vm_access_batch's plain loop takes user references only). */
 __attribute__((always_inline))
 static inline int ref_one(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t va,
 			  mmu_access_t acc, uint64_t *pfn)
@@ -124,12 +128,14 @@ static inline int ref_one(vm_machine_t *vm, uint32_t p, uint32_t asid, uint64_t 
 		if (rc)
 			return rc;
 	}
-	if (vm->pol->on_access)
-		vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
-	if (__builtin_expect(vm->huge != NULL, 0))
-		huge_touch(vm, f);
-	if (vm->cfg.numa_nodes)
-		numa_count(vm, p, f);
+	if (__builtin_expect(f < vm->cfg.frames, 1)) {
+		if (vm->pol->on_access)
+			vm->pol->on_access(vm->pol_state, (frame_id_t)f, seq);
+		if (__builtin_expect(vm->huge != NULL, 0))
+			huge_touch(vm, f);
+		if (vm->cfg.numa_nodes)
+			numa_count(vm, p, f);
+	}
 	if (pfn)
 		*pfn = f;
 	if (vm->cfg.timeline_every && vm->st.references % vm->cfg.timeline_every == 0)
