@@ -469,10 +469,10 @@ Test(kmode2, kernel_pages_are_no_policys_frames)
 Test(kmode2, trace_process_exit_leaves_the_kernel_half_alone)
 {
 	cmd_out_t r;
-	run(&r, "d=$(mktemp -d) && printf 'R 0x1000 8\\nKR 0xffff800000001000 8\\n"
+	run(&r, "(d=$(mktemp -d) && printf 'R 0x1000 8\\nKR 0xffff800000001000 8\\n"
 		"KR 0xffff800000001000 8\\nR 0x1000 8\\n' > $d/k.txt && "
 		"printf 'set policy lru\\nspawn 1 trace k.txt\\nrun\\n' > $d/k.vms && "
-		"%s script --check --json $d/k.vms; s=$?; rm -rf $d; exit $s", vmlab());
+		"%s script --check --json $d/k.vms; s=$?; rm -rf $d; exit $s)", vmlab());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(json_u(r.out, "references"), 4);
 	cr_assert_eq(json_u(r.out, "page_faults"), 2);

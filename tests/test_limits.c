@@ -426,3 +426,20 @@ Test(limits_rmap, mappings_leave_in_any_order)
 	cr_assert_str_eq(out, "");
 	free(text);
 }
+
+/* explain under --max-memory: 64-byte pages, 59-bit VAs and 2 levels make a
+ * table of 2^26.5 entries (a 1.5 GB state once); the budget refuses it
+ * with the state file's line, exit 2, instead of allocating it. */
+Test(limits_files, explain_page_tables_past_the_budget)
+{
+	cmd_out_t r;
+	run(&r, "(d=$(mktemp -d) && printf 'pte 0x24 0x0d\\n' > $d/s.state && "
+		"%s explain --page-size 64 --va-bits 59 --pa-bits 12 --levels 2 --max-memory 64M "
+		"--state $d/s.state 0x27c; s=$?; rm -rf $d; exit $s)", vmlab());
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_str_empty(r.out);
+	const char *want = "/s.state:1: a limit was reached: the page tables this line needs pass "
+			   "the host-memory budget (--max-memory 67108864)\n";
+	const char *at = strstr(r.err, "/s.state:1: ");
+	cr_assert(at && !strcmp(at, want), "%s", r.err);
+}

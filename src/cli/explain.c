@@ -266,6 +266,11 @@ static int state_apply(const cli_opts_t *o, const state_t *st, vm_machine_t **vm
 		int rc = sl->is_tlb ? (sl->asid > UINT32_MAX ? VM_ERANGE
 					: vm_tlb_insert(*vm, (uint32_t)sl->asid, sl->vpn, sl->ppn, sl->flags))
 				    : vm_set_pte(*vm, 0, sl->vpn, sl->present, sl->ppn, sl->flags);
+		if (rc == VM_ELIMIT || rc == VM_ENOMEM) { /* its page tables: host memory */
+			fprintf(stderr, "%s:%u: %s: the page tables this line needs pass the host-memory budget (--max-memory %llu)\n",
+				o->state, sl->lineno, vm_strerror(rc), (unsigned long long)o->cfg.max_memory);
+			return CLI_EXIT_USAGE;
+		}
 		if (rc) {
 			const geom_t *g = vm_geom(*vm);
 			fprintf(stderr, "%s:%u: %s (VPN below 2^%u, PPN below 2^%u%s)\n", o->state,
@@ -656,10 +661,13 @@ int explain_main(int argc, char **argv, const char *state_text)
 	int status = explain_take_opts(&argc, argv, &x);
 	if (status)
 		return status;
-	status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_EXPLAIN | CLI_HTML, explain_usage);
+	status = cli_parse(&o, argc, argv, CLI_GEOMETRY | CLI_EXPLAIN | CLI_HTML | CLI_LIMITS,
+			   explain_usage);
 	if (status)
 		goto out;
 	o.cfg.frames = 1; /* explain maps frames by hand; the kernel owns none */
+	if (!o.cfg.max_memory) /* page tables of a wide, shallow geometry are large */
+		o.cfg.max_memory = cli_default_max_memory();
 	char err[512];
 	if (x.ostep) {
 		static const char *const geometry[] = { "page-size", "va-bits", "pa-bits", "levels", "tlb", "state", "access" };
