@@ -427,19 +427,29 @@ Test(limits_rmap, mappings_leave_in_any_order)
 	free(text);
 }
 
-/* explain under --max-memory: 64-byte pages, 59-bit VAs and 2 levels make a
- * table of 2^26.5 entries (a 1.5 GB state once); the budget refuses it
- * with the state file's line, exit 2, instead of allocating it. */
+/* explain under --max-memory: 64-byte pages and 59-bit VAs in 3 levels make
+ * tables of 2^18 entries (2 MB, and its pool grows by doubling): the root
+ * fits in 5M, the table a pte line needs below it does not; the budget
+ * refuses it with the state file's line, exit 2, instead of allocating it
+ * (in 2 levels the tables took 1.5 GB). */
 Test(limits_files, explain_page_tables_past_the_budget)
 {
 	cmd_out_t r;
 	run(&r, "(d=$(mktemp -d) && printf 'pte 0x24 0x0d\\n' > $d/s.state && "
-		"%s explain --page-size 64 --va-bits 59 --pa-bits 12 --levels 2 --max-memory 64M "
+		"%s explain --page-size 64 --va-bits 59 --pa-bits 12 --levels 3 --max-memory 5M "
 		"--state $d/s.state 0x27c; s=$?; rm -rf $d; exit $s)", vmlab());
 	cr_assert_eq(r.status, 2, "%s", r.err);
 	cr_assert_str_empty(r.out);
 	const char *want = "/s.state:1: a limit was reached: the page tables this line needs pass "
-			   "the host-memory budget (--max-memory 67108864)\n";
+			   "the host-memory budget (--max-memory 5242880)\n";
 	const char *at = strstr(r.err, "/s.state:1: ");
 	cr_assert(at && !strcmp(at, want), "%s", r.err);
+	/* 56-bit VAs: the root table alone passes 256M; said so, not explained
+	 * as a page fault of an empty table (its walk log was never written) */
+	run(&r, "%s explain --page-size 64 --va-bits 56 --pa-bits 12 --levels 2 --max-memory 256M 0x27c",
+	    vmlab());
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_str_empty(r.out);
+	cr_assert_str_eq(r.err, "vmlab explain: a limit was reached: the root page table passes the "
+				"host-memory budget (--max-memory 268435456)\n");
 }

@@ -259,11 +259,17 @@ static int state_apply(const cli_opts_t *o, const state_t *st, vm_machine_t **vm
 		fprintf(stderr, "vmlab explain: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
+	int rc = vm_explain_proc(*vm, 0);
+	if (rc) { /* its root table alone */
+		fprintf(stderr, "vmlab explain: %s: the root page table passes the host-memory budget (--max-memory %llu)\n",
+			vm_strerror(rc), (unsigned long long)o->cfg.max_memory);
+		return CLI_EXIT_USAGE;
+	}
 	for (size_t i = 0; i < st->n; i++) {
 		const state_line_t *sl = &st->v[i];
 		if (sl->is_cache)
 			continue;   /* cache_apply's */
-		int rc = sl->is_tlb ? (sl->asid > UINT32_MAX ? VM_ERANGE
+		rc = sl->is_tlb ? (sl->asid > UINT32_MAX ? VM_ERANGE
 					: vm_tlb_insert(*vm, (uint32_t)sl->asid, sl->vpn, sl->ppn, sl->flags))
 				    : vm_set_pte(*vm, 0, sl->vpn, sl->present, sl->ppn, sl->flags);
 		if (rc == VM_ELIMIT || rc == VM_ENOMEM) { /* its page tables: host memory */

@@ -3,6 +3,12 @@
 #include "kern/proc.h"
 #include "util/vmerr.h"
 
+int vm_explain_proc(vm_machine_t *vm, uint32_t pid)
+{
+	uint32_t p;
+	return proc_get(vm, pid, &p);
+}
+
 int vm_set_pte(vm_machine_t *vm, uint32_t pid, uint64_t vpn, int present,
 	       uint64_t pfn, uint64_t flags)
 {
@@ -47,6 +53,7 @@ mmu_status_t vm_translate_logged(vm_machine_t *vm, uint32_t pid, uint64_t va,
 {
 	uint32_t p;
 	if (proc_get(vm, pid, &p)) { /* out of host memory: nothing to walk */
+		*log = (mmu_log_t){ 0 }; /* no TLB lookup, no step */
 		*r = (mmu_result_t){ .status = MMU_FAULT_NOT_PRESENT,
 				     .reason = MMU_REASON_NOT_PRESENT, .fault_level = 1 };
 		return r->status;

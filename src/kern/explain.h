@@ -9,6 +9,10 @@
 #include "vmlab.h"
 #include "hw/mmu.h"
 
+/* Make process pid (its root table) if it is not there yet.  0, or
+ * VM_ENOMEM / VM_ELIMIT when its root passes host memory or the budget. */
+int vm_explain_proc(vm_machine_t *vm, uint32_t pid);
+
 /* Set process pid's leaf PTE for vpn, creating the tables above it.  With
  * present 0 the entry is written not present (0).  flags are PTE_W / PTE_U /
  * PTE_NX bits; in the kernel half U is cleared and G set (a kernel page).  Returns 0, VM_ERANGE (vpn or pfn too large) or VM_ENOMEM. */
